@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './errors.ts';
+import { Inventory } from './inventory.ts';
+
+const Port = z.number().int().min(0).max(65535);
+
+/** The whole configuration with its defaults stated once; environment variables override the file. */
+export const Config = z.strictObject({
+  dataDir: z.string().default('./data'),
+  http: z.strictObject({ host: z.string().default('127.0.0.1'), port: Port.default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
+  mqtt: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: Port.default(1883),
+      /** [MQTT-3.3.2] a broker may refuse a PUBLISH it cannot handle; 256 KiB is far above any sensor payload. */
+      maxPayloadBytes: z.number().int().positive().default(256 * 1024),
+    })
+    .default({ host: '127.0.0.1', port: 1883, maxPayloadBytes: 256 * 1024 }),
+  snmp: z.strictObject({ trapPort: Port.default(1162) }).default({ trapPort: 1162 }),
+  store: z
+    .strictObject({ kind: z.literal('embedded').default('embedded'), flushIntervalMs: z.number().int().positive().default(200) })
+    .default({ kind: 'embedded', flushIntervalMs: 200 }),
+  /** A path (relative to the config file) or the inventory inline. */
+  inventory: z.union([z.string(), Inventory]).default('sample-datacenter.yaml'),
+  /** Rule definitions (validated by rules/), a path or inline; the built-in rules apply when absent. */
+  rules: z.union([z.string(), z.array(z.unknown())]).optional(),
+  /** Run the bundled sensor fleet against the product's own broker. */
+  simulate: z.boolean().default(false),
+});
+export type Config = z.infer<typeof Config>;
+
+/** The folder that holds the bundled sample data center and its config. */
+export const bundledConfigDir = resolve(dirname(new URL(import.meta.url).pathname), '..', 'config');
+
+/** Turns zod issues into "path.in.file: message" lines. */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+/** Reads a YAML or JSON file (YAML is a superset) and validates it, or throws a ConfigError naming the path. */
+export function readDataFile<T extends z.ZodType>(file: string, schema: T): z.infer<T> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(file, [(err as Error).message.split('\n')[0] ?? 'unreadable']);
+  }
+  const r = schema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(file, issueLines(r.error));
+  return r.data;
+}
+
+const envPort = (name: string, env: NodeJS.ProcessEnv): number | undefined => {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, [`${name}: "${v}" is not a port number`]);
+  return n;
+};
+
+export interface LoadedConfig {
+  config: Config;
+  inventory: Inventory;
+  /** Where relative paths in the config resolve from. */
+  baseDir: string;
+}
+
+/** Loads the config file (or the defaults with the bundled sample), applies the environment, loads the inventory. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const baseDir = file ? dirname(resolve(file)) : bundledConfigDir;
+  const config = file ? readDataFile(file, Config) : Config.parse({});
+  const http = envPort('WATCHFLOOR_HTTP_PORT', env);
+  if (http !== undefined) config.http.port = http;
+  const mqtt = envPort('WATCHFLOOR_MQTT_PORT', env);
+  if (mqtt !== undefined) config.mqtt.port = mqtt;
+  const trap = envPort('WATCHFLOOR_SNMP_TRAP_PORT', env);
+  if (trap !== undefined) config.snmp.trapPort = trap;
+  if (env.WATCHFLOOR_HTTP_HOST) config.http.host = env.WATCHFLOOR_HTTP_HOST;
+  if (env.WATCHFLOOR_MQTT_HOST) config.mqtt.host = env.WATCHFLOOR_MQTT_HOST;
+  if (env.WATCHFLOOR_DATA_DIR) config.dataDir = env.WATCHFLOOR_DATA_DIR;
+  config.dataDir = resolve(file ? baseDir : process.cwd(), config.dataDir);
+  const inventory =
+    typeof config.inventory === 'string' ? readDataFile(resolve(baseDir, config.inventory), Inventory) : config.inventory;
+  return { config, inventory, baseDir };
+}

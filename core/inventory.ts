@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/** Identifiers double as MQTT topic levels, so they may not hold `/`, `+`, `#` or spaces. */
+export const Id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, "-", "_", "." or ":" (it is an MQTT topic level)');
+
+export const DeviceKind = z.enum(['switch', 'router', 'firewall', 'server', 'storage', 'ups', 'pdu', 'crac', 'sensor', 'iot', 'host', 'vm']);
+export type DeviceKind = z.infer<typeof DeviceKind>;
+
+export const Layer = z.enum(['datacenter', 'network', 'cloud', 'iot', 'endpoint']);
+export type Layer = z.infer<typeof Layer>;
+
+/** Where a rack sensor sits: three heights on the front (cold aisle, the inlet) and the rear (hot aisle, the exhaust). */
+export const SensorPosition = z.enum(['front-top', 'front-middle', 'front-bottom', 'rear']);
+export type SensorPosition = z.infer<typeof SensorPosition>;
+
+export const SensorType = z.enum(['temperature-humidity', 'door', 'smoke', 'water-leak', 'power', 'other']);
+export type SensorType = z.infer<typeof SensorType>;
+
+export const LinkKind = z.enum(['wan', 'man', 'lan', 'vpn', 'internet']);
+export type LinkKind = z.infer<typeof LinkKind>;
+
+/** The side of the rack its front (air inlet) faces on the floor plan; y grows downwards. */
+export const Facing = z.enum(['north', 'south', 'east', 'west']);
+export type Facing = z.infer<typeof Facing>;
+
+export const Site = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  timezone: z.string().default('UTC'),
+});
+export type Site = z.infer<typeof Site>;
+
+/** A room with a floor plan in metres: x across (width), y down (depth). */
+export const Room = z.strictObject({
+  id: Id,
+  site: Id,
+  name: z.string().min(1),
+  serverRoom: z.boolean().default(true),
+  width: z.number().positive().max(1000),
+  depth: z.number().positive().max(1000),
+});
+export type Room = z.infer<typeof Room>;
+
+/** A rack placed on a room's plan: (x, y) is its top-left corner in metres. */
+export const Rack = z.strictObject({
+  id: Id,
+  room: Id,
+  row: z.string().min(1),
+  position: z.number().int().positive(),
+  x: z.number().nonnegative(),
+  y: z.number().nonnegative(),
+  width: z.number().positive().default(0.6),
+  depth: z.number().positive().default(1.2),
+  heightU: z.number().int().positive().max(60).default(42),
+  facing: Facing,
+  /** The CRAC units whose air this rack breathes; a failed CRAC warms these racks first. */
+  cooledBy: z.array(Id).default([]),
+});
+export type Rack = z.infer<typeof Rack>;
+
+export const RackLocation = z.strictObject({
+  rack: Id,
+  u: z.number().int().positive().max(60).optional(),
+  heightU: z.number().int().positive().max(60).optional(),
+  position: SensorPosition.optional(),
+});
+export const PlanLocation = z.strictObject({ room: Id, x: z.number().nonnegative(), y: z.number().nonnegative() });
+export const SiteLocation = z.strictObject({ site: Id, area: z.string().optional() });
+/** Rack and U (or sensor position), x/y on a room's plan, or somewhere on a site outside the rooms (cloud, IoT). */
+export const Location = z.union([RackLocation, PlanLocation, SiteLocation]);
+export type Location = z.infer<typeof Location>;
+
+export const Device = z.strictObject({
+  id: Id,
+  name: z.string().min(1).optional(),
+  kind: DeviceKind,
+  layer: Layer.optional(),
+  sensorType: SensorType.optional(),
+  location: Location,
+  parents: z.array(Id).default([]),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+export type Device = z.infer<typeof Device>;
+export type DeviceInput = z.input<typeof Device>;
+
+export const LinkEnd = z.strictObject({
+  device: Id.optional(),
+  interface: z.string().optional(),
+  /** A peer outside the inventory: the ISP, a partner network, "Internet". */
+  external: z.string().optional(),
+});
+export const Link = z.strictObject({
+  id: Id,
+  kind: LinkKind,
+  a: LinkEnd,
+  b: LinkEnd,
+  bandwidthMbps: z.number().positive().optional(),
+  label: z.string().optional(),
+});
+export type Link = z.infer<typeof Link>;
+
+/** The estate: sites, rooms with plans, racks, devices and the links between them. */
+export const Inventory = z
+  .strictObject({
+    sites: z.array(Site).min(1),
+    rooms: z.array(Room).default([]),
+    racks: z.array(Rack).default([]),
+    devices: z.array(Device).default([]),
+    links: z.array(Link).default([]),
+  })
+  .superRefine((inv, ctx) => {
+    const ids = (list: { id: string }[], key: string): Set<string> => {
+      const seen = new Set<string>();
+      list.forEach((item, i) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        seen.add(item.id);
+      });
+      return seen;
+    };
+    const sites = ids(inv.sites, 'sites');
+    const rooms = ids(inv.rooms, 'rooms');
+    const racks = ids(inv.racks, 'racks');
+    const devices = ids(inv.devices, 'devices');
+    const missing = (path: (string | number)[], what: string, id: string): void =>
+      ctx.addIssue({ code: 'custom', path, message: `unknown ${what} "${id}"` });
+
+    inv.rooms.forEach((r, i) => sites.has(r.site) || missing(['rooms', i, 'site'], 'site', r.site));
+    const roomById = new Map(inv.rooms.map((r) => [r.id, r]));
+    inv.racks.forEach((r, i) => {
+      const room = roomById.get(r.room);
+      r.cooledBy.forEach((c, j) => devices.has(c) || missing(['racks', i, 'cooledBy', j], 'device', c));
+      if (!room) return missing(['racks', i, 'room'], 'room', r.room);
+      if (r.x + r.width > room.width || r.y + r.depth > room.depth)
+        ctx.addIssue({ code: 'custom', path: ['racks', i], message: `rack "${r.id}" lies outside room "${room.id}" (${room.width} x ${room.depth} m)` });
+    });
+    inv.devices.forEach((d, i) => {
+      const loc = d.location;
+      if ('rack' in loc) racks.has(loc.rack) || missing(['devices', i, 'location', 'rack'], 'rack', loc.rack);
+      else if ('room' in loc) rooms.has(loc.room) || missing(['devices', i, 'location', 'room'], 'room', loc.room);
+      else sites.has(loc.site) || missing(['devices', i, 'location', 'site'], 'site', loc.site);
+      d.parents.forEach((p, j) => devices.has(p) || missing(['devices', i, 'parents', j], 'parent device', p));
+    });
+    inv.links.forEach((l, i) => {
+      for (const end of ['a', 'b'] as const) {
+        const e = l[end];
+        if (!e.device && !e.external)
+          ctx.addIssue({ code: 'custom', path: ['links', i, end], message: 'a link end names a device or an external peer' });
+        if (e.device && !devices.has(e.device)) missing(['links', i, end, 'device'], 'device', e.device);
+      }
+    });
+  });
+export type Inventory = z.infer<typeof Inventory>;
+export type InventoryInput = z.input<typeof Inventory>;
+
+/** The labels every point and alert of a device carries, derived from where it is in the estate. */
+export type DeviceTags = Record<string, string>;
+
+const layerOfKind: Record<DeviceKind, Layer> = {
+  switch: 'network', router: 'network', firewall: 'network', server: 'datacenter', storage: 'datacenter',
+  ups: 'datacenter', pdu: 'datacenter', crac: 'datacenter', sensor: 'datacenter', iot: 'iot', host: 'cloud', vm: 'cloud',
+};
+
+/** An inventory with its look-ups built once: devices by id and each device's tags. */
+export class Estate {
+  readonly devices = new Map<string, Device>();
+  readonly racks = new Map<string, Rack>();
+  readonly rooms = new Map<string, Room>();
+  readonly sites = new Map<string, Site>();
+  private readonly tags = new Map<string, DeviceTags>();
+
+  constructor(readonly inventory: Inventory) {
+    for (const s of inventory.sites) this.sites.set(s.id, s);
+    for (const r of inventory.rooms) this.rooms.set(r.id, r);
+    for (const r of inventory.racks) this.racks.set(r.id, r);
+    for (const d of inventory.devices) this.add(d);
+  }
+
+  /** Adds or replaces a device (registered through the API); its references must already exist. */
+  add(device: Device): void {
+    this.devices.set(device.id, device);
+    this.tags.set(device.id, this.computeTags(device));
+  }
+
+  layerOf(device: Device): Layer {
+    return device.layer ?? layerOfKind[device.kind];
+  }
+
+  tagsOf(deviceId: string): DeviceTags | undefined {
+    return this.tags.get(deviceId);
+  }
+
+  private computeTags(d: Device): DeviceTags {
+    const t: DeviceTags = { device: d.id, kind: d.kind, layer: this.layerOf(d) };
+    if (d.sensorType) t.sensorType = d.sensorType;
+    const loc = d.location;
+    if ('rack' in loc) {
+      const rack = this.racks.get(loc.rack);
+      t.rack = loc.rack;
+      if (rack) {
+        t.row = rack.row;
+        t.room = rack.room;
+      }
+      if (loc.position) {
+        t.position = loc.position;
+        t.aisle = loc.position === 'rear' ? 'hot' : 'cold';
+      }
+    } else if ('room' in loc) {
+      t.room = loc.room;
+    } else {
+      t.site = loc.site;
+      if (loc.area) t.area = loc.area;
+    }
+    if (t.room) {
+      const room = this.rooms.get(t.room);
+      if (room) t.site = room.site;
+    }
+    return { ...d.labels, ...t };
+  }
+}
