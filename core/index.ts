@@ -5,3 +5,4 @@ export * from './inventory.ts';
 export * from './telemetry.ts';
 export * from './alert.ts';
 export * from './config.ts';
+export * from './secrets.ts';

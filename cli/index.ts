@@ -1,0 +1,1 @@
+export { startWatchfloor, rulesFor, simulatorPassword, type Watchfloor, type WatchfloorOptions } from './app.ts';

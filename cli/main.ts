@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, createLogger, loadConfig } from '../core/index.ts';
+import { runSimulateCommand } from '../simulators/index.ts';
+import { rulesFor, startWatchfloor } from './app.ts';
+
+const HELP = `watchfloor: an operations center for a data center and its networks (NOC + SOC)
+
+Usage:
+  watchfloor start [--config FILE] [--simulate]   run the whole product in one process
+  watchfloor simulate SCENARIO --broker URL       play the sample data center's sensors (scenarios: normal, crac-failure)
+  watchfloor COMMAND --help                       help on one command
+
+Environment: WATCHFLOOR_ADMIN_PASSWORD, WATCHFLOOR_HTTP_PORT (8080), WATCHFLOOR_MQTT_PORT (1883),
+WATCHFLOOR_SNMP_TRAP_PORT (1162), WATCHFLOOR_DATA_DIR (./data); a variable overrides the config file.
+`;
+
+const START_HELP = `Usage: watchfloor start [--config FILE] [--simulate]
+
+  --config FILE   YAML or JSON configuration (default: the bundled sample data center)
+  --simulate      also run the sample sensor fleet against the product's own broker
+`;
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, simulate: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(START_HELP);
+    return 0;
+  }
+  const logger = createLogger();
+  const loaded = loadConfig(values.config);
+  const { config } = loaded;
+  const app = await startWatchfloor({
+    config,
+    inventory: loaded.inventory,
+    rules: rulesFor(config, loaded.baseDir),
+    logger,
+    adminPassword: process.env.WATCHFLOOR_ADMIN_PASSWORD || undefined,
+  });
+  const simulate = values.simulate || config.simulate;
+  if (simulate) await app.startSimulation();
+
+  const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
+  const lines = [
+    '',
+    `  Watchfloor is running: http://${host}:${app.httpPort}/`,
+    `  MQTT broker: mqtt://${config.mqtt.host}:${app.mqttPort}   data: ${config.dataDir}`,
+    app.generatedAdminPassword
+      ? `  Log in as "admin" with password: ${app.generatedAdminPassword}   (shown once; set WATCHFLOOR_ADMIN_PASSWORD to choose it)`
+      : '  Log in as "admin" (password from WATCHFLOOR_ADMIN_PASSWORD when it was first created)',
+    simulate ? `  Simulated sample data center: ${app.estate.devices.size} devices publishing. Try: watchfloor simulate crac-failure --broker mqtt://127.0.0.1:${app.mqttPort}` : '',
+    '',
+  ];
+  process.stdout.write(lines.filter((l, i) => l !== '' || i === 0 || i === lines.length - 1).join('\n') + '\n');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.stop();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'simulate':
+      return runSimulateCommand(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`watchfloor: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`watchfloor: ${err.message}\n`);
+      process.exit(1);
+    }
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      process.stderr.write(`watchfloor: ${e.message}\n`);
+      process.exit(2);
+    }
+    if (e.code === 'EADDRINUSE') {
+      process.stderr.write(`watchfloor: ${e.message}: another program holds that port; set WATCHFLOOR_HTTP_PORT / WATCHFLOOR_MQTT_PORT\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`watchfloor: ${e.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,1 @@
+export { startMqttIngest, type IngestSink, type IngestStats, type MqttIngest, type DropReason } from './ingest.ts';

@@ -1,0 +1,120 @@
+import type { Aedes, AedesPublishPacket } from 'aedes';
+import {
+  decodeTelemetry,
+  describeIssue,
+  DeviceStatus,
+  EventPayload,
+  type Clock,
+  type DeviceEvent,
+  type Estate,
+  type Logger,
+  type Point,
+} from '../../core/index.ts';
+import { BurstLog } from './burst-log.ts';
+
+/** Why a message was dropped; each is counted per device. */
+export type DropReason = 'invalid_json' | 'invalid_telemetry' | 'invalid_event' | 'invalid_status' | 'unknown_device';
+
+/** Where ingested data goes: the store, the rules, the realtime fan-out. Each step is synchronous and cheap. */
+export interface IngestSink {
+  write(points: Point[]): void;
+  status(device: string, status: DeviceStatus, ts: number): void;
+  event(event: DeviceEvent): void;
+}
+
+export interface IngestStats {
+  messages: number;
+  values: number;
+  dropped: Map<DropReason, number>;
+  droppedByDevice: Map<string, Map<DropReason, number>>;
+}
+
+export interface MqttIngest {
+  readonly stats: IngestStats;
+  stop(): Promise<void>;
+}
+
+const TOPICS = ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] as const;
+
+/**
+ * Subscribes inside the broker process (no extra TCP hop) to every device's telemetry, events and
+ * status, and runs each message through decode -> validate -> enrich -> hand to the sink.
+ * The broker's ACL has already checked that the publisher may speak for the device in the topic.
+ */
+export function startMqttIngest(options: { aedes: Aedes; estate: Estate; sink: IngestSink; clock: Clock; logger: Logger }): Promise<MqttIngest> {
+  const { aedes, estate, sink, clock } = options;
+  const burst = new BurstLog(options.logger);
+  const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map() };
+
+  const drop = (device: string, reason: DropReason, detail: string): void => {
+    stats.dropped.set(reason, (stats.dropped.get(reason) ?? 0) + 1);
+    let perDevice = stats.droppedByDevice.get(device);
+    if (!perDevice) stats.droppedByDevice.set(device, (perDevice = new Map()));
+    perDevice.set(reason, (perDevice.get(reason) ?? 0) + 1);
+    burst.warn(clock.now(), device, reason, detail);
+  };
+
+  const decodeJson = (device: string, payload: Buffer | string): { ok: true; value: unknown } | { ok: false } => {
+    try {
+      return { ok: true, value: JSON.parse(payload.toString()) };
+    } catch (err) {
+      drop(device, 'invalid_json', (err as Error).message);
+      return { ok: false };
+    }
+  };
+
+  const onTelemetry = (device: string, payload: Buffer | string): void => {
+    const now = clock.now();
+    const tags = estate.tagsOf(device);
+    if (!tags) return drop(device, 'unknown_device', 'no such device in the inventory');
+    const json = decodeJson(device, payload);
+    if (!json.ok) return;
+    const decoded = decodeTelemetry(json.value, now);
+    if (!decoded.ok) return drop(device, 'invalid_telemetry', decoded.reason);
+    const { ts, metrics } = decoded.value;
+    const points: Point[] = [];
+    for (const metric in metrics) points.push({ device, metric, ts, value: metrics[metric] as number, tags });
+    stats.values += points.length;
+    sink.write(points);
+  };
+
+  const onEvent = (device: string, payload: Buffer | string): void => {
+    if (!estate.tagsOf(device)) return drop(device, 'unknown_device', 'no such device in the inventory');
+    const json = decodeJson(device, payload);
+    if (!json.ok) return;
+    const r = EventPayload.safeParse(json.value);
+    if (!r.success) return drop(device, 'invalid_event', describeIssue(r.error));
+    sink.event({ device, ts: r.data.ts ?? clock.now(), type: r.data.type, severity: r.data.severity, attributes: r.data.attributes });
+  };
+
+  const onStatus = (device: string, payload: Buffer | string): void => {
+    if (!estate.tagsOf(device)) return drop(device, 'unknown_device', 'no such device in the inventory');
+    const text = payload.toString().trim();
+    const r = DeviceStatus.safeParse(text);
+    if (!r.success) return drop(device, 'invalid_status', `expected "online" or "offline", got "${text.slice(0, 32)}"`);
+    sink.status(device, r.data, clock.now());
+  };
+
+  const deliver = (packet: AedesPublishPacket, done: () => void): void => {
+    stats.messages++;
+    // topic is devices/{id}/{kind}; the wildcard subscription guarantees the shape.
+    const first = packet.topic.indexOf('/');
+    const second = packet.topic.indexOf('/', first + 1);
+    const device = packet.topic.slice(first + 1, second);
+    const kind = packet.topic.slice(second + 1);
+    try {
+      if (kind === 'telemetry') onTelemetry(device, packet.payload);
+      else if (kind === 'events') onEvent(device, packet.payload);
+      else onStatus(device, packet.payload);
+    } catch (err) {
+      // A fault downstream must not stop the stream for every other device.
+      options.logger.error({ device, topic: packet.topic, err: (err as Error).message }, 'ingest: message handling failed');
+    }
+    done();
+  };
+
+  return Promise.all(TOPICS.map((t) => new Promise<void>((resolve) => aedes.subscribe(t, deliver, resolve)))).then(() => ({
+    stats,
+    stop: () => Promise.all(TOPICS.map((t) => new Promise<void>((resolve) => aedes.unsubscribe(t, deliver, resolve)))).then(() => undefined),
+  }));
+}
