@@ -9,10 +9,17 @@ export interface BrokerOptions {
   maxPayloadBytes: number;
   accounts: MqttAccounts;
   logger: Logger;
-  /** A device account connected or dropped: presence without waiting for a last will or a timeout. */
-  onPresence?: (deviceId: string, status: 'online' | 'offline') => void;
+  /** An authenticated client connected or dropped: a device's presence without waiting for a last will or a timeout. */
+  onClient?: (event: ClientEvent) => void;
   /** A refusal worth a SOC's attention (failed login, denied publish or subscribe). */
   onSecurityEvent?: (event: SecurityEvent) => void;
+}
+
+export interface ClientEvent {
+  username: string;
+  role: MqttAccount['role'];
+  clientId: string;
+  status: 'online' | 'offline';
 }
 
 export type RefusalReason = 'anonymous' | 'bad_credentials' | 'topic_denied' | 'payload_too_large' | 'subscribe_denied';
@@ -122,14 +129,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     },
   });
 
-  aedes.on('clientReady', (client) => {
+  const report = (client: Client, status: ClientEvent['status']): void => {
     const account = accountOf.get(client);
-    if (account?.role === 'device') options.onPresence?.(account.username, 'online');
-  });
-  aedes.on('clientDisconnect', (client) => {
-    const account = accountOf.get(client);
-    if (account?.role === 'device') options.onPresence?.(account.username, 'offline');
-  });
+    if (account) options.onClient?.({ username: account.username, role: account.role, clientId: client.id, status });
+  };
+  aedes.on('clientReady', (client) => report(client, 'online'));
+  aedes.on('clientDisconnect', (client) => report(client, 'offline'));
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt: client error'));
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'mqtt: connection error'));
 

@@ -19,6 +19,7 @@ import { startOpsServer, SessionBook, UserBook, type DevicePresence, type OpsSer
 import { RuleEngine, loadRulesFile, loadRules, builtinRulesPath, type RuleDef } from '../rules/index.ts';
 import { startFleet, type Fleet, type ScenarioName } from '../simulators/index.ts';
 import { openEmbeddedStore, type TimeSeriesStore } from '../store/index.ts';
+import { DemoFleet } from './demo-fleet.ts';
 import { EventLog } from './event-log.ts';
 import { RegisteredDevices } from './registered-devices.ts';
 
@@ -84,6 +85,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   // Filled in once the ops server and broker exist; the sink below only runs after both are up.
   let ops: OpsServer | undefined;
   let broker: Broker | undefined;
+  let demo: DemoFleet | undefined;
 
   const publishAlerts = (changes: readonly Alert[]): void => {
     for (const alert of changes) {
@@ -97,6 +99,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const setPresence = (device: string, status: DeviceStatus, ts: number): void => {
     const current = presence.get(device);
     if (current?.status === status) return;
+    if (status === 'offline' && demo?.takesBack(device)) return;
     presence.set(device, { status, since: ts });
     ops?.realtime.deviceStatus(device, status, ts);
     const changes = rules.onStatus(device, status, ts);
@@ -127,8 +130,9 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     accounts,
     logger,
-    onPresence: (device, status) => {
-      if (estate.devices.has(device)) setPresence(device, status, clock.now());
+    onClient: (event) => {
+      if (event.role === 'device' && estate.devices.has(event.username)) setPresence(event.username, event.status, clock.now());
+      demo?.onClient(event);
     },
   });
   broker = mqttBroker;
@@ -192,7 +196,6 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   }, 1000);
   ticker.unref();
 
-  const fleets: Fleet[] = [];
   const app: Watchfloor = {
     httpPort: ops.port,
     mqttPort: broker.port,
@@ -205,26 +208,29 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     accounts,
     generatedAdminPassword: admin.generatedPassword,
     get fleet() {
-      return fleets[0];
+      return demo?.current;
     },
     async startSimulation(sim = {}) {
       const password = await simulatorPassword(config.dataDir, accounts);
-      const fleet = await startFleet({
-        brokerUrl: `mqtt://127.0.0.1:${broker.port}`,
-        username: SIMULATOR_ACCOUNT,
-        password,
-        inventory: estate.inventory,
-        scenario: sim.scenario,
-        speed: sim.speed,
-        intervalMs: sim.intervalMs,
-        logger,
-      });
-      fleets.push(fleet);
-      return fleet;
+      const launch = (clientId: string): Promise<Fleet> =>
+        startFleet({
+          clientId,
+          brokerUrl: `mqtt://127.0.0.1:${mqttBroker.port}`,
+          username: SIMULATOR_ACCOUNT,
+          password,
+          inventory: estate.inventory,
+          scenario: sim.scenario,
+          speed: sim.speed,
+          intervalMs: sim.intervalMs,
+          logger,
+        });
+      demo = new DemoFleet(SIMULATOR_ACCOUNT, launch, logger);
+      await demo.start();
+      return demo.current as Fleet;
     },
     async stop() {
       clearInterval(ticker);
-      for (const f of fleets.splice(0)) await f.stop().catch(() => undefined);
+      await demo?.stop().catch(() => undefined);
       await ops.close();
       await ingest.stop();
       await broker.close();

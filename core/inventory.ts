@@ -139,10 +139,14 @@ export const Inventory = z
     });
     inv.devices.forEach((d, i) => {
       const loc = d.location;
-      if ('rack' in loc) racks.has(loc.rack) || missing(['devices', i, 'location', 'rack'], 'rack', loc.rack);
-      else if ('room' in loc) rooms.has(loc.room) || missing(['devices', i, 'location', 'room'], 'room', loc.room);
-      else sites.has(loc.site) || missing(['devices', i, 'location', 'site'], 'site', loc.site);
-      d.parents.forEach((p, j) => devices.has(p) || missing(['devices', i, 'parents', j], 'parent device', p));
+      if ('rack' in loc) {
+        if (!racks.has(loc.rack)) missing(['devices', i, 'location', 'rack'], 'rack', loc.rack);
+      } else if ('room' in loc) {
+        if (!rooms.has(loc.room)) missing(['devices', i, 'location', 'room'], 'room', loc.room);
+      } else if (!sites.has(loc.site)) missing(['devices', i, 'location', 'site'], 'site', loc.site);
+      d.parents.forEach((p, j) => {
+        if (!devices.has(p)) missing(['devices', i, 'parents', j], 'parent device', p);
+      });
     });
     inv.links.forEach((l, i) => {
       for (const end of ['a', 'b'] as const) {

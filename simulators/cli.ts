@@ -1,4 +1,5 @@
 /** `watchfloor simulate SCENARIO --broker URL ...`: runs the sensor fleet against any MQTT broker. */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, Inventory, WatchfloorError, bundledConfigDir, createLogger, readDataFile } from '../core/index.ts';
@@ -16,7 +17,8 @@ ${scenarios.map((s) => `  ${s.name.padEnd(14)}${s.description}`).join('\n')}
 Options:
   --broker URL        MQTT broker, e.g. mqtt://127.0.0.1:1883 (required)
   --username U        MQTT username of a collector account (default: simulator)
-  --password P        its password (default: $WATCHFLOOR_MQTT_PASSWORD)
+  --password P        its password (default: $WATCHFLOOR_MQTT_PASSWORD, else the
+                      simulator.secret that "watchfloor start" keeps in $WATCHFLOOR_DATA_DIR or ./data)
   --inventory FILE    inventory YAML/JSON (default: the bundled sample data center)
   --interval-ms N     milliseconds between telemetry rounds (default: 5000)
   --speed N           scenario time compression, 30 = thirty times faster (default: 1)
@@ -36,6 +38,13 @@ export interface SimulateIo {
 }
 
 class UsageError extends Error {}
+
+/** The password `watchfloor start` generated for its `simulator` account, when run from the same folder. */
+function savedSimulatorPassword(username: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (username !== undefined && username !== 'simulator') return undefined;
+  const file = resolve(env.WATCHFLOOR_DATA_DIR ?? './data', 'simulator.secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
 
 const positive = (name: string, raw: string | undefined, integer: boolean): number | undefined => {
   if (raw === undefined) return undefined;
@@ -101,7 +110,7 @@ export async function runSimulateCommand(args: string[], io: SimulateIo = {}): P
     fleet = await startFleet({
       brokerUrl: values.broker,
       username: values.username ?? 'simulator',
-      password: values.password ?? env.WATCHFLOOR_MQTT_PASSWORD,
+      password: values.password ?? env.WATCHFLOOR_MQTT_PASSWORD ?? savedSimulatorPassword(values.username, env),
       inventory,
       scenario,
       crac: values.crac,

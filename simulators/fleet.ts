@@ -24,6 +24,8 @@ export interface FleetOptions {
   seed?: number;
   logger?: Logger;
   clock?: Clock;
+  /** The MQTT client id (default: a random `watchfloor-sim-…`). */
+  clientId?: string;
   /** How long to wait for the broker's CONNACK (and the status PUBACKs); 10 s by default. */
   connectTimeoutMs?: number;
 }
@@ -33,6 +35,8 @@ export interface Fleet {
   readonly scenario: ScenarioState;
   /** The devices the fleet publishes for. */
   readonly deviceIds: readonly string[];
+  /** The fleet's MQTT client id, so a broker can tell it from other publishers. */
+  readonly clientId: string;
   /** Telemetry messages handed to the client so far. */
   readonly published: number;
   /** The device's values now, by the fleet's clock. */
@@ -89,6 +93,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const deviceIds = model.deviceIds;
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
 
+  const clientId = options.clientId ?? `watchfloor-sim-${Math.random().toString(16).slice(2, 10)}`;
   let client: MqttClient;
   try {
     client = await mqtt.connectAsync(
@@ -96,7 +101,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       {
         username: options.username,
         password: options.password,
-        clientId: `watchfloor-sim-${Math.random().toString(16).slice(2, 10)}`,
+        clientId,
         connectTimeout: timeoutMs,
         // No retries while connecting: a wrong password or a closed port must fail now, not loop.
         reconnectPeriod: 0,
@@ -172,6 +177,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     model,
     scenario,
     deviceIds,
+    clientId,
     get published() {
       return published;
     },

@@ -24,7 +24,7 @@ describe('broker: the front door', () => {
       accounts,
       logger: silentLogger,
       onSecurityEvent: (e) => security.push(e),
-      onPresence: (d, s) => presence.push(`${d}:${s}`),
+      onClient: (c) => presence.push(`${c.username}:${c.status}`),
     });
     await new Promise<void>((resolve) =>
       broker.aedes.subscribe('devices/#', (packet, done) => {

@@ -179,4 +179,20 @@ describe('embedded time-series store', () => {
     store = await open();
     expect(store.latest({ device: 'smoke-1' })).toMatchObject([{ ts: T0, value: 1, tags: { room: 'dc1' } }]);
   });
+
+  it('refuses a second open of the same directory in one process instead of corrupting it', async () => {
+    await expect(open()).rejects.toMatchObject({ code: 'WF_ERR_STORE_OPEN' });
+    store.write([{ device: 'th-1', metric: 'temperature', ts: T0, value: 21 }]);
+    await store.flush();
+    expect(store.stats().written).toBe(1);
+  });
+
+  it('drops and counts points beyond the queue limit rather than growing without bound', async () => {
+    await store.close();
+    store = await openEmbeddedStore({ dir, logger: silentLogger, maxPendingPoints: 3 });
+    store.write([1, 2, 3, 4, 5].map((i) => ({ device: 'pdu-1', metric: 'power_w', ts: T0 + i, value: i })));
+    expect(store.stats()).toMatchObject({ pending: 3, dropped: 2 });
+    await store.flush();
+    expect(store.stats()).toMatchObject({ written: 3, pending: 0 });
+  });
 });

@@ -1,7 +1,7 @@
 // The room's floor plan as inline SVG in metres: racks to scale with their fronts marked, a marker
 // per rack sensor position, CRACs and room sensors at their x, y. Painting is separate from
 // building, so a telemetry batch only touches the markers it names.
-import { boxInRoom, findAisles, frontEdge, rackFootprint, rackMiddle, sensorCell } from './geometry.js';
+import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFootprint, rackMiddle, sensorCell } from './geometry.js';
 import { formatAge, mm, svg } from './dom.js';
 import { temperatureColor, textOn } from './colors.js';
 
@@ -11,6 +11,7 @@ const CELL_LETTER = { 'front-top': 'T', 'front-middle': 'M', 'front-bottom': 'B'
 const ICON_LETTER = { door: 'D', smoke: 'S', 'water-leak': 'L', power: 'P', 'temperature-humidity': 'T', other: '?' };
 const CRAC_SIZE = 0.9;
 const ICON_SIZE = 0.36;
+const ROOM_SENSOR_SIZE = 0.3;
 export const STALE_FILL = 'url(#wf-stale)';
 
 /** Where a device is drawn on a room's plan: a rack sensor position, or a point in the room; else nothing. */
@@ -101,47 +102,53 @@ export class FloorPlan {
     root.append(svg('rect', { class: 'room-floor', x: 0, y: 0, width: W, height: D }));
     root.append(svg('rect', { class: 'room-tiles', x: 0, y: 0, width: W, height: D, fill: 'url(#wf-tiles)' }));
 
-    const aisles = svg('g', { class: 'aisles' });
-    for (const a of findAisles(roomRacks)) {
-      const vertical = a.h > a.w;
-      const label = a.kind === 'cold' ? 'COLD AISLE' : 'HOT AISLE';
-      const cx = a.x + a.w / 2;
-      const cy = a.y + a.h / 2;
-      const fs = Math.min(0.16, (vertical ? a.w : a.h) * 0.45);
-      aisles.append(
-        svg('rect', { class: `aisle aisle-${a.kind}`, x: mm(a.x), y: mm(a.y), width: mm(a.w), height: mm(a.h), 'data-aisle': a.kind }),
-        svg('text', {
-          class: `aisle-label aisle-label-${a.kind}`,
-          x: mm(cx),
-          y: mm(cy),
-          'font-size': mm(fs),
-          transform: vertical ? `rotate(-90 ${mm(cx)} ${mm(cy)})` : undefined,
-          text: label,
-        }),
-      );
-    }
-    root.append(aisles);
-
-    const rackLayer = svg('g', { class: 'racks' });
-    for (const rack of roomRacks) rackLayer.append(this.#rack(rack));
-    root.append(rackLayer);
-
-    const sensorLayer = svg('g', { class: 'sensors' });
-    const deviceLayer = svg('g', { class: 'room-devices' });
+    // Room devices first: CRACs, then the small ones, each kept clear of racks and of each other.
     const onPlan = [];
     for (const d of devices) {
       const p = placement(d, racksById, room.id);
       if (p) onPlan.push([d, p]);
     }
-    const order = { 'rack-sensor': 0, 'room-sensor': 1, crac: 2, 'room-device': 3 };
+    const order = { crac: 0, 'room-sensor': 1, 'room-device': 2, 'rack-sensor': 3 };
     onPlan.sort(([a, pa], [b, pb]) => order[pa.kind] - order[pb.kind] || a.id.localeCompare(b.id));
+    const taken = roomRacks.map(rackFootprint);
+    const sensorLayer = svg('g', { class: 'sensors' });
+    const deviceLayer = svg('g', { class: 'room-devices' });
     for (const [d, p] of onPlan) {
-      if (p.kind === 'rack-sensor') sensorLayer.append(this.#rackSensor(d, p.rack, p.position));
-      else if (p.kind === 'room-sensor') sensorLayer.append(this.#roomSensor(d, p));
-      else deviceLayer.append(this.#roomDevice(room, d, p));
+      if (p.kind === 'rack-sensor') {
+        sensorLayer.append(this.#rackSensor(d, p.rack, p.position));
+        continue;
+      }
+      const size = p.kind === 'crac' ? CRAC_SIZE : p.kind === 'room-sensor' ? ROOM_SENSOR_SIZE : ICON_SIZE;
+      const box = placeAvoiding(room, p.x, p.y, size, size, taken);
+      taken.push(box);
+      const label = { x: box.x + box.w / 2 - d.id.length * 0.033, y: box.y + box.h + 0.02, w: d.id.length * 0.066, h: 0.14 };
+      const labelFits = p.kind !== 'crac' && label.x >= 0 && label.x + label.w <= W && label.y + label.h <= D && !taken.some((t) => t !== box && overlaps(label, t));
+      if (labelFits) taken.push(label);
+      if (p.kind === 'room-sensor') sensorLayer.append(this.#roomSensor(d, box, labelFits));
+      else deviceLayer.append(this.#roomDevice(d, p.kind === 'crac', box, labelFits));
     }
-    root.append(deviceLayer, sensorLayer);
-    root.append(this.#scaleBar(D));
+
+    const aisles = svg('g', { class: 'aisles' });
+    for (const a of findAisles(roomRacks)) {
+      const label = a.kind === 'cold' ? 'COLD AISLE' : 'HOT AISLE';
+      const fs = Math.min(0.16, Math.min(a.w, a.h) * 0.45);
+      const spot = aisleLabelSpot(a, label.length, fs, taken);
+      aisles.append(
+        svg('rect', { class: `aisle aisle-${a.kind}`, x: mm(a.x), y: mm(a.y), width: mm(a.w), height: mm(a.h), 'data-aisle': a.kind }),
+        svg('text', {
+          class: `aisle-label aisle-label-${a.kind}`,
+          x: mm(spot.cx),
+          y: mm(spot.cy),
+          'font-size': mm(fs),
+          transform: spot.vertical ? `rotate(-90 ${mm(spot.cx)} ${mm(spot.cy)})` : undefined,
+          text: label,
+        }),
+      );
+    }
+
+    const rackLayer = svg('g', { class: 'racks' });
+    for (const rack of roomRacks) rackLayer.append(this.#rack(rack));
+    root.append(aisles, rackLayer, deviceLayer, sensorLayer, this.#scaleBar(D));
     this.#host.replaceChildren(root);
     this.#svg = root;
   }
@@ -189,27 +196,26 @@ export class FloorPlan {
     return svg('g', { class: 'sensor-cell' }, marker, letter);
   }
 
-  #roomSensor(device, p) {
+  #roomSensor(device, box, withLabel) {
+    const cx = mm(box.x + box.w / 2);
+    const cy = mm(box.y + box.h / 2);
     const marker = svg('circle', {
       class: 'sensor sensor-room',
-      cx: mm(p.x),
-      cy: mm(p.y),
-      r: 0.15,
+      cx,
+      cy,
+      r: mm(box.w / 2),
       'data-device': device.id,
       'data-stale': 'true',
       'data-state': 'nodata',
       role: 'img',
       style: `fill: ${STALE_FILL}`,
     });
-    const letter = svg('text', { class: 'sensor-letter', x: mm(p.x), y: mm(p.y), 'font-size': 0.12, text: 'T' });
-    this.#sensors.set(device.id, { marker, letter, where: `room, ${p.x} m, ${p.y} m` });
-    return svg('g', { class: 'sensor-cell' }, marker, letter, svg('text', { class: 'device-label', x: mm(p.x), y: mm(p.y + 0.3), 'font-size': 0.11, text: device.id }));
+    const letter = svg('text', { class: 'sensor-letter', x: cx, y: cy, 'font-size': 0.12, text: 'T' });
+    this.#sensors.set(device.id, { marker, letter, where: 'in the room' });
+    return svg('g', { class: 'sensor-cell' }, marker, letter, withLabel ? svg('text', { class: 'device-label', x: cx, y: mm(box.y + box.h + 0.09), 'font-size': 0.11, text: device.id }) : undefined);
   }
 
-  #roomDevice(room, device, p) {
-    const crac = p.kind === 'crac';
-    const size = crac ? CRAC_SIZE : ICON_SIZE;
-    const b = boxInRoom(room, p.x, p.y, size, size);
+  #roomDevice(device, crac, b, withLabel) {
     const type = device.sensorType ?? device.kind;
     const g = svg('g', {
       class: `room-device device-${crac ? 'crac' : type}`,
@@ -227,14 +233,12 @@ export class FloorPlan {
     if (crac) {
       g.append(
         svg('circle', { class: 'crac-fan', cx, cy: mm(cy - 0.1), r: 0.22 }),
-        svg('path', { class: 'crac-fan', d: `M ${cx - 0.2} ${mm(cy - 0.1)} L ${cx + 0.2} ${mm(cy - 0.1)} M ${cx} ${mm(cy - 0.3)} L ${cx} ${mm(cy + 0.1)}` }),
+        svg('path', { class: 'crac-fan', d: `M ${mm(cx - 0.2)} ${mm(cy - 0.1)} L ${mm(cx + 0.2)} ${mm(cy - 0.1)} M ${cx} ${mm(cy - 0.3)} L ${cx} ${mm(cy + 0.1)}` }),
         svg('text', { class: 'device-name', x: cx, y: mm(b.y + b.h - 0.14), 'font-size': mm(fitFont(device.id, b.w, 0.13)), text: device.id }),
       );
     } else {
-      g.append(
-        svg('text', { class: 'device-letter', x: cx, y: cy, 'font-size': 0.2, text: ICON_LETTER[type] ?? type.slice(0, 1).toUpperCase() }),
-        svg('text', { class: 'device-label', x: cx, y: mm(b.y + b.h + 0.13), 'font-size': 0.11, text: device.id }),
-      );
+      g.append(svg('text', { class: 'device-letter', x: cx, y: cy, 'font-size': 0.2, text: ICON_LETTER[type] ?? type.slice(0, 1).toUpperCase() }));
+      if (withLabel) g.append(svg('text', { class: 'device-label', x: cx, y: mm(b.y + b.h + 0.09), 'font-size': 0.11, text: device.id }));
     }
     g.append(svg('g', { class: 'alert-badge', transform: `translate(${mm(b.x + b.w)} ${mm(b.y)})` }, svg('circle', { r: 0.12 }), svg('text', { 'font-size': 0.17, text: '!' })));
     this.#devices.set(device.id, g);

@@ -118,3 +118,36 @@ export function boxInRoom(room, x, y, w, h) {
     h,
   };
 }
+
+/** Whether two plan rectangles overlap. */
+export const overlaps = (a, b) => a.x < b.x + b.w && a.x + a.w > b.x && a.y < b.y + b.h && a.y + a.h > b.y;
+
+/**
+ * A box of size w × h as near (x, y) as it can be without covering anything in `taken` (devices
+ * that share a point, like a leak sensor under its CRAC, end up side by side). Centred on the
+ * point when nothing better is free.
+ */
+export function placeAvoiding(room, x, y, w, h, taken) {
+  const first = boxInRoom(room, x, y, w, h);
+  if (!taken.some((t) => overlaps(first, t))) return first;
+  for (const d of [0.5, 0.75, 1, 1.25, 1.5]) {
+    for (const [dx, dy] of [[0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]]) {
+      const b = boxInRoom(room, x + dx * d, y + dy * d, w, h);
+      if (!taken.some((t) => overlaps(b, t))) return b;
+    }
+  }
+  return first;
+}
+
+/** Where along an aisle its label goes: the first of a few spots that no device covers. */
+export function aisleLabelSpot(aisle, labelLength, fontSize, taken) {
+  const vertical = aisle.h > aisle.w;
+  const along = labelLength * 0.62 * fontSize;
+  for (const f of [0.5, 0.25, 0.75, 0.12, 0.88]) {
+    const cx = vertical ? aisle.x + aisle.w / 2 : aisle.x + aisle.w * f;
+    const cy = vertical ? aisle.y + aisle.h * f : aisle.y + aisle.h / 2;
+    const box = vertical ? { x: cx - fontSize / 2, y: cy - along / 2, w: fontSize, h: along } : { x: cx - along / 2, y: cy - fontSize / 2, w: along, h: fontSize };
+    if (!taken.some((t) => overlaps(box, t))) return { cx, cy, vertical };
+  }
+  return { cx: aisle.x + aisle.w / 2, cy: aisle.y + aisle.h / 2, vertical };
+}
