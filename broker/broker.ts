@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Logger } from '../core/index.ts';
+import type { Logger, SecurityEvent } from '../core/index.ts';
 import { mayPublishFor, type MqttAccount, type MqttAccounts } from './accounts.ts';
 
 export interface BrokerOptions {
@@ -24,14 +24,6 @@ export interface ClientEvent {
 
 export type RefusalReason = 'anonymous' | 'bad_credentials' | 'topic_denied' | 'payload_too_large' | 'subscribe_denied';
 
-export interface SecurityEvent {
-  ts: number;
-  type: RefusalReason;
-  username?: string;
-  clientId: string;
-  source?: string;
-  topic?: string;
-}
 
 export interface Broker {
   readonly aedes: Aedes;
@@ -67,7 +59,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const refusals = new Map<RefusalReason, number>();
   const refuse = (type: RefusalReason, client: Client, extra: Partial<SecurityEvent> = {}): void => {
     refusals.set(type, (refusals.get(type) ?? 0) + 1);
-    const event: SecurityEvent = { ts: Date.now(), type, clientId: client.id, source: sourceOf(client), ...extra };
+    const event: SecurityEvent = { ts: Date.now(), type, origin: 'mqtt', clientId: client.id, source: sourceOf(client), ...extra };
     logger.warn(event, `mqtt: refused (${type})`);
     options.onSecurityEvent?.(event);
   };

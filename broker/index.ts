@@ -1,2 +1,2 @@
-export { startBroker, type Broker, type BrokerOptions, type ClientEvent, type RefusalReason, type SecurityEvent } from './broker.ts';
+export { startBroker, type Broker, type BrokerOptions, type ClientEvent, type RefusalReason } from './broker.ts';
 export { MqttAccounts, mayPublishFor, type MqttAccount } from './accounts.ts';

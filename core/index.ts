@@ -6,3 +6,4 @@ export * from './telemetry.ts';
 export * from './alert.ts';
 export * from './config.ts';
 export * from './secrets.ts';
+export * from './security.ts';

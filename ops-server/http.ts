@@ -1,24 +1,14 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import {
-  AlertKind,
-  AlertState,
-  Device,
-  Id,
-  MetricName,
-  Severity,
-  WatchfloorError,
-  conflict,
-  forbidden,
-  notFound,
-  unauthorized,
-  type Estate,
-} from '../core/index.ts';
+import { WatchfloorError, notFound, unauthorized } from '../core/index.ts';
 import type { OpsContext } from './context.ts';
+import { route } from './guards.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { loginRoutes, sessionRoutes } from './routes/auth.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { telemetryRoutes } from './routes/telemetry.ts';
+import { userRoutes } from './routes/users.ts';
 import { readCookie, SESSION_COOKIE, type Session } from './sessions.ts';
-import { Role, Username, publicUser } from './users.ts';
-import { DurationMs, parseInput, TimeMs } from './validate.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -27,41 +17,6 @@ declare module 'express-serve-static-core' {
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
-const LatestQuery = z.strictObject({ device: Id.optional(), metric: MetricName.optional() });
-const RangeQuery = z.strictObject({
-  device: Id,
-  metric: MetricName,
-  from: TimeMs.optional(),
-  to: TimeMs.optional(),
-  step: DurationMs.optional(),
-  agg: z.enum(['mean', 'min', 'max', 'last']).default('mean'),
-});
-const AlertsQuery = z.strictObject({ state: AlertState.optional(), kind: AlertKind.optional(), severity: Severity.optional() });
-const EventsQuery = z.strictObject({ device: Id.optional(), type: z.string().max(128).optional(), since: TimeMs.optional() });
-const RegisterDevice = Device.extend({ mqtt: z.strictObject({ password: z.string().min(8, 'at least 8 characters').max(256) }).optional() });
-const NewUser = z.strictObject({ username: Username, role: Role, password: z.string().min(10, 'at least 10 characters').max(1024) });
-
-/** At most this many buckets in one range answer: a year of 1 s steps would be 31 million rows. */
-const MAX_BUCKETS = 11_000;
-
-/** Why a registered device would dangle: a rack, room, site or parent the inventory does not have. */
-function unknownReference(estate: Estate, d: Device): { field: string; id: string } | undefined {
-  const loc = d.location;
-  if ('rack' in loc && !estate.racks.has(loc.rack)) return { field: 'location.rack', id: loc.rack };
-  if ('room' in loc && !estate.rooms.has(loc.room)) return { field: 'location.room', id: loc.room };
-  if ('site' in loc && !estate.sites.has(loc.site)) return { field: 'location.site', id: loc.site };
-  const i = d.parents.findIndex((p) => !estate.devices.has(p));
-  if (i >= 0) return { field: `parents.${i}`, id: d.parents[i] as string };
-  return undefined;
-}
-
-type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
-/** Express 5 forwards rejected promises to the error handler; this only types the handlers once. */
-const route = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve(fn(req, res)).catch(next);
-};
 
 /** The REST API, the health and metrics endpoints and the web UI's static files. */
 export function createHttpApp(ctx: OpsContext, publicDir: string): express.Express {
@@ -91,23 +46,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string): express.Expre
     next();
   });
 
-  api.post(
-    '/auth/login',
-    route(async (req, res) => {
-      const body = parseInput(LoginBody, req.body, 'body');
-      const user = await ctx.users.verify(body.username, body.password);
-      if (!user) {
-        ctx.logger.warn({ username: body.username, source: req.ip }, 'http: failed login');
-        throw new WatchfloorError('WF_ERR_LOGIN_FAILED', 'wrong username or password', 401);
-      }
-      const old = readCookie(req.headers.cookie, SESSION_COOKIE);
-      if (old) ctx.sessions.end(old);
-      const session = ctx.sessions.create(user.username, user.role);
-      res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
-      ctx.logger.info({ username: user.username, source: req.ip }, 'http: login');
-      res.json({ csrfToken: session.csrfToken, user: publicUser(user) });
-    }),
-  );
+  api.use(loginRoutes(ctx));
 
   // Everything below needs a session, and a state change made with a cookie needs its CSRF token.
   api.use((req, _res, next) => {
@@ -117,91 +56,12 @@ export function createHttpApp(ctx: OpsContext, publicDir: string): express.Expre
     }
     next();
   });
-  const requireRole =
-    (...roles: string[]) =>
-    (req: Request, _res: Response, next: NextFunction) =>
-      req.session && roles.includes(req.session.role) ? next() : next(forbidden());
 
-  api.post('/auth/logout', (req, res) => {
-    if (req.session) ctx.sessions.end(req.session.id);
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
-    res.status(204).end();
-  });
-  api.get('/auth/me', (req, res) => {
-    const s = req.session as Session;
-    res.json({ user: { username: s.username, role: s.role }, csrfToken: s.csrfToken, serverTime: ctx.clock.now() });
-  });
-
-  api.get('/inventory', (_req, res) => {
-    const inv = ctx.estate.inventory;
-    res.json({ sites: inv.sites, rooms: inv.rooms, racks: inv.racks, devices: [...ctx.estate.devices.values()], links: inv.links });
-  });
-  api.get('/devices', (_req, res) => {
-    res.json([...ctx.estate.devices.values()].map((d) => ({ ...d, tags: ctx.estate.tagsOf(d.id), presence: ctx.presence(d.id) ?? null })));
-  });
-  api.get('/devices/:id', (req, res) => {
-    const d = ctx.estate.devices.get(String(req.params.id));
-    if (!d) throw notFound(`device "${req.params.id}"`);
-    res.json({ ...d, tags: ctx.estate.tagsOf(d.id), presence: ctx.presence(d.id) ?? null, latest: ctx.latest({ device: d.id }) });
-  });
-  api.post(
-    '/devices',
-    requireRole('admin'),
-    route(async (req, res) => {
-      const { mqtt, ...device } = parseInput(RegisterDevice, req.body, 'body');
-      if (ctx.estate.devices.has(device.id)) throw conflict(`device "${device.id}" already exists`);
-      const missing = unknownReference(ctx.estate, device);
-      if (missing) throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${missing.field}: unknown "${missing.id}"`, 400, missing.field);
-      await ctx.registerDevice(device, mqtt?.password);
-      res.status(201).json({ ...device, tags: ctx.estate.tagsOf(device.id) });
-    }),
-  );
-
-  api.get('/metrics/latest', (req, res) => {
-    res.json(ctx.latest(parseInput(LatestQuery, req.query, 'query')));
-  });
-  api.get(
-    '/metrics/range',
-    route(async (req, res) => {
-      const q = parseInput(RangeQuery, req.query, 'query');
-      const to = q.to ?? ctx.clock.now();
-      const from = q.from ?? to - 3_600_000;
-      if (from >= to) throw new WatchfloorError('WF_ERR_BAD_REQUEST', 'from: must be before to', 400, 'from');
-      // Default step: about 300 points across the range, never under a second.
-      const stepMs = q.step ?? Math.max(1000, Math.ceil((to - from) / 300 / 1000) * 1000);
-      if ((to - from) / stepMs > MAX_BUCKETS) {
-        throw new WatchfloorError('WF_ERR_BAD_REQUEST', `step: too small for the range (over ${MAX_BUCKETS} points)`, 400, 'step');
-      }
-      const points = await ctx.range({ device: q.device, metric: q.metric, from, to, stepMs, agg: q.agg });
-      res.json({ device: q.device, metric: q.metric, agg: q.agg, from, to, stepMs, points: points.map((b) => [b.ts, b.value]) });
-    }),
-  );
-
-  api.get('/alerts', (req, res) => {
-    res.json(ctx.alerts(parseInput(AlertsQuery, req.query, 'query')));
-  });
-  api.get('/alerts/:id', (req, res) => {
-    const a = ctx.alert(String(req.params.id));
-    if (!a) throw notFound(`alert "${req.params.id}"`);
-    res.json(a);
-  });
-  api.get('/events', (req, res) => {
-    res.json(ctx.events(parseInput(EventsQuery, req.query, 'query')));
-  });
-
-  api.get('/users', requireRole('admin'), (_req, res) => {
-    res.json(ctx.users.list());
-  });
-  api.post(
-    '/users',
-    requireRole('admin'),
-    route(async (req, res) => {
-      const body = parseInput(NewUser, req.body, 'body');
-      if (ctx.users.get(body.username)) throw conflict(`user "${body.username}" already exists`);
-      const user = await ctx.users.add(body.username, body.role, body.password, ctx.clock.now());
-      res.status(201).json(publicUser(user));
-    }),
-  );
+  api.use(sessionRoutes(ctx));
+  api.use(deviceRoutes(ctx));
+  api.use(telemetryRoutes(ctx));
+  api.use(alertRoutes(ctx));
+  api.use(userRoutes(ctx));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);

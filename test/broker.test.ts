@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, MqttAccounts, type Broker, type SecurityEvent } from '../broker/index.ts';
-import { silentLogger } from '../core/index.ts';
+import { startBroker, MqttAccounts, type Broker } from '../broker/index.ts';
+import { silentLogger, type SecurityEvent } from '../core/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
 
 describe('broker: the front door', () => {

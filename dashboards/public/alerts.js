@@ -103,15 +103,21 @@ export function renderAlerts(board, { container, summary, now, roomNames, onLoca
           'data-alert-id': a.id,
           'data-severity': a.severity,
           'data-state': a.state,
-          'data-rack': labels.rack,
-          'data-device': labels.device,
+          'data-label-rack': labels.rack,
+          'data-label-device': labels.device,
         },
         html('span', { class: 'sev-badge', text: a.state === 'firing' ? a.severity.toUpperCase() : `${a.severity.toUpperCase()} · RESOLVED` }),
         html('span', { class: 'alert-name', text: a.name }),
         html('span', { class: 'alert-summary', text: a.summary }),
-        html('span', { class: 'alert-where', text: where(labels, roomNames) }),
-        html('span', { class: 'alert-time', 'data-starts': a.startsAt, text: timeText(a, now) }),
-        locatable ? html('button', { type: 'button', class: 'locate', text: 'Show on plan', onclick: () => onLocate(labels.room, target) }) : undefined,
+        html(
+          'span',
+          { class: 'alert-meta' },
+          html('span', { class: 'alert-where', text: where(labels, roomNames) }),
+          html('span', { class: 'alert-time', text: timeText(a, now) }),
+        ),
+        locatable
+          ? html('button', { type: 'button', class: 'locate', 'aria-label': `Show ${target} on the plan`, text: 'Show', onclick: () => onLocate(labels.room, target) })
+          : undefined,
       );
     }),
   );

@@ -210,7 +210,7 @@ function connect() {
     setLive('offline', err && err.message);
   });
   socket.on('telemetry', (batch) => {
-    if (!Array.isArray(batch)) return;
+    if (Array.isArray(batch)) return;
     const changed = state.readings.apply(batch);
     for (const id of changed) paintDevice(id);
     if (changed.size > 0) afterChange(changed);
@@ -241,9 +241,23 @@ function stopLive() {
   tooltip.hide();
 }
 
+const CLOCK_CHECK_EVERY_S = 300;
+let ticks = 0;
+
 function tick() {
   paintAll();
   refreshAlertTimes(state.alerts, $('alert-list'), serverNow());
+  // A wall screen runs for days: follow the server clock (staleness is judged by it) and notice an ended session.
+  if (++ticks % CLOCK_CHECK_EVERY_S === 0) {
+    api.me().then(
+      (me) => {
+        state.clockOffsetMs = me.clockOffsetMs;
+      },
+      (err) => {
+        if (err instanceof ApiError && err.status === 401) showLogin('Your session has ended. Log in again.');
+      },
+    );
+  }
 }
 
 // ---- rooms ----

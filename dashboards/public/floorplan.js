@@ -70,6 +70,7 @@ export class FloorPlan {
 
   constructor(host) {
     this.#host = host;
+    new window.ResizeObserver(() => this.#measure()).observe(host);
   }
 
   /** Device ids of the temperature markers on the plan. */
@@ -151,6 +152,18 @@ export class FloorPlan {
     root.append(aisles, rackLayer, deviceLayer, sensorLayer, this.#scaleBar(D));
     this.#host.replaceChildren(root);
     this.#svg = root;
+    this.#measure();
+  }
+
+  /** Notes on the SVG how many pixels a metre gets, so CSS can drop details that would be noise. */
+  #measure() {
+    const root = this.#svg;
+    if (!root) return;
+    const box = root.viewBox.baseVal;
+    const r = root.getBoundingClientRect();
+    const pxPerMetre = Math.min(r.width / box.width, r.height / box.height);
+    root.dataset.zoom = pxPerMetre < 70 ? 'small' : 'large';
+    root.dataset.pxPerMetre = String(Math.round(pxPerMetre));
   }
 
   #rack(rack) {

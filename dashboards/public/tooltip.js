@@ -10,7 +10,8 @@ const POSITION_TEXT = {
   rear: 'rear (hot aisle exhaust)',
 };
 
-const fmt = (metric, v) => `${Number.isInteger(v) ? v : v.toFixed(1)}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
+const ONE_DECIMAL = new Set(['temperature', 'humidity']);
+const fmt = (metric, v) => `${ONE_DECIMAL.has(metric) || !Number.isInteger(v) ? v.toFixed(1) : v}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
 const row = (k, v, cls) => html('div', { class: `tip-row ${cls ?? ''}` }, html('span', { class: 'tip-key', text: k }), html('span', { class: 'tip-val', text: v }));
 
 function freshness(ts, now, presence) {

@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { Device, WatchfloorError, conflict, notFound, type Estate } from '../../core/index.ts';
+import type { OpsContext } from '../context.ts';
+import { requireRole, route } from '../guards.ts';
+import { parseInput } from '../validate.ts';
+
+const RegisterDevice = Device.extend({ mqtt: z.strictObject({ password: z.string().min(8, 'at least 8 characters').max(256) }).optional() });
+
+/** Why a registered device would dangle: a rack, room, site or parent the inventory does not have. */
+function unknownReference(estate: Estate, d: Device): { field: string; id: string } | undefined {
+  const loc = d.location;
+  if ('rack' in loc && !estate.racks.has(loc.rack)) return { field: 'location.rack', id: loc.rack };
+  if ('room' in loc && !estate.rooms.has(loc.room)) return { field: 'location.room', id: loc.room };
+  if ('site' in loc && !estate.sites.has(loc.site)) return { field: 'location.site', id: loc.site };
+  const i = d.parents.findIndex((p) => !estate.devices.has(p));
+  if (i >= 0) return { field: `parents.${i}`, id: d.parents[i] as string };
+  return undefined;
+}
+
+/** The inventory and its devices; registering a device is for admins. */
+export function deviceRoutes(ctx: OpsContext): Router {
+  const r = Router();
+  r.get('/inventory', (_req, res) => {
+    const inv = ctx.estate.inventory;
+    res.json({ sites: inv.sites, rooms: inv.rooms, racks: inv.racks, devices: [...ctx.estate.devices.values()], links: inv.links });
+  });
+  r.get('/devices', (_req, res) => {
+    res.json([...ctx.estate.devices.values()].map((d) => ({ ...d, tags: ctx.estate.tagsOf(d.id), presence: ctx.presence(d.id) ?? null })));
+  });
+  r.get('/devices/:id', (req, res) => {
+    const d = ctx.estate.devices.get(String(req.params.id));
+    if (!d) throw notFound(`device "${req.params.id}"`);
+    res.json({ ...d, tags: ctx.estate.tagsOf(d.id), presence: ctx.presence(d.id) ?? null, latest: ctx.latest({ device: d.id }) });
+  });
+  r.post(
+    '/devices',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const { mqtt, ...device } = parseInput(RegisterDevice, req.body, 'body');
+      if (ctx.estate.devices.has(device.id)) throw conflict(`device "${device.id}" already exists`);
+      const missing = unknownReference(ctx.estate, device);
+      if (missing) throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${missing.field}: unknown "${missing.id}"`, 400, missing.field);
+      await ctx.registerDevice(device, mqtt?.password);
+      res.status(201).json({ ...device, tags: ctx.estate.tagsOf(device.id) });
+    }),
+  );
+
+  return r;
+}
