@@ -13,7 +13,9 @@ import {
   type DeviceStatus,
   type Inventory,
   type Logger,
+  type DeviceEvent,
   type Point,
+  type SecurityEvent,
 } from '../core/index.ts';
 import { startOpsServer, SessionBook, UserBook, type DevicePresence, type OpsServer } from '../ops-server/index.ts';
 import { RuleEngine, loadRulesFile, loadRules, builtinRulesPath, type RuleDef } from '../rules/index.ts';
@@ -79,7 +81,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const accounts = new MqttAccounts(join(config.dataDir, 'mqtt-accounts.json'));
   const store = await openEmbeddedStore({ dir: join(config.dataDir, 'tsdb'), flushIntervalMs: config.store.flushIntervalMs, logger });
   const rules = new RuleEngine({ rules: options.rules ?? loadRulesFile(builtinRulesPath), clock, tagsOf: (d) => estate.tagsOf(d) });
-  const events = new EventLog();
+  const events = new EventLog<DeviceEvent>();
+  const securityEvents = new EventLog<SecurityEvent>();
   const presence = new Map<string, DevicePresence>();
 
   // Filled in once the ops server and broker exist; the sink below only runs after both are up.
@@ -106,6 +109,12 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     if (changes.length > 0) publishAlerts(changes);
   };
 
+  /** Every source of security events (broker, trap receiver, ops server) reports here. */
+  const reportSecurityEvent = (e: SecurityEvent): void => {
+    securityEvents.add(e);
+    ops?.realtime.securityEvent(e);
+  };
+
   const sink = {
     write(points: Point[]): void {
       // decode -> validate -> enrich happened in ingest; here: write -> evaluate -> publish.
@@ -119,7 +128,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       if (device !== undefined && presence.get(device)?.status !== 'online') setPresence(device, 'online', clock.now());
     },
     status: setPresence,
-    event(e: Parameters<EventLog['add']>[0]): void {
+    event(e: DeviceEvent): void {
       events.add(e);
     },
   };
@@ -130,6 +139,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     accounts,
     logger,
+    onSecurityEvent: (e) => reportSecurityEvent(e),
     onClient: (event) => {
       if (event.role === 'device' && estate.devices.has(event.username)) setPresence(event.username, event.status, clock.now());
       demo?.onClient(event);
@@ -176,7 +186,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       range: (q) => store.range(q),
       alerts: (f) => rules.alerts(f),
       alert: (id) => rules.get(id),
-      events: (f) => events.query(f),
+      events: (f) => events.query((e) => (!f.device || e.device === f.device) && (!f.type || e.type === f.type), f.since),
+      securityEvents: (f) => securityEvents.query(() => true, f.since),
       presence: (d) => presence.get(d),
       async registerDevice(device, password) {
         if (password) await accounts.setDevicePassword(device.id, password);

@@ -1,28 +1,24 @@
-import type { DeviceEvent } from '../core/index.ts';
-
 /**
- * Recent device events, newest last, bounded so a chatty device cannot grow memory without end.
- * Kept in memory for now: events reach the time-series store with the SNMP traps issue.
+ * Recent events (device events, security events), newest last, bounded so a chatty source cannot
+ * grow memory without end. Kept in memory for now; events reach the store with a later issue.
  */
-export class EventLog {
-  private readonly events: DeviceEvent[] = [];
+export class EventLog<E extends { ts: number }> {
+  private readonly events: E[] = [];
 
   constructor(private readonly capacity = 10_000) {}
 
-  add(event: DeviceEvent): void {
+  add(event: E): void {
     this.events.push(event);
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
   }
 
-  /** Matching events, newest first. */
-  query(filter: { device?: string; type?: string; since?: number }, limit = 1000): DeviceEvent[] {
-    const out: DeviceEvent[] = [];
+  /** Events that pass `keep` and are not older than `since`, newest first. */
+  query(keep: (e: E) => boolean, since?: number, limit = 1000): E[] {
+    const out: E[] = [];
     for (let i = this.events.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = this.events[i] as DeviceEvent;
-      if (filter.device && e.device !== filter.device) continue;
-      if (filter.type && e.type !== filter.type) continue;
-      if (filter.since !== undefined && e.ts < filter.since) continue;
-      out.push(e);
+      const e = this.events[i] as E;
+      if (since !== undefined && e.ts < since) continue;
+      if (keep(e)) out.push(e);
     }
     return out;
   }

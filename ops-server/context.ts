@@ -1,4 +1,4 @@
-import type { Alert, Clock, Device, DeviceEvent, Estate, Logger } from '../core/index.ts';
+import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
 import type { LatestValue, RangeBucket, RangeQuery } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
@@ -26,6 +26,8 @@ export interface OpsContext {
   alerts(filter: AlertFilter): Alert[];
   alert(id: string): Alert | undefined;
   events(filter: { device?: string; type?: string; since?: number }): DeviceEvent[];
+  /** Security events (failed logins, denied publishes, probes), newest first. */
+  securityEvents(filter: { since?: number }): SecurityEvent[];
   presence(deviceId: string): DevicePresence | undefined;
   /** Adds a device to the inventory (persisted) and, with a password, gives it an MQTT identity. */
   registerDevice(device: Device, mqttPassword: string | undefined): Promise<void>;

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer } from 'socket.io';
-import type { Alert, DeviceStatus, Point } from '../core/index.ts';
+import type { Alert, DeviceStatus, Point, SecurityEvent } from '../core/index.ts';
 import { readCookie, SESSION_COOKIE, type SessionBook } from './sessions.ts';
 
 /** One latest value as pushed to browsers: no tags, they are in the inventory the page already has. */
@@ -48,6 +48,10 @@ export class Realtime {
 
   deviceStatus(device: string, status: DeviceStatus, ts: number): void {
     this.io.emit('device-status', { device, status, ts });
+  }
+
+  securityEvent(event: SecurityEvent): void {
+    this.io.emit('security-event', event);
   }
 
   get clients(): number {

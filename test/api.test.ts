@@ -111,6 +111,17 @@ describe('ops server: sessions, validation, device registration', () => {
     expect((await api(product.base, tech, '/api/v1/devices')).status).toBe(200);
   });
 
+  it('serves the broker\'s refusals as security events, and pushes them on socket.io', async () => {
+    const socket = await connectSocket(product.base, admin);
+    const pushed: { type: string; username?: string }[] = [];
+    socket.on('security-event', (e: { type: string; username?: string }) => pushed.push(e));
+    await expect(connectMqtt(product.app.mqttPort, { username: 'intruder', password: 'guess-1' })).rejects.toThrow();
+    await eventually(() => pushed.find((e) => e.username === 'intruder'));
+    socket.close();
+    const r = await api(product.base, admin, '/api/v1/security-events');
+    expect(r.body).toContainEqual(expect.objectContaining({ type: 'bad_credentials', origin: 'mqtt', username: 'intruder', source: '127.0.0.1' }));
+  });
+
   it('ends the session on logout, for HTTP and socket.io alike', async () => {
     const s = await login(product.base);
     const socket = await connectSocket(product.base, s);

@@ -210,7 +210,7 @@ function connect() {
     setLive('offline', err && err.message);
   });
   socket.on('telemetry', (batch) => {
-    if (Array.isArray(batch)) return;
+    if (!Array.isArray(batch)) return;
     const changed = state.readings.apply(batch);
     for (const id of changed) paintDevice(id);
     if (changed.size > 0) afterChange(changed);

@@ -15,6 +15,7 @@ const RangeQuery = z.strictObject({
   agg: z.enum(['mean', 'min', 'max', 'last']).default('mean'),
 });
 const EventsQuery = z.strictObject({ device: Id.optional(), type: z.string().max(128).optional(), since: TimeMs.optional() });
+const SecurityEventsQuery = z.strictObject({ since: TimeMs.optional() });
 
 /** At most this many buckets in one range answer: a year of 1 s steps would be 31 million rows. */
 const MAX_BUCKETS = 11_000;
@@ -46,5 +47,8 @@ export function telemetryRoutes(ctx: OpsContext): Router {
     res.json(ctx.events(parseInput(EventsQuery, req.query, 'query')));
   });
 
+  r.get('/security-events', (req, res) => {
+    res.json(ctx.securityEvents(parseInput(SecurityEventsQuery, req.query, 'query')));
+  });
   return r;
 }
