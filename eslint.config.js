@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'dashboards/public/vendor/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'dashboards/public/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['dashboards/public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', location: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', console: 'readonly', performance: 'readonly' } },
+    files: ['dashboards/web/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', location: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', console: 'readonly', performance: 'readonly' } },
   },
   {
     files: ['bin/**/*.js'],

@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
-import { silentLogger, type Point } from '../core/index.ts';
+import { FakeClock, silentLogger, type Point } from '../core/index.ts';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { openEmbeddedStore } from '../store/index.ts';
 
 const args = process.argv.slice(2);
@@ -208,7 +210,7 @@ async function benchStore(): Promise<Figures> {
       return { device: `dev-${d}`, metric: metrics[i % metrics.length] as string, ts, value: 20 + (i % 13), tags: tags[d] };
     });
 
-  let store = await openEmbeddedStore({ dir, logger: silentLogger, flushIntervalMs: 200 });
+  let store = await openEmbeddedStore({ dir, logger: silentLogger, flushIntervalMs: 200, maintenanceIntervalMs: 0 });
   const figures: Figures = {};
 
   // 1. The cost of write() alone: one million points in batches of 1000 (objects built beforehand).
@@ -269,7 +271,7 @@ async function benchStore(): Promise<Figures> {
   // 4. Restart: close, then open and rebuild the latest values from disk.
   await store.close();
   const rows = store.stats().written;
-  const [reopened, openMs] = await timed(() => openEmbeddedStore({ dir, logger: silentLogger }));
+  const [reopened, openMs] = await timed(() => openEmbeddedStore({ dir, logger: silentLogger, maintenanceIntervalMs: 0 }));
   store = reopened;
   figures[`reopen with ${(rows / 1e6).toFixed(1)}M rows, ${store.stats().series} series ms`] = Math.round(openMs);
   const [, rangeMs] = await timed(() =>
@@ -283,7 +285,118 @@ async function benchStore(): Promise<Figures> {
   return figures;
 }
 
-const parts: Record<string, () => Promise<Figures>> = { duckdb: benchDuckdb, sqlite: benchSqlite, store: benchStore };
+/**
+ * Tiers and queries at the sizes of the targets: the whole day written through the store interface,
+ * rolled up, then the two target queries; bytes on disk per point before and after the rollups.
+ */
+async function benchTiers(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'wf-bench-tiers-'));
+  const end = T0 + SAMPLES * 10_000;
+  const clock = new FakeClock(end + 5 * 60_000);
+  const store = await openEmbeddedStore({ dir, logger: silentLogger, clock, flushIntervalMs: 3_600_000, maintenanceIntervalMs: 0 });
+  const figures: Figures = {};
+  const tags = Array.from({ length: SERIES }, (_, d) => ({ kind: 'sensor', room: 'dc1', rack: `r${d % 40}` }));
+  const batch = newBatch();
+  let written = 0;
+  const t0 = performance.now();
+  let writeMs = 0;
+  for (let first = 0; first < TOTAL; first += BATCH) {
+    const n = Math.min(BATCH, TOTAL - first);
+    fillBatch(first, n, batch);
+    const points: Point[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const d = batch.series[k] as number;
+      points[k] = { device: `dev-${d}`, metric: 'temperature', ts: batch.ts[k] as number, value: batch.value[k] as number, tags: tags[d] };
+    }
+    const w = performance.now();
+    store.write(points);
+    writeMs += performance.now() - w;
+    await store.flush();
+    written += n;
+  }
+  const loadMs = performance.now() - t0;
+  figures['through the interface, write()+flush points/s'] = Math.round(written / (loadMs / 1000));
+  figures['  write() alone points/s'] = Math.round(written / (writeMs / 1000));
+  const oneSeries = { device: `dev-${DAY.series}`, metric: 'temperature', from: end - 86_400_000, to: end - 1 };
+  const rawOne = [];
+  for (let i = 0; i < 5; i++) rawOne.push((await timed(() => store.range({ ...oneSeries, stepMs: 60_000, agg: 'mean' })))[1]);
+  figures['raw tier: 1 series 24 h / 1 min ms (median)'] = median(rawOne).toFixed(1);
+  await store.flush();
+  await store.close();
+  const rawBytes = dirBytes(dir);
+  figures['raw bytes on disk per point'] = (rawBytes / written).toFixed(2);
+
+  const tiered = await openEmbeddedStore({ dir, logger: silentLogger, clock, maintenanceIntervalMs: 0 });
+  const [report, maintainMs] = await timed(() => tiered.maintain());
+  figures['rollup of the day (minute + hour tiers) ms'] = Math.round(maintainMs);
+  figures['  rollup rows (minute / hour)'] = `${report.rolledUp.minute ?? 0} / ${report.rolledUp.hour ?? 0}`;
+  const one = [];
+  for (let i = 0; i < 10; i++) one.push((await timed(() => tiered.range({ ...oneSeries, stepMs: 60_000, agg: 'mean' })))[1]);
+  figures['1 series 24 h / 1 min ms (median / max; goal < 20)'] = `${median(one).toFixed(1)} / ${Math.max(...one).toFixed(1)}`;
+  const groups = Array.from({ length: SERIES }, (_, d) => [{ device: `dev-${d}`, metric: 'temperature' }]);
+  const many = [];
+  for (let i = 0; i < 5; i++) many.push((await timed(() => tiered.rangeGroups({ groups, from: oneSeries.from, to: oneSeries.to, stepMs: 300_000, agg: 'mean' })))[1]);
+  figures[`${SERIES} series 24 h / 5 min ms (median / max; goal < 200)`] = `${median(many).toFixed(1)} / ${Math.max(...many).toFixed(1)}`;
+  await tiered.close();
+  figures['bytes on disk per point with rollups'] = (dirBytes(dir) / written).toFixed(2);
+  figures['max RSS MB'] = rssMb();
+  rmSync(dir, { recursive: true, force: true });
+  return figures;
+}
+
+/** Debian's VictoriaMetrics beside it: the same points as line protocol through /api/v2/write, then its disk use. */
+async function benchVictoriaMetrics(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'wf-bench-vm-'));
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const vm = spawn('victoria-metrics', [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'], { stdio: 'ignore' });
+  const failed = new Promise<Figures>((resolve) => vm.once('error', (e) => resolve({ failed: `victoria-metrics: ${e.message} (apt-get install victoria-metrics)` })));
+  const url = `http://127.0.0.1:${port}`;
+  const run = async (): Promise<Figures> => {
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+      await sleep(100);
+    }
+    const batch = newBatch();
+    const t0 = performance.now();
+    for (let first = 0; first < TOTAL; first += BATCH) {
+      const n = Math.min(BATCH, TOTAL - first);
+      fillBatch(first, n, batch);
+      const lines = new Array<string>(n);
+      for (let k = 0; k < n; k++) lines[k] = `sensor,device=dev-${batch.series[k]},room=dc1 temperature=${batch.value[k]} ${batch.ts[k]}`;
+      const r = await fetch(`${url}/api/v2/write?bucket=watchfloor&precision=ms`, { method: 'POST', body: lines.join('\n') });
+      if (r.status >= 300) return { failed: `write answered ${r.status}` };
+    }
+    const ms = performance.now() - t0;
+    await fetch(`${url}/internal/force_flush`);
+    await sleep(3000);
+    return {
+      'line protocol over HTTP points/s': Math.round(TOTAL / (ms / 1000)),
+      'bytes on disk per point (after force_flush)': (dirBytes(dir) / TOTAL).toFixed(2),
+    };
+  };
+  try {
+    return await Promise.race([run(), failed]);
+  } finally {
+    vm.kill('SIGTERM');
+    await new Promise((r) => (vm.exitCode !== null ? r(null) : vm.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+const parts: Record<string, () => Promise<Figures>> = { duckdb: benchDuckdb, sqlite: benchSqlite, store: benchStore, tiers: benchTiers, victoriametrics: benchVictoriaMetrics };
 const part = args[args.indexOf('--part') + 1];
 
 if (args.includes('--part') && part && parts[part]) {

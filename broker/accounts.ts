@@ -1,35 +1,61 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { hashSecret, verifySecret } from '../core/index.ts';
 
 /**
  * An MQTT identity. A device account's username is its device id and it publishes only for itself;
- * a collector account (SNMP poller, trap receiver, simulator fleet) publishes for the devices it owns.
+ * a collector account (SNMP poller, trap receiver, simulator fleet) publishes for the devices it owns,
+ * listed by id or by kind; an admin account may read `$SYS` and watch every device's topics.
  */
 export const MqttAccount = z.strictObject({
   username: z.string().min(1),
   hash: z.string(),
-  role: z.enum(['device', 'collector']),
+  role: z.enum(['device', 'collector', 'admin']),
   /** Collector accounts: the device ids it may publish for, or "*" for every device in the inventory. */
   devices: z.union([z.literal('*'), z.array(z.string())]).optional(),
+  /** Collector accounts: device kinds (ups, pdu, sensor...) it may publish for, besides `devices`. */
+  kinds: z.array(z.string()).optional(),
 });
 export type MqttAccount = z.infer<typeof MqttAccount>;
+export type MqttRole = MqttAccount['role'];
+
+/** What an operator sees of an account: never the hash. */
+export type MqttAccountView = Omit<MqttAccount, 'hash'>;
 
 const AccountsFile = z.strictObject({ accounts: z.array(MqttAccount) });
 
-/** The broker's credential book, kept hashed in one JSON file under the data directory. */
+/**
+ * The broker's credential book, kept hashed in one JSON file under the data directory. The file is
+ * re-read when another process (the `watchfloor devices` CLI) changes it, so rotation needs no restart;
+ * `onChange` tells the broker whose credentials changed so it can drop their open sessions.
+ */
 export class MqttAccounts {
-  private readonly byName = new Map<string, MqttAccount>();
+  private byName = new Map<string, MqttAccount>();
+  private mtimeMs = 0;
+  private readonly listeners: ((username: string) => void)[] = [];
+  private readonly verified = new Map<string, Buffer>();
+  private readonly cacheKey = randomBytes(32);
 
   constructor(private readonly file?: string) {
-    if (file && existsSync(file)) {
-      for (const a of AccountsFile.parse(JSON.parse(readFileSync(file, 'utf8'))).accounts) this.byName.set(a.username, a);
-    }
+    this.reload();
   }
 
   get(username: string): MqttAccount | undefined {
+    this.reload();
     return this.byName.get(username);
+  }
+
+  /** Every account without its hash, sorted by username. */
+  list(): MqttAccountView[] {
+    this.reload();
+    return [...this.byName.values()].map(({ hash: _hash, ...view }) => view).sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  /** Calls `fn(username)` after an account is changed or removed, here or by another process. */
+  onChange(fn: (username: string) => void): void {
+    this.listeners.push(fn);
   }
 
   /** Sets (or rotates) a device's password; the next CONNECT must use the new one. */
@@ -37,30 +63,76 @@ export class MqttAccounts {
     this.put({ username: deviceId, hash: await hashSecret(password), role: 'device' });
   }
 
-  async setCollector(username: string, password: string, devices: '*' | string[]): Promise<void> {
-    this.put({ username, hash: await hashSecret(password), role: 'collector', devices });
+  /** Sets (or rotates) a collector account: it publishes for `devices` (ids or "*") and any device of `kinds`. */
+  async setCollector(username: string, password: string, devices: '*' | string[], kinds?: string[]): Promise<void> {
+    this.put({ username, hash: await hashSecret(password), role: 'collector', devices, ...(kinds && kinds.length > 0 ? { kinds } : {}) });
   }
 
-  /** The account when the password matches, otherwise undefined. */
+  /** Sets (or rotates) an admin account: `$SYS` and read access to every device topic. */
+  async setAdmin(username: string, password: string): Promise<void> {
+    this.put({ username, hash: await hashSecret(password), role: 'admin' });
+  }
+
+  /** Removes an account; true when it existed. */
+  remove(username: string): boolean {
+    this.reload();
+    if (!this.byName.delete(username)) return false;
+    this.save();
+    this.changed(username);
+    return true;
+  }
+
+  /**
+   * The account when the password matches, otherwise undefined. A password that verified once is
+   * remembered as an HMAC under a per-process random key (memory only, forgotten when the account
+   * changes), so a fleet reconnecting after an outage costs one scrypt per device, not one per CONNECT.
+   */
   async authenticate(username: string, password: string): Promise<MqttAccount | undefined> {
-    const account = this.byName.get(username);
+    const account = this.get(username);
     if (!account) return undefined;
-    return (await verifySecret(password, account.hash)) ? account : undefined;
+    const mac = createHmac('sha256', this.cacheKey).update(`${account.hash}\0${password}`).digest();
+    const known = this.verified.get(username);
+    if (known && timingSafeEqual(known, mac)) return account;
+    if (!(await verifySecret(password, account.hash))) return undefined;
+    if (this.verified.size >= 100_000) this.verified.clear();
+    this.verified.set(username, mac);
+    return account;
   }
 
   private put(account: MqttAccount): void {
+    this.reload();
     this.byName.set(account.username, account);
+    this.save();
+    this.changed(account.username);
+  }
+
+  private changed(username: string): void {
+    this.verified.delete(username);
+    for (const fn of this.listeners) fn(username);
+  }
+
+  private save(): void {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
     // Write then rename, so a crash mid-write never leaves a half file of credentials.
-    const tmp = `${this.file}.tmp`;
+    const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ accounts: [...this.byName.values()] }, null, 2), { mode: 0o600 });
     renameSync(tmp, this.file);
+    this.mtimeMs = statSync(this.file).mtimeMs;
   }
-}
 
-/** May this account publish under `devices/{deviceId}/`? */
-export function mayPublishFor(account: MqttAccount, deviceId: string): boolean {
-  if (account.role === 'device') return account.username === deviceId;
-  return account.devices === '*' || (account.devices?.includes(deviceId) ?? false);
+  /** Picks up a file written by another process; reports the accounts whose hash or grants changed. */
+  private reload(): void {
+    if (!this.file || !existsSync(this.file)) return;
+    const mtimeMs = statSync(this.file).mtimeMs;
+    if (mtimeMs === this.mtimeMs) return;
+    this.mtimeMs = mtimeMs;
+    const next = new Map<string, MqttAccount>();
+    for (const a of AccountsFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))).accounts) next.set(a.username, a);
+    const before = this.byName;
+    this.byName = next;
+    for (const name of new Set([...before.keys(), ...next.keys()])) {
+      if (JSON.stringify(before.get(name)) !== JSON.stringify(next.get(name)) && before.size > 0) this.changed(name);
+    }
+  }
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { startBroker, MqttAccounts, type Broker } from '../broker/index.ts';
-import { startMqttIngest, type MqttIngest } from '../collectors/index.ts';
+import { connectExternalBroker, startBroker, registerBrokerMetrics, MqttAccounts, type Broker, type ExternalBroker, type MqttBus } from '../broker/index.ts';
+import { startMqttIngest, startSnmpCollectors, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
 import {
   Estate,
   randomSecret,
@@ -17,10 +17,10 @@ import {
   type Point,
   type SecurityEvent,
 } from '../core/index.ts';
-import { startOpsServer, SessionBook, UserBook, type DevicePresence, type OpsServer } from '../ops-server/index.ts';
-import { RuleEngine, loadRulesFile, loadRules, builtinRulesPath, type RuleDef } from '../rules/index.ts';
-import { startFleet, type Fleet, type ScenarioName } from '../simulators/index.ts';
-import { openEmbeddedStore, type TimeSeriesStore } from '../store/index.ts';
+import { aedesCommandBus, startOpsServer, SessionBook, UserBook, type DevicePresence, type OpsServer } from '../ops-server/index.ts';
+import { RuleEngine, loadRulesFile, loadRules, builtinRulesPath, openRules, type RuleDef } from '../rules/index.ts';
+import { startFleet, startSnmpEstate, type Fleet, type ScenarioName, type SnmpEstate } from '../simulators/index.ts';
+import { openStore, registerStoreMetrics, type TimeSeriesStore } from '../store/index.ts';
 import { DemoFleet } from './demo-fleet.ts';
 import { EventLog } from './event-log.ts';
 import { RegisteredDevices } from './registered-devices.ts';
@@ -30,6 +30,8 @@ export interface WatchfloorOptions {
   inventory: Inventory;
   /** Rule definitions already loaded; default: the config's rules, else the built-in ones. */
   rules?: RuleDef[];
+  /** Where `POST /api/v1/rules/reload` reads the rules again (the config's rules file). */
+  rulesSource?: () => RuleDef[];
   logger: Logger;
   clock?: Clock;
   adminPassword?: string;
@@ -39,18 +41,28 @@ export interface WatchfloorOptions {
 export interface Watchfloor {
   readonly httpPort: number;
   readonly mqttPort: number;
-  readonly broker: Broker;
+  /** The embedded broker; undefined when `mqtt.external` names an external one. */
+  readonly broker?: Broker;
+  /** The link to the external broker when `mqtt.external` is set. */
+  readonly externalBroker?: ExternalBroker;
   readonly store: TimeSeriesStore;
   readonly rules: RuleEngine;
   readonly ingest: MqttIngest;
+  /** The SNMP poller and trap receiver (collectors/snmp, collectors/traps); reading it throws with an external broker, where they do not run. */
+  readonly snmp: SnmpCollectors;
   readonly ops: OpsServer;
   readonly estate: Estate;
   readonly accounts: MqttAccounts;
   /** The admin password when this start generated it (print it once), else undefined. */
   readonly generatedAdminPassword?: string;
   readonly fleet?: Fleet;
-  /** Starts the bundled sensor fleet against this broker (what `--simulate` does). */
-  startSimulation(options?: { scenario?: ScenarioName; speed?: number; intervalMs?: number }): Promise<Fleet>;
+  /** The simulated SNMP agents of the inventory's loopback `snmp` devices, once startSimulation ran. */
+  readonly snmpEstate?: SnmpEstate;
+  /**
+   * Starts the bundled sensor fleet against this broker and the simulated SNMP agents (what `--simulate`
+   * does); `snmpPorts` binds agents elsewhere than their inventory ports (the poller follows them).
+   */
+  startSimulation(options?: { scenario?: ScenarioName; speed?: number; intervalMs?: number; snmp?: boolean; snmpPorts?: ReadonlyMap<string, number> }): Promise<Fleet>;
   stop(): Promise<void>;
 }
 
@@ -79,21 +91,30 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const users = new UserBook(join(config.dataDir, 'users.json'));
   const admin = await users.ensureAdmin(options.adminPassword, clock.now());
   const accounts = new MqttAccounts(join(config.dataDir, 'mqtt-accounts.json'));
-  const store = await openEmbeddedStore({ dir: join(config.dataDir, 'tsdb'), flushIntervalMs: config.store.flushIntervalMs, logger });
-  const rules = new RuleEngine({ rules: options.rules ?? loadRulesFile(builtinRulesPath), clock, tagsOf: (d) => estate.tagsOf(d) });
+  const store = await openStore(config.store, {
+    dir: join(config.dataDir, 'tsdb'), logger, clock,
+    // A cardinality explosion becomes a device event of the device that caused it; the rule series-limit-reached alerts on it.
+    onSeriesLimit: (e) => sink.event({ device: e.device, ts: e.ts, type: 'series_limit_reached', severity: 'major', attributes: { metric: e.metric, series: e.series, maxSeries: e.maxSeries, refused: e.refused } }),
+  });
+  const alertRules = openRules({
+    rules: options.rules ?? loadRulesFile(builtinRulesPath), source: options.rulesSource ?? (options.rules ? undefined : () => loadRulesFile(builtinRulesPath)),
+    dataDir: config.dataDir, estate, clock, logger, notify: config.notify, publish: (changes) => publishAlerts(changes),
+  });
+  const rules: RuleEngine = alertRules.engine;
   const events = new EventLog<DeviceEvent>();
   const securityEvents = new EventLog<SecurityEvent>();
   const presence = new Map<string, DevicePresence>();
 
   // Filled in once the ops server and broker exist; the sink below only runs after both are up.
   let ops: OpsServer | undefined;
-  let broker: Broker | undefined;
+  let bus: MqttBus | undefined;
   let demo: DemoFleet | undefined;
+  let snmpEstate: SnmpEstate | undefined;
 
   const publishAlerts = (changes: readonly Alert[]): void => {
     for (const alert of changes) {
       ops?.realtime.alert(alert);
-      broker?.aedes.publish(
+      bus?.publish(
         { cmd: 'publish', topic: `alerts/${alert.id}`, payload: Buffer.from(JSON.stringify(alert)), qos: 0, retain: false, dup: false },
         () => undefined,
       );
@@ -113,16 +134,24 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const reportSecurityEvent = (e: SecurityEvent): void => {
     securityEvents.add(e);
     ops?.realtime.securityEvent(e);
+    publishAlerts(rules.onEvent(e, 'security'));
   };
+
+  /** Time spent evaluating rules on incoming values, exposed on /metrics as two counters. */
+  const ruleTime = { seconds: 0, values: 0 };
 
   const sink = {
     write(points: Point[]): void {
       // decode -> validate -> enrich happened in ingest; here: write -> evaluate -> publish.
       store.write(points);
+      // Timed per message, not per value: two clock reads per message cost little at 25,000 messages/s.
+      const started = performance.now();
       for (const p of points) {
         const changes = rules.onPoint(p);
         if (changes.length > 0) publishAlerts(changes);
       }
+      ruleTime.seconds += (performance.now() - started) / 1000;
+      ruleTime.values += points.length;
       ops?.realtime.telemetry(points);
       const device = points[0]?.device;
       if (device !== undefined && presence.get(device)?.status !== 'online') setPresence(device, 'online', clock.now());
@@ -130,13 +159,17 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     status: setPresence,
     event(e: DeviceEvent): void {
       events.add(e);
+      publishAlerts(rules.onEvent(e, 'device'));
     },
   };
 
-  const mqttBroker = await startBroker({
-    host: config.mqtt.host,
-    port: config.mqtt.port,
-    maxPayloadBytes: config.mqtt.maxPayloadBytes,
+  // An external broker (Mosquitto, EMQX) stands in for the embedded one: ingest, alerts and commands go
+  // through one MQTT client; the embedded broker's accounts, ACLs and limits do not apply there.
+  const external = config.mqtt.external ? await connectExternalBroker(config.mqtt.external, logger) : undefined;
+  const mqttBroker = external ? undefined : await startBroker({
+    mqtt: config.mqtt,
+    dataDir: config.dataDir,
+    kindOf: (id) => estate.devices.get(id)?.kind,
     accounts,
     logger,
     onSecurityEvent: (e) => reportSecurityEvent(e),
@@ -145,8 +178,14 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       demo?.onClient(event);
     },
   });
-  broker = mqttBroker;
-  const ingest = await startMqttIngest({ aedes: mqttBroker.aedes, estate, sink, clock, logger });
+  const link: MqttBus = external ?? (mqttBroker as Broker).aedes;
+  bus = link;
+  const ingest = await startMqttIngest({
+    source: link, estate, sink, clock, logger,
+    shareGroup: config.mqtt.external?.shareGroup, partition: config.mqtt.ingestPartition,
+  });
+  if (external) logger.warn('mqtt: external broker; the SNMP poller and trap receiver and the simulated fleet run only with the embedded broker');
+  const snmp = !mqttBroker ? undefined : await startSnmpCollectors({ estate, accounts, mqttPort: mqttBroker.port, trapPort: config.snmp.trapPort, trapHost: config.mqtt.host, logger, clock, onSecurityEvent: reportSecurityEvent });
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'watchfloor_' });
@@ -164,17 +203,23 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     name: 'watchfloor_mqtt_refused_total', help: 'MQTT connections, publishes and subscribes refused by the broker, by reason', labelNames: ['reason'], registers: [metrics],
     collect() {
       this.reset();
-      for (const [reason, n] of mqttBroker.refusals) this.inc({ reason }, n);
+      for (const [reason, n] of mqttBroker?.refusals ?? []) this.inc({ reason }, n);
     },
   });
+  if (mqttBroker) registerBrokerMetrics(metrics, mqttBroker);
   gauge('watchfloor_ingest_messages_total', 'MQTT messages seen by ingest', () => ingest.stats.messages);
   gauge('watchfloor_ingest_values_total', 'metric values accepted by ingest', () => ingest.stats.values);
   gauge('watchfloor_store_written_total', 'points written to the time-series store', () => store.stats().written);
   gauge('watchfloor_store_pending', 'points queued for the next store flush', () => store.stats().pending);
+  registerStoreMetrics(metrics, store);
   gauge('watchfloor_alerts_firing', 'alerts firing now', () => rules.alerts({ state: 'firing' }).length);
+  // Counters, so rate(seconds) / rate(values) gives the mean evaluation cost per value over any window.
+  gauge('watchfloor_rules_evaluation_seconds_total', 'time spent evaluating rules on incoming values', () => ruleTime.seconds);
+  gauge('watchfloor_rules_evaluated_values_total', 'incoming values evaluated by the rules', () => ruleTime.values);
   gauge('watchfloor_socketio_clients', 'connected socket.io clients', () => ops?.realtime.clients ?? 0);
 
   const sessions = new SessionBook(clock);
+  let stopping = false;
   ops = await startOpsServer(
     {
       clock,
@@ -184,21 +229,31 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       sessions,
       latest: (sel) => store.latest(sel),
       range: (q) => store.range(q),
+      timeseries: store,
       alerts: (f) => rules.alerts(f),
       alert: (id) => rules.get(id),
+      alertDesk: alertRules.desk,
       events: (f) => events.query((e) => (!f.device || e.device === f.device) && (!f.type || e.type === f.type), f.since),
       securityEvents: (f) => securityEvents.query(() => true, f.since),
       presence: (d) => presence.get(d),
+      mqttAccounts: accounts,
       async registerDevice(device, password) {
         if (password) await accounts.setDevicePassword(device.id, password);
         registered.add(device);
         estate.add(device);
+        snmp?.addDevice(device);
         logger.info({ device: device.id, kind: device.kind }, 'device registered');
       },
       metricsText: () => metrics.metrics(),
       ready: () => true,
+      // Store and rules are ready once opened (startWatchfloor awaited them) until stop() begins.
+      readiness: () => ({ store: !stopping, broker: external ? external.connected : !mqttBroker?.aedes.closed, rules: !stopping }),
+      dataDir: config.dataDir,
+      onSecurityEvent: reportSecurityEvent,
+      commandBus: aedesCommandBus(link),
+      metricsRegistry: metrics,
     },
-    { host: config.http.host, port: config.http.port },
+    { host: config.http.host, port: config.http.port, tls: config.http.tls, corsOrigins: config.http.corsOrigins },
   );
 
   const ticker = setInterval(() => {
@@ -209,11 +264,16 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
 
   const app: Watchfloor = {
     httpPort: ops.port,
-    mqttPort: broker.port,
-    broker,
+    mqttPort: mqttBroker?.port ?? Number(new URL(config.mqtt.external?.url ?? 'mqtt://x').port || 1883),
+    broker: mqttBroker,
+    externalBroker: external,
     store,
     rules,
     ingest,
+    get snmp(): SnmpCollectors {
+      if (!snmp) throw new Error('the SNMP collectors do not run with an external MQTT broker');
+      return snmp;
+    },
     ops,
     estate,
     accounts,
@@ -221,7 +281,20 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     get fleet() {
       return demo?.current;
     },
+    get snmpEstate() {
+      return snmpEstate;
+    },
     async startSimulation(sim = {}) {
+      if (!mqttBroker) throw new Error('the simulated fleet runs against the embedded broker; with mqtt.external, run `watchfloor simulate --broker URL` instead');
+      if (sim.snmp !== false && !snmpEstate) {
+        // The agents come up while the poller's first polls are spread over its first seconds; a poll
+        // that goes out before its agent binds is answered on the poller's retry.
+        snmpEstate = await startSnmpEstate(estate.inventory, { ports: sim.snmpPorts, logger });
+        for (const m of snmpEstate.moved) {
+          const device = estate.devices.get(m.device);
+          if (device?.snmp) snmp?.addDevice({ ...device, snmp: { ...device.snmp, port: m.to } });
+        }
+      }
       const password = await simulatorPassword(config.dataDir, accounts);
       const launch = (clientId: string): Promise<Fleet> =>
         startFleet({
@@ -240,12 +313,18 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       return demo.current as Fleet;
     },
     async stop() {
+      stopping = true;
       clearInterval(ticker);
       await demo?.stop().catch(() => undefined);
       await ops.close();
+      await snmp?.stop();
+      // After the poller, so stopping the agents is not seen as the gear going down.
+      await snmpEstate?.stop();
       await ingest.stop();
-      await broker.close();
+      await mqttBroker?.close();
+      await external?.close();
       await store.close();
+      alertRules.close();
     },
   };
   return app;

@@ -1,33 +1,51 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, loadConfig } from '../core/index.ts';
 import { runSimulateCommand } from '../simulators/index.ts';
+import { runRulesCommand } from '../rules/index.ts';
+import { runDashboardsCommand } from '../dashboards/index.ts';
 import { rulesFor, startWatchfloor } from './app.ts';
+import { runDevicesCommand } from './devices-command.ts';
+import { runAuditCommand, runUsersCommand } from '../ops-server/index.ts';
+import { serveBroker } from '../broker/index.ts';
 
 const HELP = `watchfloor: an operations center for a data center and its networks (NOC + SOC)
 
 Usage:
   watchfloor start [--config FILE] [--simulate]   run the whole product in one process
+  watchfloor start --role broker [--config FILE]  run only the MQTT broker (a node of a Redis-clustered broker)
   watchfloor simulate SCENARIO --broker URL       play the sample data center's sensors (scenarios: normal, crac-failure)
+  watchfloor rules test FILE...                   run rule tests on a virtual clock (like promtool test rules)
+  watchfloor devices list|passwd|collector|admin|remove   MQTT credentials (see devices --help)
+  watchfloor dashboards export DIR | import FILE   Grafana JSON out (built-in dashboards) and in
+  watchfloor users add|passwd|disable|enable|list  local users of the ops server (see users --help)
+  watchfloor audit verify                         check the audit log's hash chain
   watchfloor COMMAND --help                       help on one command
 
 Environment: WATCHFLOOR_ADMIN_PASSWORD, WATCHFLOOR_HTTP_PORT (8080), WATCHFLOOR_MQTT_PORT (1883),
 WATCHFLOOR_SNMP_TRAP_PORT (1162), WATCHFLOOR_DATA_DIR (./data); a variable overrides the config file.
 `;
 
-const START_HELP = `Usage: watchfloor start [--config FILE] [--simulate]
+const START_HELP = `Usage: watchfloor start [--config FILE] [--simulate] [--role all|broker]
 
   --config FILE   YAML or JSON configuration (default: the bundled sample data center)
   --simulate      also run the sample sensor fleet against the product's own broker
+  --role ROLE     all (default): the whole product; broker: only the MQTT broker, e.g. several
+                  processes on one Redis (mqtt.persistence: redis, mqtt.redis.url)
 `;
 
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, simulate: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, simulate: { type: 'boolean', default: false }, role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(START_HELP);
     return 0;
+  }
+  if (values.role === 'broker') return startBrokerRole(values.config);
+  if (values.role !== 'all') {
+    process.stderr.write(`watchfloor: --role "${values.role}": expected all or broker\n\n${START_HELP}`);
+    return 2;
   }
   const logger = createLogger();
   const loaded = loadConfig(values.config);
@@ -36,6 +54,7 @@ async function start(args: string[]): Promise<number> {
     config,
     inventory: loaded.inventory,
     rules: rulesFor(config, loaded.baseDir),
+    rulesSource: () => rulesFor(config, loaded.baseDir),
     logger,
     adminPassword: process.env.WATCHFLOOR_ADMIN_PASSWORD || undefined,
   });
@@ -67,13 +86,40 @@ async function start(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `watchfloor start --role broker`: the broker alone, until SIGINT or SIGTERM. */
+async function startBrokerRole(configFile: string | undefined): Promise<number> {
+  const logger = createLogger();
+  const loaded = loadConfig(configFile);
+  const broker = await serveBroker({ config: loaded.config, inventory: loaded.inventory, logger });
+  const { host, persistence } = loaded.config.mqtt;
+  const tls = broker.tlsPort !== undefined ? `   mqtts://${host}:${broker.tlsPort}` : '';
+  process.stdout.write(`\n  Watchfloor broker (role broker): mqtt://${host}:${broker.port}${tls}   persistence: ${persistence}\n\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  logger.info('stopping the broker');
+  await broker.close();
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
       return start(rest);
+    case 'rules':
+      return runRulesCommand(rest);
     case 'simulate':
       return runSimulateCommand(rest);
+    case 'devices':
+      return runDevicesCommand(rest);
+    case 'dashboards':
+      return runDashboardsCommand(rest);
+    case 'users':
+      return runUsersCommand(rest);
+    case 'audit':
+      return runAuditCommand(rest);
     case undefined:
     case '--help':
     case '-h':

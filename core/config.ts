@@ -4,29 +4,37 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { Inventory } from './inventory.ts';
+import { MqttConfig } from './mqtt-config.ts';
+import { StoreConfig } from './store-config.ts';
+
+export { MqttConfig, StoreConfig };
 
 const Port = z.number().int().min(0).max(65535);
 
 /** The whole configuration with its defaults stated once; environment variables override the file. */
 export const Config = z.strictObject({
   dataDir: z.string().default('./data'),
-  http: z.strictObject({ host: z.string().default('127.0.0.1'), port: Port.default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
-  mqtt: z
+  http: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      port: Port.default(1883),
-      /** [MQTT-3.3.2] a broker may refuse a PUBLISH it cannot handle; 256 KiB is far above any sensor payload. */
-      maxPayloadBytes: z.number().int().positive().default(256 * 1024),
+      port: Port.default(8080),
+      /** PEM certificate and key: the ops server then speaks HTTPS only, and its cookies are Secure. */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /** Browser origins allowed to call the API across origins (CORS); closed when empty. */
+      corsOrigins: z.array(z.url()).default([]),
     })
-    .default({ host: '127.0.0.1', port: 1883, maxPayloadBytes: 256 * 1024 }),
+    .prefault({}),
+  /** The broker: listeners, TLS, limits, lockouts, persistence (core/mqtt-config.ts). */
+  mqtt: MqttConfig.prefault({}),
   snmp: z.strictObject({ trapPort: Port.default(1162) }).default({ trapPort: 1162 }),
-  store: z
-    .strictObject({ kind: z.literal('embedded').default('embedded'), flushIntervalMs: z.number().int().positive().default(200) })
-    .default({ kind: 'embedded', flushIntervalMs: 200 }),
+  /** The time-series store: embedded or InfluxDB, retention tiers, limits (core/store-config.ts). */
+  store: StoreConfig.prefault({}),
   /** A path (relative to the config file) or the inventory inline. */
   inventory: z.union([z.string(), Inventory]).default('sample-datacenter.yaml'),
   /** Rule definitions (validated by rules/), a path or inline; the built-in rules apply when absent. */
   rules: z.union([z.string(), z.array(z.unknown())]).optional(),
+  /** Notification receivers, routes and escalation (validated by rules/notify). */
+  notify: z.unknown().optional(),
   /** Run the bundled sensor fleet against the product's own broker. */
   simulate: z.boolean().default(false),
 });
@@ -76,12 +84,20 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (http !== undefined) config.http.port = http;
   const mqtt = envPort('WATCHFLOOR_MQTT_PORT', env);
   if (mqtt !== undefined) config.mqtt.port = mqtt;
+  const mqtts = envPort('WATCHFLOOR_MQTTS_PORT', env);
+  if (mqtts !== undefined) config.mqtt.tls.port = mqtts;
   const trap = envPort('WATCHFLOOR_SNMP_TRAP_PORT', env);
   if (trap !== undefined) config.snmp.trapPort = trap;
   if (env.WATCHFLOOR_HTTP_HOST) config.http.host = env.WATCHFLOOR_HTTP_HOST;
   if (env.WATCHFLOOR_MQTT_HOST) config.mqtt.host = env.WATCHFLOOR_MQTT_HOST;
   if (env.WATCHFLOOR_DATA_DIR) config.dataDir = env.WATCHFLOOR_DATA_DIR;
   config.dataDir = resolve(file ? baseDir : process.cwd(), config.dataDir);
+  // The broker's PEM files, like the inventory, are named relative to the config file's folder.
+  const tls = config.mqtt.tls;
+  for (const key of ['cert', 'key', 'ca'] as const) {
+    const path = tls[key];
+    if (path !== undefined) tls[key] = resolve(baseDir, path);
+  }
   const inventory =
     typeof config.inventory === 'string' ? readDataFile(resolve(baseDir, config.inventory), Inventory) : config.inventory;
   return { config, inventory, baseDir };

@@ -74,6 +74,27 @@ export const SiteLocation = z.strictObject({ site: Id, area: z.string().optional
 export const Location = z.union([RackLocation, PlanLocation, SiteLocation]);
 export type Location = z.infer<typeof Location>;
 
+/** How to reach a device over SNMP (RFC 3411-3418); the poller's defaults live in collectors/snmp. */
+export const DeviceSnmp = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(161),
+  version: z.enum(['1', '2c', '3']).default('2c'),
+  community: z.string().min(1).optional(),
+  v3: z
+    .strictObject({
+      user: z.string().min(1),
+      authProtocol: z.enum(['sha', 'sha256', 'sha512', 'md5']).default('sha'),
+      authKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters'),
+      privProtocol: z.enum(['aes', 'des', 'none']).default('aes'),
+      privKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters').optional(),
+    })
+    .optional(),
+  intervalSeconds: z.number().int().min(1).max(86_400).default(60),
+  /** A profile name; otherwise matched by sysObjectID. */
+  profile: z.string().min(1).optional(),
+}).refine((s) => s.version !== '3' || s.v3 !== undefined, { path: ['v3'], message: 'SNMPv3 needs a v3 block {user, authKey, ...}' });
+export type DeviceSnmp = z.infer<typeof DeviceSnmp>;
+
 export const Device = z.strictObject({
   id: Id,
   name: z.string().min(1).optional(),
@@ -83,6 +104,7 @@ export const Device = z.strictObject({
   location: Location,
   parents: z.array(Id).default([]),
   labels: z.record(z.string(), z.string()).default({}),
+  snmp: DeviceSnmp.optional(),
 });
 export type Device = z.infer<typeof Device>;
 export type DeviceInput = z.input<typeof Device>;

@@ -1,7 +1,11 @@
 import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
-import type { LatestValue, RangeBucket, RangeQuery } from '../store/index.ts';
+import type { AlertDesk } from '../rules/index.ts';
+import type { LatestValue, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
+import type { MqttCredentialBook } from './routes/mqtt-credentials.ts';
+import type { CommandBus } from './command-bus.ts';
+import type { Registry } from 'prom-client';
 
 export interface AlertFilter {
   state?: Alert['state'];
@@ -23,16 +27,32 @@ export interface OpsContext {
   sessions: SessionBook;
   latest(selector: { device?: string; metric?: string }): LatestValue[];
   range(query: RangeQuery): Promise<RangeBucket[]>;
+  /** The time-series store itself, for the InfluxDB /query API (series listing, grouped ranges). */
+  timeseries?: TimeSeriesStore;
   alerts(filter: AlertFilter): Alert[];
   alert(id: string): Alert | undefined;
+  /** Alert actions, history, silences and rules (rules/desk.ts). */
+  alertDesk: AlertDesk;
   events(filter: { device?: string; type?: string; since?: number }): DeviceEvent[];
   /** Security events (failed logins, denied publishes, probes), newest first. */
   securityEvents(filter: { since?: number }): SecurityEvent[];
   presence(deviceId: string): DevicePresence | undefined;
+  /** The broker's credential book (routes/mqtt-credentials.ts); absent when no embedded broker runs. */
+  mqttAccounts?: MqttCredentialBook;
   /** Adds a device to the inventory (persisted) and, with a password, gives it an MQTT identity. */
   registerDevice(device: Device, mqttPassword: string | undefined): Promise<void>;
   /** Prometheus text exposition of the product's own counters. */
   metricsText(): Promise<string>;
   /** Ready when the store, broker and rules are up. */
   ready(): boolean;
+  /** Per-part readiness for /readyz (store, broker, rules); `ready()` alone when absent. */
+  readiness?(): Record<string, boolean>;
+  /** Where the ops server keeps API tokens and the audit log; in memory when absent. */
+  dataDir?: string;
+  /** Reports a security event (failed login, lockout) into the product's pipeline. */
+  onSecurityEvent?(e: SecurityEvent): void;
+  /** Device commands over the broker (ops-server/command-bus.ts); the command route answers 503 without it. */
+  commandBus?: CommandBus;
+  /** The product's Prometheus registry: the ops server adds HTTP latency and socket.io figures to it. */
+  metricsRegistry?: Registry;
 }

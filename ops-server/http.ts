@@ -1,14 +1,22 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { resolve } from 'node:path';
-import { WatchfloorError, notFound, unauthorized } from '../core/index.ts';
+import { WatchfloorError, notFound } from '../core/index.ts';
 import type { OpsContext } from './context.ts';
 import { route } from './guards.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { loginRoutes, sessionRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
+import { queryRoutes } from './routes/query.ts';
 import { userRoutes } from './routes/users.ts';
-import { readCookie, SESSION_COOKIE, type Session } from './sessions.ts';
+import { mqttCredentialRoutes } from './routes/mqtt-credentials.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { commandRoutes } from './routes/commands.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { auditStateChanges, authenticate, corsPolicy, httpMetrics, requireLogin, securityHeaders } from './http-security.ts';
+import { openApiDocument } from './openapi.ts';
+import { defaultParts, type OpsParts } from './parts.ts';
+import type { Session } from './sessions.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -16,21 +24,35 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export interface HttpOptions {
+  /** Origins allowed to call the API from a browser (CORS); none by default. */
+  corsOrigins?: readonly string[];
+}
+
+/** JSON.parse reviver: a `__proto__` key anywhere in a body is refused before any code sees it. */
+const refusePrototypeKeys = (key: string, value: unknown): unknown => {
+  if (key === '__proto__') throw new SyntaxError('WF_PROTO: a "__proto__" key is not allowed');
+  return value;
+};
 
 /** The REST API, the health and metrics endpoints and the web UI's static files. */
-export function createHttpApp(ctx: OpsContext, publicDir: string): express.Express {
+export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsParts = defaultParts(ctx), options: HttpOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.json({ limit: '256kb' }));
+  app.locals.auditLog = parts.auditLog;
+  app.use(securityHeaders());
+  app.use(corsPolicy(options.corsOrigins ?? []));
+  app.use(httpMetrics(ctx.metricsRegistry));
+  app.use(express.json({ limit: '256kb', reviver: refusePrototypeKeys }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', time: ctx.clock.now() });
   });
   app.get('/readyz', (_req, res) => {
-    const ready = ctx.ready();
-    res.status(ready ? 200 : 503).json({ ready });
+    const parts = ctx.readiness?.() ?? { all: ctx.ready() };
+    const ready = Object.values(parts).every(Boolean);
+    res.status(ready ? 200 : 503).json({ ready, ...parts });
   });
   app.get(
     '/metrics',
@@ -39,29 +61,29 @@ export function createHttpApp(ctx: OpsContext, publicDir: string): express.Expre
     }),
   );
 
+  app.use(queryRoutes(ctx));
+
   const api = express.Router();
-  // Who is calling: a session cookie, or nothing. Tokens for integrations come with the ops-server issue.
-  api.use((req, _res, next) => {
-    req.session = ctx.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
-    next();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(app, '1'));
   });
+  // Who is calling: an API token (Authorization: Bearer), a session cookie, or nobody.
+  api.use(authenticate(ctx, parts));
+  api.use(auditStateChanges(parts));
+  api.use(loginRoutes(ctx, parts));
 
-  api.use(loginRoutes(ctx));
-
-  // Everything below needs a session, and a state change made with a cookie needs its CSRF token.
-  api.use((req, _res, next) => {
-    if (!req.session) return next(unauthorized());
-    if (STATE_CHANGING.has(req.method) && req.get('x-csrf-token') !== req.session.csrfToken) {
-      return next(new WatchfloorError('WF_ERR_CSRF', 'missing or wrong X-CSRF-Token header', 403, 'X-CSRF-Token'));
-    }
-    next();
-  });
+  // Everything below needs a caller; state changes made with a cookie need the CSRF token; viewers only read.
+  api.use(requireLogin());
 
   api.use(sessionRoutes(ctx));
   api.use(deviceRoutes(ctx));
   api.use(telemetryRoutes(ctx));
   api.use(alertRoutes(ctx));
   api.use(userRoutes(ctx));
+  api.use(mqttCredentialRoutes(ctx));
+  api.use(tokenRoutes(ctx, parts));
+  api.use(auditRoutes(ctx, parts));
+  api.use(commandRoutes(ctx, parts));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);
@@ -75,6 +97,10 @@ export function createHttpApp(ctx: OpsContext, publicDir: string): express.Expre
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.parse.failed' && e.message?.includes('WF_PROTO')) {
+      res.status(400).json({ error: { code: 'WF_ERR_BAD_REQUEST', message: 'a "__proto__" key is not allowed in a request body', field: '__proto__' } });
+      return;
+    }
     if (e.type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'WF_ERR_BAD_JSON', message: 'the request body is not valid JSON', field: '(body)' } });
       return;

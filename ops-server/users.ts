@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { hashSecret, randomSecret, verifySecret } from '../core/index.ts';
@@ -27,36 +27,75 @@ export interface PublicUser {
 
 export const publicUser = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role, disabled: u.disabled });
 
+/** A hash of nothing, checked against for unknown users; made once, lazily. */
+let decoy: Promise<string> | undefined;
+const decoyHash = (): Promise<string> => (decoy ??= hashSecret(randomSecret()));
+
 /** Local users, scrypt-hashed, in one JSON file under the data directory. */
 export class UserBook {
   private readonly users = new Map<string, StoredUser>();
+  /** The file's mtime when last read or written: `watchfloor users` edits it while the server runs. */
+  private mtimeMs = -1;
 
   constructor(private readonly file?: string) {
-    if (file && existsSync(file)) {
-      const parsed = z.strictObject({ users: z.array(StoredUser) }).parse(JSON.parse(readFileSync(file, 'utf8')));
-      for (const u of parsed.users) this.users.set(u.username, u);
-    }
+    this.refresh();
+  }
+
+  /** Reads the file again when another process (the users CLI) changed it. */
+  private refresh(): void {
+    if (!this.file || !existsSync(this.file)) return;
+    const mtimeMs = statSync(this.file).mtimeMs;
+    if (mtimeMs === this.mtimeMs) return;
+    const parsed = z.strictObject({ users: z.array(StoredUser) }).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    this.users.clear();
+    for (const u of parsed.users) this.users.set(u.username, u);
+    this.mtimeMs = mtimeMs;
   }
 
   get(username: string): StoredUser | undefined {
+    this.refresh();
     return this.users.get(username);
   }
 
   list(): PublicUser[] {
+    this.refresh();
     return [...this.users.values()].map(publicUser);
   }
 
   async add(username: string, role: Role, password: string, now: number): Promise<StoredUser> {
+    this.refresh();
     const user: StoredUser = { username, role, hash: await hashSecret(password), disabled: false, createdAt: now };
     this.users.set(username, user);
     this.save();
     return user;
   }
 
+  /** Sets a new password; false when there is no such user. */
+  async setPassword(username: string, password: string): Promise<boolean> {
+    const user = this.get(username);
+    if (!user) return false;
+    user.hash = await hashSecret(password);
+    this.save();
+    return true;
+  }
+
+  /** Disables (or enables again) an account; false when there is no such user. */
+  setDisabled(username: string, disabled: boolean): boolean {
+    const user = this.get(username);
+    if (!user) return false;
+    user.disabled = disabled;
+    this.save();
+    return true;
+  }
+
   /** The user when the password matches and the account is enabled. */
   async verify(username: string, password: string): Promise<StoredUser | undefined> {
-    const user = this.users.get(username);
-    if (!user || user.disabled) return undefined;
+    const user = this.get(username);
+    if (!user || user.disabled) {
+      // Spend the same scrypt time as for a real user, so the answer's timing does not tell who exists.
+      await verifySecret(password, await decoyHash());
+      return undefined;
+    }
     return (await verifySecret(password, user.hash)) ? user : undefined;
   }
 
@@ -65,6 +104,7 @@ export class UserBook {
    * generated; the generated one is returned so the caller prints it once, and is never stored in clear.
    */
   async ensureAdmin(password: string | undefined, now: number): Promise<{ created: boolean; generatedPassword?: string }> {
+    this.refresh();
     if ([...this.users.values()].some((u) => u.role === 'admin')) return { created: false };
     const generated = password ? undefined : randomSecret(12);
     await this.add('admin', 'admin', password ?? (generated as string), now);
@@ -77,5 +117,6 @@ export class UserBook {
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify({ users: [...this.users.values()] }, null, 2), { mode: 0o600 });
     renameSync(tmp, this.file);
+    this.mtimeMs = statSync(this.file).mtimeMs;
   }
 }

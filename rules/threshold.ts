@@ -17,9 +17,13 @@ export interface Step<S> {
 export interface ThresholdState {
   readonly phase: 'inactive' | 'pending' | 'firing';
   readonly since: number;
+  /** Firing but cleared at this time, kept firing for `keep_firing_for`; absent otherwise. */
+  readonly clearedAt?: number;
 }
 
 type Bounds = Pick<ThresholdRule, 'when' | 'clear'>;
+/** What threshold, rate, state and aggregate rules share: bounds, `for` and `keep_firing_for`. */
+export type Condition = Pick<ThresholdRule, 'when' | 'clear' | 'for' | 'keep_firing_for'>;
 
 /** True when the value is past a `when` threshold (strictly: a value on the line does not breach). */
 export function breaches(rule: Bounds, value: number): boolean {
@@ -52,14 +56,22 @@ export function crossing(rule: Bounds, value: number): { direction: 'above' | 'b
  * without a break, as in Prometheus.
  */
 export function evaluateThreshold(
-  rule: ThresholdRule,
+  rule: Condition,
   previous: ThresholdState | undefined,
   value: number,
   now: number,
 ): Step<ThresholdState> | undefined {
   const phase = previous?.phase ?? 'inactive';
-  if (phase === 'firing') {
-    return clears(rule, value) ? { state: { phase: 'inactive', since: now }, transition: 'resolved' } : undefined;
+  if (phase === 'firing' && previous) {
+    const clearedAt = previous.clearedAt;
+    if (clearedAt !== undefined) {
+      // keep_firing_for: a breach again cancels the countdown; otherwise it runs out here or in elapse.
+      if (breaches(rule, value)) return { state: { phase: 'firing', since: previous.since } };
+      return now - clearedAt >= rule.keep_firing_for ? { state: { phase: 'inactive', since: now }, transition: 'resolved' } : undefined;
+    }
+    if (!clears(rule, value)) return undefined;
+    if (rule.keep_firing_for > 0) return { state: { phase: 'firing', since: previous.since, clearedAt: now } };
+    return { state: { phase: 'inactive', since: now }, transition: 'resolved' };
   }
   if (!breaches(rule, value)) return phase === 'pending' ? { state: { phase: 'inactive', since: now } } : undefined;
   const since = phase === 'pending' && previous ? previous.since : now;
@@ -71,7 +83,10 @@ export function evaluateThreshold(
  * Time passing with no new value: a pending series whose `for` has run out fires. Without this a
  * sensor that reports every minute would need a second breaching value to fire a 30 s rule.
  */
-export function elapseThreshold(rule: ThresholdRule, previous: ThresholdState | undefined, now: number): Step<ThresholdState> | undefined {
+export function elapseThreshold(rule: Condition, previous: ThresholdState | undefined, now: number): Step<ThresholdState> | undefined {
+  if (previous?.phase === 'firing' && previous.clearedAt !== undefined) {
+    return now - previous.clearedAt >= rule.keep_firing_for ? { state: { phase: 'inactive', since: now }, transition: 'resolved' } : undefined;
+  }
   if (previous?.phase !== 'pending' || now - previous.since < rule.for) return undefined;
   return { state: { phase: 'firing', since: previous.since }, transition: 'firing' };
 }

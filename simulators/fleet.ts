@@ -49,6 +49,27 @@ const DEFAULT_INTERVAL_MS = 5000;
 const MIN_INTERVAL_MS = 50;
 
 const statusTopic = (id: string): string => `devices/${id}/status`;
+const COMMAND_TOPIC = /^devices\/([^/]+)\/commands\/([^/]+)$/;
+
+/**
+ * What a simulated device does with a command (`devices/{id}/commands/{commandId}`, see
+ * ops-server/commands.ts): the new setting shows in its telemetry from the next round, and the
+ * answer is `{ok, message?, state?}`.
+ */
+function carryOut(kind: string | undefined, command: Record<string, unknown>, settings: Metrics): { ok: boolean; message?: string; state?: Metrics } {
+  const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  if (kind === 'crac' && command.command === 'set_setpoint' && n(command.setpointC) !== undefined) settings.setpoint = n(command.setpointC) as number;
+  else if (kind === 'crac' && command.command === 'set_fan_speed' && n(command.percent) !== undefined) settings.fan_speed_pct = n(command.percent) as number;
+  else if (kind === 'crac' && command.command === 'power' && (command.state === 'on' || command.state === 'off')) {
+    if (command.state === 'off') settings.fan_speed_pct = 0;
+    else delete settings.fan_speed_pct;
+  } else if (kind === 'pdu' && command.command === 'outlet' && n(command.outlet) !== undefined) {
+    settings[`outlet_${n(command.outlet)}_on`] = command.state === 'off' ? 0 : 1;
+  } else if (kind === 'ups' && command.command === 'self_test') settings.self_test_ok = 1;
+  else return { ok: false, message: `a simulated ${kind ?? 'device'} does not do "${String(command.command)}"` };
+  return { ok: true, state: { ...settings } };
+}
+
 const telemetryTopic = (id: string): string => `devices/${id}/telemetry`;
 
 /** The broker URL with any password in it masked, for messages and logs. */
@@ -132,12 +153,39 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   // Up and accepted: from now on ride out broker restarts.
   client.options.reconnectPeriod = 2000;
 
+  // Commands for the simulated devices: carry them out and answer on `.../result`.
+  const kinds = new Map(options.inventory.devices.map((d) => [d.id, d.kind]));
+  const settings = new Map<string, Metrics>();
+  client.on('message', (topic, payload) => {
+    const m = COMMAND_TOPIC.exec(topic);
+    const device = m?.[1];
+    if (!m || device === undefined || !deviceIds.includes(device)) return;
+    let command: Record<string, unknown>;
+    try {
+      command = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      command = {};
+    }
+    const mine = settings.get(device) ?? {};
+    settings.set(device, mine);
+    const answer = carryOut(kinds.get(device), command, mine);
+    client.publish(`${topic}/result`, JSON.stringify(answer), { qos: 1 }, (err) => {
+      if (err) logger.warn({ device, err: err.message }, 'command result publish failed');
+    });
+  });
+  try {
+    await client.subscribeAsync('devices/+/commands/+', { qos: 1 });
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'cannot subscribe to device commands; the fleet will not answer them');
+  }
+
   let published = 0;
   const publishRound = (): void => {
     if (!client.connected) return;
     const now = clock.now();
     for (const { device, metrics } of model.readAll(now)) {
-      client.publish(telemetryTopic(device), JSON.stringify({ ts: now, metrics }), { qos: 0 }, (err) => {
+      const commanded = settings.get(device);
+      client.publish(telemetryTopic(device), JSON.stringify({ ts: now, metrics: commanded ? { ...metrics, ...commanded } : metrics }), { qos: 0 }, (err) => {
         if (err) logger.warn({ device, err: err.message }, 'telemetry publish failed');
       });
       published++;

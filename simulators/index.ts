@@ -1,5 +1,6 @@
 /** Device simulators and scripted scenarios: the sample data center, its model and the MQTT sensor fleet. */
-export { buildSampleInventory, sampleInventoryYaml } from './sample-estate.ts';
+export { buildSampleInventory, sampleInventoryYaml, SAMPLE_SNMP_PORTS } from './sample-estate.ts';
+export { startSnmpEstate, type SnmpEstate, type SnmpEstateOptions, type SimulatedSnmpDevice } from './snmp/index.ts';
 export { DataCenterModel, type Metrics, type Reading } from './model.ts';
 export { scenarios, isScenarioName, resolveScenario, type ScenarioName, type ScenarioState } from './scenarios.ts';
 export { startFleet, type Fleet, type FleetOptions } from './fleet.ts';

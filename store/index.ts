@@ -1,4 +1,22 @@
-/** The time-series store: one interface, and its embedded engine (DuckDB under the data directory). */
-export type { Aggregation, LatestValue, RangeBucket, RangeQuery, StoreStats, TimeSeriesStore } from './types.ts';
-export { openEmbeddedStore, DATABASE_FILE, type EmbeddedStoreOptions } from './embedded.ts';
-export { MAX_BUCKETS } from './range.ts';
+/** The time-series store: one interface, its embedded engine (DuckDB under the data directory) and the InfluxDB writer. */
+export type {
+  Aggregation,
+  GroupRangeQuery,
+  LatestValue,
+  RangeBucket,
+  RangeQuery,
+  SeriesInfo,
+  SeriesLimitEvent,
+  SeriesSelector,
+  StoreStats,
+  TimeSeriesStore,
+} from './types.ts';
+export { openEmbeddedStore, DATABASE_FILE, type EmbeddedStoreOptions, type EmbeddedTimeSeriesStore, type MaintenanceReport } from './embedded.ts';
+export { MAX_BUCKETS, AGGREGATIONS } from './range.ts';
+export { defaultTiers, chooseTier, type TierOptions, type TierName } from './tiers.ts';
+export { registerStoreMetrics } from './metrics.ts';
+export { openStore, type StoreSurroundings } from './open.ts';
+export { parseInfluxQL, executeInfluxQL, InfluxQLSyntaxError, measurementOf, type StatementResult } from './influxql/index.ts';
+export { startInfluxWriter, BATCH_LINES, type InfluxWriter, type InfluxWriterOptions, type InfluxWriterStats } from './influx/writer.ts';
+export { toLine } from './influx/line.ts';
+export { InfluxReader, notReadOnly, type InfluxReaderOptions, type InfluxQueryReply } from './influx/reader.ts';

@@ -4,7 +4,7 @@ import type { Aggregation, RangeBucket, RangeQuery } from './types.ts';
 /** Enough for a year at one-minute steps; more would be a reply no chart can draw. */
 export const MAX_BUCKETS = 600_000;
 
-export const AGGREGATIONS: readonly Aggregation[] = ['mean', 'min', 'max', 'last'];
+export const AGGREGATIONS: readonly Aggregation[] = ['mean', 'min', 'max', 'last', 'sum', 'count'];
 
 /** Where the buckets of a query start and how many there are; `from`/`to` rounded to whole ms (ts on disk are integers). */
 export interface BucketPlan {
@@ -19,6 +19,11 @@ export interface BucketPlan {
 export function planBuckets(q: RangeQuery): BucketPlan {
   if (typeof q.device !== 'string' || q.device === '') throw badRequest('device', 'device is required');
   if (typeof q.metric !== 'string' || q.metric === '') throw badRequest('metric', 'metric is required');
+  return planSpan(q);
+}
+
+/** planBuckets without the series: the time span, step and aggregation of a query. */
+export function planSpan(q: Omit<RangeQuery, 'device' | 'metric'>): BucketPlan {
   if (!Number.isFinite(q.from)) throw badRequest('from', 'from is not an epoch-millisecond time');
   if (!Number.isFinite(q.to)) throw badRequest('to', 'to is not an epoch-millisecond time');
   if (q.to < q.from) throw badRequest('to', 'to is before from');

@@ -1,4 +1,4 @@
-import type { LatestValue } from './types.ts';
+import type { LatestValue, SeriesInfo, SeriesSelector } from './types.ts';
 
 type Tags = Record<string, string>;
 
@@ -16,6 +16,21 @@ export interface Series {
 }
 
 const noTags: Readonly<Tags> = Object.freeze({});
+
+/** Limits on tags: they come from the inventory, so a huge or endless tag set is a bug or an attack, not data. */
+export const TAG_LIMITS = { keys: 32, keyLength: 64, valueLength: 256 };
+
+/** Why a point was refused by the book. */
+export type Refusal = 'tags' | 'cardinality';
+
+function tagsFit(tags: Tags): boolean {
+  let n = 0;
+  for (const k in tags) {
+    const v = tags[k];
+    if (++n > TAG_LIMITS.keys || k.length > TAG_LIMITS.keyLength || typeof v !== 'string' || v.length > TAG_LIMITS.valueLength) return false;
+  }
+  return true;
+}
 
 function sameTags(a: Readonly<Tags>, b: Tags): boolean {
   let n = 0;
@@ -36,6 +51,9 @@ export class SeriesBook {
   private nextId = 1;
   size = 0;
 
+  /** @param maxSeries the cardinality limit: a point that would create one more series is refused. */
+  constructor(private readonly maxSeries = Infinity) {}
+
   /** Puts back a series read from disk, with its latest value if it has points. */
   restore(id: number, device: string, metric: string, tags: Tags, latest?: { ts: number; value: number }): void {
     const s = this.add(id, device, metric);
@@ -47,15 +65,18 @@ export class SeriesBook {
     this.nextId = Math.max(this.nextId, id + 1);
   }
 
-  /** The series of a point, created if new; takes its tags when they changed and its value when it is the newest. */
-  record(device: string, metric: string, ts: number, value: number, tags: Tags | undefined): Series {
+  /** The series of a point, created if new (within the limits); takes its tags when they changed and its value when it is the newest. */
+  record(device: string, metric: string, ts: number, value: number, tags: Tags | undefined): Series | Refusal {
     let s = this.byDevice.get(device)?.get(metric);
     if (!s) {
+      if (this.size >= this.maxSeries) return 'cardinality';
+      if (tags !== undefined && !tagsFit(tags)) return 'tags';
       s = this.add(this.nextId++, device, metric);
       this.unsaved.add(s);
     }
     // A point without tags keeps the series' tags: tags come from the inventory, not from every sender.
     if (tags !== undefined && tags !== s.tagsSource) {
+      if (!tagsFit(tags)) return 'tags';
       s.tagsSource = tags;
       if (!sameTags(s.tags, tags)) {
         s.tags = Object.freeze({ ...tags });
@@ -83,6 +104,20 @@ export class SeriesBook {
     for (const metrics of devices) {
       if (metric === undefined) for (const s of metrics.values()) push(s);
       else push(metrics.get(metric));
+    }
+    return out;
+  }
+
+  /** The series matching every condition of the selector. */
+  list(selector: SeriesSelector = {}): SeriesInfo[] {
+    const out: SeriesInfo[] = [];
+    const { device, metric, tags } = selector;
+    const wanted = tags ? Object.entries(tags) : [];
+    const devices = device === undefined ? this.byDevice.values() : [this.byDevice.get(device) ?? new Map<string, Series>()];
+    for (const metrics of devices) {
+      for (const s of metric === undefined ? metrics.values() : [metrics.get(metric)]) {
+        if (s && wanted.every(([k, v]) => s.tags[k] === v)) out.push({ device: s.device, metric: s.metric, tags: s.tags });
+      }
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import type { Point } from '../core/index.ts';
 
-export type Aggregation = 'mean' | 'min' | 'max' | 'last';
+export type Aggregation = 'mean' | 'min' | 'max' | 'last' | 'sum' | 'count';
 
 export interface LatestValue {
   device: string;
@@ -35,6 +35,35 @@ export interface StoreStats {
   series: number;
   /** Points refused: a non-finite value, a bad timestamp or device/metric, a closed store, or a full queue. */
   dropped: number;
+  /** The refused points by reason (their sum is `dropped`): invalid, too_old, future, tags, cardinality, full, closed. */
+  refused?: Readonly<Record<string, number>>;
+  /** Bytes of the store's files on disk. */
+  diskBytes?: number;
+  /** With `store: influxdb`: the writer's figures. */
+  influxdb?: { sent: number; bufferedBytes: number; segments: number; dropped: number; failures: number };
+}
+
+/** A series as listed: its key, its tags and its latest value when it has one. */
+export interface SeriesInfo {
+  device: string;
+  metric: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+/** Which series: every condition given must hold; `tags` compares each named tag for equality. */
+export interface SeriesSelector {
+  device?: string;
+  metric?: string;
+  tags?: Record<string, string>;
+}
+
+/** Several series aggregated together per group, in buckets as in RangeQuery (one answer per group). */
+export interface GroupRangeQuery {
+  groups: ReadonlyArray<ReadonlyArray<{ device: string; metric: string }>>;
+  from: number;
+  to: number;
+  stepMs: number;
+  agg: Aggregation;
 }
 
 export interface TimeSeriesStore {
@@ -46,7 +75,30 @@ export interface TimeSeriesStore {
   latest(selector?: { device?: string; metric?: string }): LatestValue[];
   /** Buckets from disk (points still queued are not seen until the next flush); rejects a bad query with WF_ERR_BAD_REQUEST. */
   range(q: RangeQuery): Promise<RangeBucket[]>;
+  /** Several series over one range in one query, grouped (InfluxQL GROUP BY, dashboards); unknown series count as empty. */
+  rangeGroups(q: GroupRangeQuery): Promise<RangeBucket[][]>;
+  /** The series known to the store that match the selector (from memory, synchronous). */
+  series(selector?: SeriesSelector): SeriesInfo[];
   stats(): StoreStats;
+  /**
+   * With `store: influxdb` only: sends InfluxQL (SELECT and SHOW only) to the configured InfluxDB's /query and
+   * answers its status and body as they came; the ops server's /query proxies through it.
+   */
+  influxql?(q: string, epoch?: string): Promise<{ status: number; body: unknown }>;
   /** Flushes and closes; idempotent. */
   close(): Promise<void>;
+}
+
+/** The store refused a point because it would create one series more than the limit (reported at most once a minute per device). */
+export interface SeriesLimitEvent {
+  /** When the store refused it (the store's clock). */
+  ts: number;
+  device: string;
+  /** The metric of the refused point: the series that could not be created. */
+  metric: string;
+  /** Series known at the time (= the limit). */
+  series: number;
+  maxSeries: number;
+  /** Points refused for the limit since the store opened. */
+  refused: number;
 }

@@ -122,6 +122,26 @@ describe('ops server: sessions, validation, device registration', () => {
     expect(r.body).toContainEqual(expect.objectContaining({ type: 'bad_credentials', origin: 'mqtt', username: 'intruder', source: '127.0.0.1' }));
   });
 
+  it('shows security alerts to the SOC and admins only, over REST as over socket.io', async () => {
+    for (const [username, role] of [['noc1', 'noc'], ['soc1', 'soc']]) {
+      const r = await api(product.base, admin, '/api/v1/users', { method: 'POST', body: { username, role, password: `${role}-password-1` } });
+      expect(r.status).toBe(201);
+    }
+    for (let i = 0; i < 5; i++) {
+      await expect(connectMqtt(product.app.mqttPort, { username: `guess${i}`, password: 'guess-guess' })).rejects.toThrow();
+    }
+    const brute = await eventually(async () => {
+      const r = await api(product.base, admin, '/api/v1/alerts?kind=security');
+      return (r.body as { id: string; rule: string }[]).find((a) => a.rule === 'mqtt-brute-force');
+    });
+    const noc = await login(product.base, 'noc1', 'noc-password-1');
+    const soc = await login(product.base, 'soc1', 'soc-password-1');
+    expect((await api(product.base, noc, '/api/v1/alerts')).body).not.toContainEqual(expect.objectContaining({ id: brute.id }));
+    expect((await api(product.base, noc, `/api/v1/alerts/${brute.id}`)).status).toBe(404);
+    expect((await api(product.base, soc, '/api/v1/alerts')).body).toContainEqual(expect.objectContaining({ id: brute.id }));
+    expect((await api(product.base, soc, `/api/v1/alerts/${brute.id}`)).status).toBe(200);
+  });
+
   it('ends the session on logout, for HTTP and socket.io alike', async () => {
     const s = await login(product.base);
     const socket = await connectSocket(product.base, s);

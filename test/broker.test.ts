@@ -62,22 +62,24 @@ describe('broker: the front door', () => {
     await eventually(() => (presence.at(-1) === 's-a01-ft:offline' ? true : undefined));
   });
 
-  it("closes the connection of a device that publishes under another device's id", async () => {
+  it("acknowledges and drops a publish under another device's id, keeps the connection, and reports it", async () => {
     const client = await connectMqtt(broker.port, { username: 's-a01-ft', password: 'sensor-pass-1' });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.publish('devices/s-a02-ft/telemetry', '{"temperature": 99}');
-    await closed;
-    client.end(true);
+    let closed = false;
+    client.once('close', () => (closed = true));
+    // QoS 1: the PUBACK comes back [MQTT-3.3.5-2], so the client has nothing to resend.
+    await client.publishAsync('devices/s-a02-ft/telemetry', '{"temperature": 99}', { qos: 1 });
+    await client.publishAsync('devices/s-a01-ft/telemetry', '{"temperature": 23}', { qos: 1 });
+    await eventually(() => received.find((m) => m.payload === '{"temperature": 23}'));
+    expect(closed).toBe(false);
     expect(received.find((m) => m.topic === 'devices/s-a02-ft/telemetry')).toBeUndefined();
-    expect(security.at(-1)).toMatchObject({ type: 'topic_denied', username: 's-a01-ft', topic: 'devices/s-a02-ft/telemetry' });
+    expect(security.find((e) => e.type === 'topic_denied')).toMatchObject({ username: 's-a01-ft', topic: 'devices/s-a02-ft/telemetry', source: '127.0.0.1' });
+    await client.endAsync();
   });
 
-  it('refuses payloads over the size limit', async () => {
+  it('refuses payloads over the size limit without passing them on', async () => {
     const client = await connectMqtt(broker.port, { username: 's-a01-ft', password: 'sensor-pass-1' });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.publish('devices/s-a01-ft/events', JSON.stringify({ type: 'x', attributes: { blob: 'x'.repeat(2000) } }));
-    await closed;
-    client.end(true);
+    await client.publishAsync('devices/s-a01-ft/events', JSON.stringify({ type: 'x', attributes: { blob: 'x'.repeat(2000) } }), { qos: 1 });
+    await client.endAsync();
     expect(broker.refusals.get('payload_too_large')).toBe(1);
     expect(received.find((m) => m.topic === 'devices/s-a01-ft/events')).toBeUndefined();
   });
@@ -86,17 +88,17 @@ describe('broker: the front door', () => {
     const client = await connectMqtt(broker.port, { username: 'poller', password: 'poller-pass-1' });
     await client.publishAsync('devices/ups-1/telemetry', '{"load_pct": 41}', { qos: 1 });
     await eventually(() => received.find((m) => m.topic === 'devices/ups-1/telemetry'));
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.publish('devices/pdu-9/telemetry', '{"power_kw": 1}');
-    await closed;
-    client.end(true);
+    await client.publishAsync('devices/pdu-9/telemetry', '{"power_kw": 1}', { qos: 1 });
+    await client.endAsync();
+    expect(received.find((m) => m.topic === 'devices/pdu-9/telemetry')).toBeUndefined();
+    expect(security.find((e) => e.type === 'topic_denied' && e.username === 'poller')).toMatchObject({ topic: 'devices/pdu-9/telemetry' });
   });
 
   it('answers a subscription outside the device\'s own commands with a SUBACK failure, not a hang', async () => {
     const client = await connectMqtt(broker.port, { username: 's-a01-ft', password: 'sensor-pass-1' });
     // The mqtt client turns a SUBACK return code of 0x80 into a rejected subscribe.
     await expect(client.subscribeAsync('devices/#')).rejects.toThrow(/Subscribe error/);
-    expect(security.at(-1)).toMatchObject({ type: 'subscribe_denied', topic: 'devices/#' });
+    expect(security.find((e) => e.type === 'subscribe_denied')).toMatchObject({ topic: 'devices/#', username: 's-a01-ft' });
     const own = await client.subscribeAsync('devices/s-a01-ft/commands/#');
     expect(own[0]?.qos).toBe(0);
     await client.endAsync();

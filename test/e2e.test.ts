@@ -127,6 +127,10 @@ describe('end to end: a rack sensor reading reaches the API and raises an alert'
     expect(dropped?.get('invalid_telemetry')).toBe(5);
     const metrics = await api(product.base, undefined, '/metrics');
     expect(metrics.body).toMatch(/watchfloor_ingest_dropped_total\{reason="invalid_telemetry"\} 5/);
+    // The rules saw every accepted value, and the time they took is there to read.
+    const evaluated = Number(/watchfloor_rules_evaluated_values_total (\d+)/.exec(metrics.body as string)?.[1]);
+    expect(evaluated).toBeGreaterThanOrEqual(product.app.ingest.stats.values);
+    expect(metrics.body).toMatch(/watchfloor_rules_evaluation_seconds_total [0-9.e-]+/);
     expect(sensor.connected).toBe(true);
   });
 

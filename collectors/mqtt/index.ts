@@ -1,1 +1,1 @@
-export { startMqttIngest, type IngestSink, type IngestStats, type MqttIngest, type DropReason } from './ingest.ts';
+export { startMqttIngest, partitionOf, type IngestSink, type IngestStats, type MqttIngest, type MqttIngestOptions, type MessageSource, type IngestPartition, type DropReason } from './ingest.ts';

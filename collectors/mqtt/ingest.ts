@@ -1,4 +1,3 @@
-import type { Aedes, AedesPublishPacket } from 'aedes';
 import {
   decodeTelemetry,
   describeIssue,
@@ -36,13 +35,59 @@ export interface MqttIngest {
 
 const TOPICS = ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] as const;
 
+interface Message {
+  topic: string;
+  payload: Buffer | string;
+}
+
 /**
- * Subscribes inside the broker process (no extra TCP hop) to every device's telemetry, events and
- * status, and runs each message through decode -> validate -> enrich -> hand to the sink.
- * The broker's ACL has already checked that the publisher may speak for the device in the topic.
+ * Where ingest subscribes: the embedded aedes (in-process, no TCP hop) or the product's client of an
+ * external broker (broker/external.ts); structural, so collectors/ does not depend on broker/.
  */
-export function startMqttIngest(options: { aedes: Aedes; estate: Estate; sink: IngestSink; clock: Clock; logger: Logger }): Promise<MqttIngest> {
-  const { aedes, estate, sink, clock } = options;
+export interface MessageSource {
+  subscribe(filter: string, deliver: (packet: Message, done: () => void) => void, done: (err?: Error) => void): void;
+  unsubscribe(filter: string, deliver: (packet: Message, done: () => void) => void, done: () => void): void;
+}
+
+/** This worker's share of the devices when several ingest workers watch the same (clustered aedes) stream. */
+export interface IngestPartition {
+  index: number;
+  count: number;
+}
+
+/** FNV-1a (32 bit) of the device id modulo `count`: the ingest worker that owns the device. */
+export function partitionOf(device: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < device.length; i++) {
+    h ^= device.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % count;
+}
+
+export interface MqttIngestOptions {
+  /** The embedded aedes broker (kept name) or any MessageSource. */
+  aedes?: MessageSource;
+  source?: MessageSource;
+  estate: Estate;
+  sink: IngestSink;
+  clock: Clock;
+  logger: Logger;
+  /** External broker: subscribe as `$share/{shareGroup}/devices/+/...`; the broker hands each message to one worker of the group. */
+  shareGroup?: string;
+  /** Embedded clustered brokers (no shared subscriptions): handle only the devices of this partition. */
+  partition?: IngestPartition;
+}
+
+/**
+ * Subscribes to every device's telemetry, events and status, and runs each message through
+ * decode -> validate -> enrich -> hand to the sink. On the embedded broker the ACL has already
+ * checked that the publisher may speak for the device in the topic; an external broker's own ACL does that.
+ */
+export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest> {
+  const { estate, sink, clock, partition } = options;
+  const source = options.source ?? options.aedes;
+  if (!source) throw new Error('startMqttIngest: no message source');
   const burst = new BurstLog(options.logger);
   const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map() };
 
@@ -95,13 +140,14 @@ export function startMqttIngest(options: { aedes: Aedes; estate: Estate; sink: I
     sink.status(device, r.data, clock.now());
   };
 
-  const deliver = (packet: AedesPublishPacket, done: () => void): void => {
-    stats.messages++;
+  const deliver = (packet: Message, done: () => void): void => {
     // topic is devices/{id}/{kind}; the wildcard subscription guarantees the shape.
     const first = packet.topic.indexOf('/');
     const second = packet.topic.indexOf('/', first + 1);
     const device = packet.topic.slice(first + 1, second);
     const kind = packet.topic.slice(second + 1);
+    if (partition && partitionOf(device, partition.count) !== partition.index) return done();
+    stats.messages++;
     try {
       if (kind === 'telemetry') onTelemetry(device, packet.payload);
       else if (kind === 'events') onEvent(device, packet.payload);
@@ -113,8 +159,9 @@ export function startMqttIngest(options: { aedes: Aedes; estate: Estate; sink: I
     done();
   };
 
-  return Promise.all(TOPICS.map((t) => new Promise<void>((resolve) => aedes.subscribe(t, deliver, resolve)))).then(() => ({
+  const filters = TOPICS.map((t) => (options.shareGroup ? `$share/${options.shareGroup}/${t}` : t));
+  return Promise.all(filters.map((f) => new Promise<void>((resolve, reject) => source.subscribe(f, deliver, (err) => (err ? reject(err) : resolve()))))).then(() => ({
     stats,
-    stop: () => Promise.all(TOPICS.map((t) => new Promise<void>((resolve) => aedes.unsubscribe(t, deliver, resolve)))).then(() => undefined),
+    stop: () => Promise.all(filters.map((f) => new Promise<void>((resolve) => source.unsubscribe(f, deliver, resolve)))).then(() => undefined),
   }));
 }

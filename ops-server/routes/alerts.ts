@@ -1,21 +1,84 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AlertKind, AlertState, Severity, notFound } from '../../core/index.ts';
+import { AlertKind, AlertState, Disposition, Severity, TriageStatus, notFound, unauthorized } from '../../core/index.ts';
+import type { Actor, AlertAction } from '../../rules/index.ts';
 import type { OpsContext } from '../context.ts';
+import { route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
+import { maySee } from '../visibility.ts';
 
 const AlertsQuery = z.strictObject({ state: AlertState.optional(), kind: AlertKind.optional(), severity: Severity.optional() });
 
-/** The alert list and one alert. */
+/** The body each action takes; `ack`, `unack`, `resolve` and `reopen` take none (an optional comment is ignored). */
+const ActionBody = {
+  ack: z.object({}),
+  unack: z.object({}),
+  resolve: z.object({}),
+  reopen: z.object({}),
+  assign: z.strictObject({ assignee: z.string().min(1).max(128).nullable() }),
+  comment: z.strictObject({ text: z.string().trim().min(1).max(10_000) }),
+  triage: z.strictObject({ status: TriageStatus, disposition: Disposition.optional() }),
+} as const;
+type ActionName = keyof typeof ActionBody;
+
+const actor = (req: Request): Actor => {
+  if (!req.session) throw unauthorized();
+  return { username: req.session.username, role: req.session.role };
+};
+
+/** Alerts, their lifecycle actions and history, silences, and the rules (list and reload). */
 export function alertRoutes(ctx: OpsContext): Router {
   const r = Router();
+  const desk = ctx.alertDesk;
+  /** An alert the caller's role may see, else 404 (not 403: its existence is not the caller's business). */
+  const visibleAlert = (req: Request) => {
+    const a = ctx.alert(String(req.params.id));
+    if (!a || !maySee(actor(req).role, a.kind)) throw notFound(`alert "${req.params.id}"`);
+    return a;
+  };
   r.get('/alerts', (req, res) => {
-    res.json(ctx.alerts(parseInput(AlertsQuery, req.query, 'query')));
+    const role = actor(req).role;
+    res.json(ctx.alerts(parseInput(AlertsQuery, req.query, 'query')).filter((a) => maySee(role, a.kind)));
   });
   r.get('/alerts/:id', (req, res) => {
-    const a = ctx.alert(String(req.params.id));
-    if (!a) throw notFound(`alert "${req.params.id}"`);
-    res.json(a);
+    res.json(visibleAlert(req));
   });
+  r.get('/alerts/:id/history', (req, res) => {
+    res.json(desk.history(visibleAlert(req).id));
+  });
+  r.post(
+    '/alerts/:id/:action',
+    route((req, res) => {
+      const name = String(req.params.action);
+      if (!Object.hasOwn(ActionBody, name)) throw notFound(`alert action "${name}"`);
+      const body = parseInput(ActionBody[name as ActionName], req.body, 'body') as Record<string, unknown>;
+      res.json(desk.act(String(req.params.id), { action: name, ...body } as AlertAction, actor(req)));
+    }),
+  );
+  r.get('/silences', (_req, res) => {
+    res.json(desk.silences());
+  });
+  r.post(
+    '/silences',
+    route((req, res) => {
+      res.status(201).json(desk.addSilence(req.body, actor(req)));
+    }),
+  );
+  r.delete(
+    '/silences/:id',
+    route((req, res) => {
+      desk.removeSilence(String(req.params.id), actor(req));
+      res.status(204).end();
+    }),
+  );
+  r.get('/rules', (_req, res) => {
+    res.json(desk.rules());
+  });
+  r.post(
+    '/rules/reload',
+    route((req, res) => {
+      res.json(desk.reload(actor(req)));
+    }),
+  );
   return r;
 }

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { Device, WatchfloorError, conflict, notFound, type Estate } from '../../core/index.ts';
+import { audit } from '../audit.ts';
 import type { OpsContext } from '../context.ts';
 import { requireRole, route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
 
-const RegisterDevice = Device.extend({ mqtt: z.strictObject({ password: z.string().min(8, 'at least 8 characters').max(256) }).optional() });
+export const RegisterDevice = Device.extend({ mqtt: z.strictObject({ password: z.string().min(8, 'at least 8 characters').max(256) }).optional() });
 
 /** Why a registered device would dangle: a rack, room, site or parent the inventory does not have. */
 function unknownReference(estate: Estate, d: Device): { field: string; id: string } | undefined {
@@ -42,6 +43,7 @@ export function deviceRoutes(ctx: OpsContext): Router {
       const missing = unknownReference(ctx.estate, device);
       if (missing) throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${missing.field}: unknown "${missing.id}"`, 400, missing.field);
       await ctx.registerDevice(device, mqtt?.password);
+      audit(req, { action: 'device.register', target: device.id, detail: { kind: device.kind, mqtt: mqtt !== undefined } });
       res.status(201).json({ ...device, tags: ctx.estate.tagsOf(device.id) });
     }),
   );

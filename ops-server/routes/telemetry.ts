@@ -2,11 +2,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { Id, MetricName, WatchfloorError } from '../../core/index.ts';
 import type { OpsContext } from '../context.ts';
-import { route } from '../guards.ts';
+import { requireRole, route } from '../guards.ts';
 import { DurationMs, parseInput, TimeMs } from '../validate.ts';
 
-const LatestQuery = z.strictObject({ device: Id.optional(), metric: MetricName.optional() });
-const RangeQuery = z.strictObject({
+export const LatestQuery = z.strictObject({ device: Id.optional(), metric: MetricName.optional() });
+export const RangeQuery = z.strictObject({
   device: Id,
   metric: MetricName,
   from: TimeMs.optional(),
@@ -14,8 +14,8 @@ const RangeQuery = z.strictObject({
   step: DurationMs.optional(),
   agg: z.enum(['mean', 'min', 'max', 'last']).default('mean'),
 });
-const EventsQuery = z.strictObject({ device: Id.optional(), type: z.string().max(128).optional(), since: TimeMs.optional() });
-const SecurityEventsQuery = z.strictObject({ since: TimeMs.optional() });
+export const EventsQuery = z.strictObject({ device: Id.optional(), type: z.string().max(128).optional(), since: TimeMs.optional() });
+export const SecurityEventsQuery = z.strictObject({ since: TimeMs.optional() });
 
 /** At most this many buckets in one range answer: a year of 1 s steps would be 31 million rows. */
 const MAX_BUCKETS = 11_000;
@@ -47,7 +47,7 @@ export function telemetryRoutes(ctx: OpsContext): Router {
     res.json(ctx.events(parseInput(EventsQuery, req.query, 'query')));
   });
 
-  r.get('/security-events', (req, res) => {
+  r.get('/security-events', requireRole('admin', 'soc'), (req, res) => {
     res.json(ctx.securityEvents(parseInput(SecurityEventsQuery, req.query, 'query')));
   });
   return r;

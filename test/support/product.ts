@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { startWatchfloor, type Watchfloor } from '../../cli/index.ts';
+import { freeUdpPort } from '../../collectors/index.ts';
 import { Config, silentLogger, type InventoryInput, Inventory, type Clock } from '../../core/index.ts';
 import type { RuleDef } from '../../rules/index.ts';
 
@@ -31,7 +32,9 @@ export interface StartedProduct {
 /** Starts the whole product on ephemeral loopback ports over a temp data directory. */
 export async function startProduct(options: { inventory?: InventoryInput; rules?: RuleDef[]; dataDir?: string; clock?: Clock } = {}): Promise<StartedProduct> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'wf-product-'));
-  const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 }, store: { flushIntervalMs: 50 } });
+  // net-snmp reads UDP port 0 as "the default port", so the trap receiver gets a free one found here.
+  const trapPort = await freeUdpPort();
+  const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 }, snmp: { trapPort }, store: { flushIntervalMs: 50 } });
   const app = await startWatchfloor({
     config,
     inventory: Inventory.parse(options.inventory ?? smallInventory),

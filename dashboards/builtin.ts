@@ -1,0 +1,123 @@
+/*
+ * The product's built-in dashboards, defined once in the Grafana model. Their queries are InfluxQL over
+ * the /query mapping (measurement = device kind, field = metric, tags = inventory tags), so the same
+ * JSON charts Watchfloor's own /query and an InfluxDB filled by Watchfloor's InfluxDB writer.
+ */
+import { Dashboard, type DashboardInput, type Variable } from './grafana/model.ts';
+
+type PanelInput = DashboardInput['panels'][number];
+
+const W = 24;
+let nextId = 1;
+
+/** `SELECT agg("field") FROM "measurement" WHERE <tag filters> AND $timeFilter GROUP BY time($__interval), <tags> fill(null)`. */
+export function influxql(measurement: string, field: string, opts: { agg?: string; where?: string[]; groupBy?: string[]; rate?: boolean } = {}): string {
+  const agg = opts.agg ?? 'mean';
+  let sel = `${agg}("${field}")`;
+  if (opts.rate) sel = `non_negative_derivative(${sel}, 1s) * 8`;
+  const where = [...(opts.where ?? []), '$timeFilter'].join(' AND ');
+  const groupBy = ['time($__interval)', ...(opts.groupBy ?? []).map((t) => `"${t}"`)].join(', ');
+  return `SELECT ${sel} AS "${field}" FROM "${measurement}" WHERE ${where} GROUP BY ${groupBy} fill(null)`;
+}
+
+const roomFilter = `("room" =~ /^$room$/)`;
+
+function panel(type: 'timeseries' | 'stat' | 'gauge' | 'bargauge' | 'table', title: string, queries: string[], pos: { x: number; y: number; w: number; h: number }, unit?: string, steps?: { color: string; value: number | null }[]): PanelInput {
+  return {
+    id: nextId++,
+    type,
+    title,
+    gridPos: pos,
+    targets: queries.map((query, i) => ({ refId: String.fromCharCode(65 + i), query, resultFormat: type === 'table' ? 'table' : 'time_series' })),
+    fieldConfig: { defaults: { ...(unit ? { unit } : {}), ...(steps ? { thresholds: { mode: 'absolute', steps } } : {}) } },
+  };
+}
+
+const row = (title: string, y: number): PanelInput => ({ id: nextId++, type: 'row', title, gridPos: { x: 0, y, w: W, h: 1 }, collapsed: false });
+
+const roomVariable: Variable = {
+  name: 'room',
+  type: 'query',
+  label: 'Room',
+  query: 'SHOW TAG VALUES WITH KEY = "room"',
+  multi: true,
+  includeAll: true,
+  refresh: 1,
+  hide: 0,
+  options: [],
+  current: { text: 'All', value: '$__all' },
+};
+
+const temperatureSteps = [
+  { color: 'green', value: null },
+  { color: 'orange', value: 27 },
+  { color: 'red', value: 32 },
+];
+
+function define(d: DashboardInput): Dashboard {
+  nextId = 1;
+  return Dashboard.parse({ ...d, panels: d.panels.map((p) => ({ ...p, id: nextId++ })) });
+}
+
+/** The four built-in dashboards: data center environment, power and cooling, network, security. */
+export function builtinDashboards(): Dashboard[] {
+  return [
+    define({
+      uid: 'wf-environment',
+      title: 'Data center environment',
+      tags: ['watchfloor', 'environment'],
+      templating: { list: [roomVariable] },
+      panels: [
+        row('Temperature and humidity at every rack position', 0),
+        panel('timeseries', 'Rack inlet temperature', [influxql('sensor', 'temperature', { where: [roomFilter], groupBy: ['rack', 'position'] })], { x: 0, y: 1, w: 16, h: 9 }, 'celsius', temperatureSteps),
+        panel('gauge', 'Hottest inlet now', [influxql('sensor', 'temperature', { agg: 'max', where: [roomFilter] })], { x: 16, y: 1, w: 8, h: 9 }, 'celsius', temperatureSteps),
+        panel('timeseries', 'Relative humidity', [influxql('sensor', 'humidity', { where: [roomFilter], groupBy: ['rack'] })], { x: 0, y: 10, w: 16, h: 8 }, 'humidity'),
+        panel('table', 'Latest readings by sensor', [influxql('sensor', 'temperature', { agg: 'last', where: [roomFilter], groupBy: ['device', 'rack', 'position'] })], { x: 16, y: 10, w: 8, h: 8 }, 'celsius'),
+      ],
+    }),
+    define({
+      uid: 'wf-power-cooling',
+      title: 'Power and cooling',
+      tags: ['watchfloor', 'power', 'cooling'],
+      templating: { list: [roomVariable] },
+      panels: [
+        row('Power', 0),
+        panel('timeseries', 'PDU power by rack', [influxql('pdu', 'power_kw', { where: [roomFilter], groupBy: ['rack'] })], { x: 0, y: 1, w: 12, h: 8 }, 'kwatt'),
+        panel('bargauge', 'UPS load', [influxql('ups', 'load_pct', { agg: 'last', groupBy: ['device'] })], { x: 12, y: 1, w: 6, h: 8 }, 'percent', [
+          { color: 'green', value: null },
+          { color: 'orange', value: 70 },
+          { color: 'red', value: 90 },
+        ]),
+        panel('stat', 'UPS runtime', [influxql('ups', 'runtime_min', { agg: 'last', groupBy: ['device'] })], { x: 18, y: 1, w: 6, h: 8 }, 'm'),
+        row('Cooling', 9),
+        panel('timeseries', 'CRAC supply and return air', [influxql('crac', 'supply_temp', { groupBy: ['device'] }), influxql('crac', 'return_temp', { groupBy: ['device'] })], { x: 0, y: 10, w: 24, h: 8 }, 'celsius'),
+      ],
+    }),
+    define({
+      uid: 'wf-network',
+      title: 'Network',
+      tags: ['watchfloor', 'network'],
+      panels: [
+        panel('timeseries', 'Switch traffic in (bits/s)', [influxql('switch', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 0, y: 0, w: 12, h: 9 }, 'bps'),
+        panel('timeseries', 'Switch traffic out (bits/s)', [influxql('switch', 'ifHCOutOctets', { rate: true, groupBy: ['device'] })], { x: 12, y: 0, w: 12, h: 9 }, 'bps'),
+        panel('timeseries', 'Router traffic in (bits/s)', [influxql('router', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 0, y: 9, w: 24, h: 8 }, 'bps'),
+      ],
+    }),
+    define({
+      uid: 'wf-security',
+      title: 'Security',
+      tags: ['watchfloor', 'security'],
+      panels: [
+        {
+          id: 0,
+          type: 'text',
+          title: 'About',
+          gridPos: { x: 0, y: 0, w: 24, h: 3 },
+          options: { mode: 'markdown', content: 'Physical security sensors (doors, smoke, water) and firewalls. Security alerts themselves are triaged in Watchfloor\'s SOC view.' },
+        },
+        panel('timeseries', 'Door and contact sensors (1 = open)', [influxql('sensor', 'state', { agg: 'max', groupBy: ['device'] })], { x: 0, y: 3, w: 12, h: 8 }),
+        panel('timeseries', 'Firewall traffic in (bits/s)', [influxql('firewall', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 12, y: 3, w: 12, h: 8 }, 'bps'),
+      ],
+    }),
+  ];
+}

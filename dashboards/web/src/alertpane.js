@@ -1,0 +1,160 @@
+// The NOC's live alert list: filters, and the actions the viewer's role may take on each alert.
+// An action whose route the server lacks (404/405) is hidden from then on, never faked.
+import { useState } from 'preact/hooks';
+import { ApiError, http, missingRoute } from './api.js';
+import { SEVERITIES } from './alerts.js';
+import { formatAge, formatClock } from './dom.js';
+import { t } from './i18n.js';
+import { html, useStore } from './ui.js';
+
+/** Mirrors rules/desk.ts `mayActOn`: who may act on which kind of alert. */
+export function mayActOn(role, kind) {
+  if (role === 'admin') return true;
+  if (role === 'soc') return kind === 'security';
+  if (role === 'noc') return kind !== 'security';
+  return false;
+}
+
+const KINDS = ['availability', 'environment', 'power', 'security', 'performance'];
+
+function where(labels, roomNames) {
+  const parts = [];
+  if (labels.device) parts.push(labels.device);
+  if (labels.rack && labels.rack !== labels.device) parts.push(`rack ${labels.rack}`);
+  if (labels.room) parts.push(roomNames.get(labels.room) ?? labels.room);
+  return parts.join(' · ');
+}
+
+function timeText(a, now) {
+  if (a.state === 'firing') return `since ${formatClock(a.startsAt)} (${formatAge(now - a.startsAt)})`;
+  const end = a.endsAt ?? a.updatedAt;
+  return `resolved ${formatClock(end)}, lasted ${formatAge(end - a.startsAt)}`;
+}
+
+/** Runs an alert action; the answer (the changed alert) goes into the board at once. */
+export async function act(page, alert, action, body = {}) {
+  try {
+    const updated = await http.post(`/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
+    if (updated && updated.id) page.alerts.upsert(updated);
+    page.store.changed('alerts');
+    return true;
+  } catch (err) {
+    if (missingRoute(err)) {
+      page.unsupported.add(action);
+      page.store.changed('alerts');
+      return false;
+    }
+    page.notify(err instanceof ApiError ? err.message : String(err));
+    return false;
+  }
+}
+
+async function silence(page, alert) {
+  const matchers = [{ name: 'alertname', value: alert.rule }];
+  for (const k of ['device', 'rack']) if (alert.labels?.[k]) matchers.push({ name: k, value: alert.labels[k] });
+  try {
+    await http.post('/silences', { matchers, endsAt: page.now() + 3_600_000, comment: `silenced from the watch floor by ${page.user.username}` });
+    page.notify(t('badge.silenced'));
+  } catch (err) {
+    if (missingRoute(err)) {
+      page.unsupported.add('silence');
+      page.store.changed('alerts');
+    } else page.notify(err instanceof ApiError ? err.message : String(err));
+  }
+}
+
+function Badges({ a }) {
+  const out = [];
+  if (a.acknowledged) out.push(html`<span class="badge badge-ack">${t('badge.acked', { who: a.ackedBy ?? '' })}</span>`);
+  if (a.assignee) out.push(html`<span class="badge badge-assignee">${t('badge.assigned', { who: a.assignee })}</span>`);
+  if (a.suppressedBy) out.push(html`<span class="badge badge-suppressed">${t('badge.suppressed', { id: a.suppressedBy })}</span>`);
+  if (a.flapping) out.push(html`<span class="badge badge-flapping">${t('badge.flapping')}</span>`);
+  if (a.silencedBy && a.silencedBy.length) out.push(html`<span class="badge badge-silenced">${t('badge.silenced')}</span>`);
+  if (a.comments) out.push(html`<span class="badge badge-comments">${t('badge.comments', { n: a.comments })}</span>`);
+  return out.length ? html`<span class="alert-badges">${out}</span>` : null;
+}
+
+function Actions({ page, a }) {
+  const [commenting, setCommenting] = useState(false);
+  const [text, setText] = useState('');
+  if (!page.user || !mayActOn(page.user.role, a.kind)) return null;
+  const can = (name) => !page.unsupported.has(name);
+  const buttons = [];
+  if (a.state === 'firing' && !a.acknowledged && can('ack')) buttons.push(html`<button type="button" class="act act-ack" onClick=${() => act(page, a, 'ack')}>${t('action.ack')}</button>`);
+  if (a.acknowledged && can('unack')) buttons.push(html`<button type="button" class="act act-unack" onClick=${() => act(page, a, 'unack')}>${t('action.unack')}</button>`);
+  if (a.assignee !== page.user.username && can('assign')) buttons.push(html`<button type="button" class="act act-assign" onClick=${() => act(page, a, 'assign', { assignee: page.user.username })}>${t('action.assign')}</button>`);
+  if (can('comment')) buttons.push(html`<button type="button" class="act act-comment" aria-expanded=${commenting} onClick=${() => setCommenting(!commenting)}>${t('action.comment')}</button>`);
+  if (a.state === 'firing' && can('silence') && page.user.role !== 'viewer') buttons.push(html`<button type="button" class="act act-silence" onClick=${() => silence(page, a)}>${t('action.silence')}</button>`);
+  const send = async (ev) => {
+    ev.preventDefault();
+    if (!text.trim()) return;
+    if (await act(page, a, 'comment', { text: text.trim() })) {
+      setText('');
+      setCommenting(false);
+    }
+  };
+  return html`<div class="alert-actions">
+    ${buttons}
+    ${commenting && html`<form class="comment-form" onSubmit=${send}>
+      <label class="sr-only" for=${`c-${a.id}`}>${t('action.comment')}</label>
+      <input id=${`c-${a.id}`} class="comment-text" value=${text} onInput=${(e) => setText(e.currentTarget.value)} maxlength="10000" />
+      <button type="submit" class="act act-send">${t('action.send')}</button>
+    </form>`}
+  </div>`;
+}
+
+/** The list beside every view: the summary counts, filters, and one card per alert. */
+export function AlertPane({ page }) {
+  useStore(page.store, 'alerts', 'clock', 'lang');
+  const [f, setF] = useState({ severity: '', state: '', kind: '', text: '' });
+  const now = page.now();
+  const all = page.alerts.sorted();
+  const firing = all.filter((a) => a.state === 'firing');
+  const counts = SEVERITIES.map((s) => [s, firing.filter((a) => a.severity === s).length]).filter(([, n]) => n > 0);
+  const needle = f.text.trim().toLowerCase();
+  const shown = all.filter(
+    (a) =>
+      (!f.severity || a.severity === f.severity) &&
+      (!f.state || a.state === f.state) &&
+      (!f.kind || a.kind === f.kind) &&
+      (!needle || `${a.name} ${a.summary} ${Object.values(a.labels ?? {}).join(' ')}`.toLowerCase().includes(needle)),
+  );
+  const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
+  const select = (id, key, label, options) => html`<label class="filter" for=${id}><span>${label}</span>
+    <select id=${id} value=${f[key]} onChange=${set(key)}>
+      <option value="">${t('filter.all')}</option>
+      ${options.map(([v, text]) => html`<option value=${v}>${text}</option>`)}
+    </select></label>`;
+  return html`
+    <h2 id="alerts-title">${t('alerts.title')}</h2>
+    <p id="alert-summary" class="alerts-count" aria-live="polite" data-firing=${String(firing.length)}>
+      ${firing.length === 0
+        ? html`<span class="all-clear">${t('alerts.nothingFiring')}</span>`
+        : html`<span>${t('alerts.firing', { n: firing.length })}${counts.map(([s, n]) => html`<span class="count sev-${s}">${n} ${s}</span>`)}</span>`}
+    </p>
+    <div class="alert-filters" role="search">
+      ${select('filter-severity', 'severity', t('filter.severity'), SEVERITIES.map((s) => [s, s]))}
+      ${select('filter-state', 'state', t('filter.state'), [['firing', t('state.firing')], ['resolved', t('state.resolved')]])}
+      ${select('filter-kind', 'kind', t('filter.kind'), KINDS.map((k) => [k, k]))}
+      <label class="filter" for="filter-text"><span>${t('filter.text')}</span><input id="filter-text" type="search" value=${f.text} onInput=${set('text')} /></label>
+    </div>
+    <ol id="alert-list" class="alert-list" aria-labelledby="alerts-title" tabindex="0">
+      ${all.length === 0 && html`<li class="alert-empty">${t('alerts.none')}</li>`}
+      ${all.length > 0 && shown.length === 0 && html`<li class="alert-empty">${t('alerts.noMatch')}</li>`}
+      ${shown.map((a) => {
+        const labels = a.labels ?? {};
+        const target = labels.rack ?? labels.device;
+        const locatable = labels.room && target && page.roomNames.has(labels.room);
+        return html`<li key=${a.id} class="alert sev-${a.severity} state-${a.state}${a.acknowledged ? ' acked' : ''}" data-alert-id=${a.id} data-severity=${a.severity}
+            data-state=${a.state} data-kind=${a.kind} data-label-rack=${labels.rack} data-label-device=${labels.device} data-acked=${String(!!a.acknowledged)}>
+          <span class="sev-badge">${a.state === 'firing' ? a.severity.toUpperCase() : `${a.severity.toUpperCase()} · ${t('badge.resolved')}`}</span>
+          <span class="alert-name">${a.name}</span>
+          <span class="alert-summary">${a.summary}</span>
+          <span class="alert-meta"><span class="alert-where">${where(labels, page.roomNames)}</span><span class="alert-time">${timeText(a, now)}</span></span>
+          ${locatable && html`<button type="button" class="locate" aria-label=${`${t('action.show')} ${target}`} onClick=${() => page.locate(labels.room, target)}>${t('action.show')}</button>`}
+          <${Badges} a=${a} />
+          <${Actions} page=${page} a=${a} />
+        </li>`;
+      })}
+    </ol>`;
+}

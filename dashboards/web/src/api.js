@@ -1,0 +1,113 @@
+// The ops server's REST API, same origin. The session lives in an HttpOnly cookie; the CSRF token
+// is kept in memory only, and no password is ever kept after the login request.
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** A failed request: `status` 0 when the server could not be reached at all. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrfToken = '';
+
+async function request(method, path, body) {
+  const controller = new window.AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: controller.signal,
+    });
+  } catch (err) {
+    const timedOut = err && err.name === 'AbortError';
+    throw new ApiError(0, 'WF_NETWORK', timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server cannot be reached');
+  } finally {
+    clearTimeout(timer);
+  }
+  if (res.status === 204) return undefined;
+  let data;
+  try {
+    data = await res.json();
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const e = data && data.error;
+    throw new ApiError(res.status, (e && e.code) || `HTTP_${res.status}`, (e && e.message) || `${res.status} ${res.statusText}`);
+  }
+  if (data === undefined) throw new ApiError(res.status, 'WF_BAD_ANSWER', `GET ${path}: the answer is not JSON`);
+  return data;
+}
+
+/** The calls the floor plan makes; each resolves to the parsed JSON or rejects with an ApiError. */
+export const api = {
+  async login(username, password) {
+    const r = await request('POST', '/auth/login', { username, password });
+    csrfToken = r.csrfToken;
+    return r;
+  },
+  /** The logged-in user, and the server clock offset (server minus browser, ms, half the round trip allowed for). */
+  async me() {
+    const sent = Date.now();
+    const r = await request('GET', '/auth/me');
+    const received = Date.now();
+    csrfToken = r.csrfToken;
+    // Whole milliseconds: the API takes integer times (a fractional `to` would be refused as a bad request).
+    return { user: r.user, clockOffsetMs: Math.round(r.serverTime - (sent + received) / 2) };
+  },
+  async logout() {
+    try {
+      await request('POST', '/auth/logout');
+    } finally {
+      csrfToken = '';
+    }
+  },
+  inventory: () => request('GET', '/inventory'),
+  latest: () => request('GET', '/metrics/latest'),
+  alerts: () => request('GET', '/alerts'),
+  devices: () => request('GET', '/devices'),
+};
+
+/** True when an error means the route does not exist on this server (an older or partial build). */
+export const missingRoute = (err) => err instanceof ApiError && (err.status === 405 || (err.status === 404 && /route|action/i.test(err.message)));
+
+/** Any other call: GET with a query, or a state change with a JSON body. */
+export const http = {
+  get: (path, query) => request('GET', query ? `${path}?${new window.URLSearchParams(query)}` : path),
+  post: (path, body = {}) => request('POST', path, body),
+  del: (path) => request('DELETE', path),
+};
+
+/**
+ * InfluxQL over the product's `/query` (InfluxDB v1 API), read with the session cookie: the answer's
+ * `results`, or an ApiError with InfluxDB's own message.
+ */
+export async function influxql(q) {
+  const controller = new window.AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  let res;
+  try {
+    res = await fetch(`/query?${new window.URLSearchParams({ db: 'watchfloor', epoch: 'ms', q })}`, { credentials: 'same-origin', cache: 'no-store', signal: controller.signal });
+  } catch (err) {
+    const timedOut = err && err.name === 'AbortError';
+    throw new ApiError(0, 'WF_NETWORK', timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server cannot be reached');
+  } finally {
+    clearTimeout(timer);
+  }
+  const data = await res.json().catch(() => undefined);
+  if (!res.ok || !data || !Array.isArray(data.results)) throw new ApiError(res.status, `HTTP_${res.status}`, (data && data.error) || `${res.status} ${res.statusText}`);
+  return data.results;
+}

@@ -1,0 +1,348 @@
+// The room's floor plan as inline SVG in metres: racks to scale with their fronts marked, a marker
+// per rack sensor position, CRACs and room sensors at their x, y. Painting is separate from
+// building, so a telemetry batch only touches the markers it names.
+import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFootprint, rackMiddle, sensorCell } from './geometry.js';
+import { formatAge, mm, svg } from './dom.js';
+import { temperatureColor, textOn } from './colors.js';
+import { renderHeat } from './heatmap.js';
+
+const MARGIN = 0.6;
+const TILE = 0.6; // raised-floor tiles are 600 mm, which gives the plan its scale at a glance
+const CELL_LETTER = { 'front-top': 'T', 'front-middle': 'M', 'front-bottom': 'B', rear: 'R' };
+const ICON_LETTER = { door: 'D', smoke: 'S', 'water-leak': 'L', power: 'P', 'temperature-humidity': 'T', other: '?' };
+const CRAC_SIZE = 0.9;
+const ICON_SIZE = 0.36;
+const ROOM_SENSOR_SIZE = 0.3;
+export const STALE_FILL = 'url(#wf-stale)';
+
+/** Where a device is drawn on a room's plan: a rack sensor position, or a point in the room; else nothing. */
+export function placement(device, racksById, roomId) {
+  const loc = device.location ?? {};
+  if (loc.rack !== undefined) {
+    const rack = racksById.get(loc.rack);
+    if (!rack || rack.room !== roomId || !loc.position) return undefined;
+    return { kind: 'rack-sensor', rack, position: loc.position };
+  }
+  if (loc.room === roomId && typeof loc.x === 'number' && typeof loc.y === 'number') {
+    if (device.kind === 'crac') return { kind: 'crac', x: loc.x, y: loc.y };
+    if (device.sensorType === 'temperature-humidity') return { kind: 'room-sensor', x: loc.x, y: loc.y };
+    return { kind: 'room-device', x: loc.x, y: loc.y };
+  }
+  return undefined;
+}
+
+const rackLabel = (id, row, facing, severity) =>
+  `Rack ${id}, row ${row}, front faces ${facing}${severity ? `, firing alert, worst ${severity}` : ''}`;
+
+function sensorLabel(id, where, view) {
+  const t = view.temperature === undefined ? '' : `${view.temperature.toFixed(1)} °C`;
+  if (view.state === 'nodata') return `${id}, ${where}: no data yet`;
+  if (view.state === 'stale') return `${id}, ${where}: stale, last ${t} ${formatAge(view.age)} ago`;
+  return `${id}, ${where}: ${t}`;
+}
+
+const fitFont = (text, width, max) => Math.min(max, (width * 0.92) / (0.6 * Math.max(1, text.length)));
+
+function defs() {
+  return svg(
+    'defs',
+    {},
+    svg(
+      'pattern',
+      { id: 'wf-stale', patternUnits: 'userSpaceOnUse', width: 0.07, height: 0.07, patternTransform: 'rotate(45)' },
+      svg('rect', { width: 0.07, height: 0.07, fill: '#3b4048' }),
+      svg('line', { x1: 0, y1: 0, x2: 0, y2: 0.07, stroke: '#9aa3ad', 'stroke-width': 0.025 }),
+    ),
+    svg(
+      'pattern',
+      { id: 'wf-tiles', patternUnits: 'userSpaceOnUse', width: TILE, height: TILE },
+      svg('path', { d: `M ${TILE} 0 L 0 0 0 ${TILE}`, fill: 'none', stroke: '#252c36', 'stroke-width': 0.01 }),
+    ),
+  );
+}
+
+/** The floor plan of one room; `show` builds it, the `paint*` and `markAlerts` calls keep it live. */
+export class FloorPlan {
+  #host;
+  #svg;
+  #sensors = new Map(); // device id -> {marker, letter}
+  #devices = new Map(); // device id -> group, for CRACs and room devices
+  #positions = new Map();
+  #room;
+  #heatImage;
+  #canvas = document.createElement('canvas');
+  #racks = new Map(); // rack id -> group
+
+  constructor(host) {
+    this.#host = host;
+    new window.ResizeObserver(() => this.#measure()).observe(host);
+  }
+
+  /** Device ids of the temperature markers on the plan. */
+  get sensorIds() {
+    return [...this.#sensors.keys()];
+  }
+
+  /** Device ids of the CRACs and other room devices on the plan. */
+  get deviceIds() {
+    return [...this.#devices.keys()];
+  }
+
+  /** Where each sensor sits on the plan, in metres: device id -> {x, y, rack?, position?}. */
+  get positions() {
+    return this.#positions;
+  }
+
+  /** Paints the interpolated heat map from [{x, y, value}] on the `temperature` or `humidity` scale; `off` hides it. */
+  paintHeat(points, layer) {
+    const img = this.#heatImage;
+    if (!img || !this.#room) return;
+    img.dataset.layer = layer;
+    img.dataset.points = String(layer === 'off' ? 0 : points.length);
+    const url = layer === 'off' ? undefined : renderHeat(this.#canvas, this.#room.width, this.#room.depth, points, layer);
+    if (url) img.setAttribute('href', url);
+    else img.removeAttribute('href');
+  }
+
+  /** The number beside the colour: a rack's hottest current inlet, or nothing. */
+  paintRackReading(rackId, celsius) {
+    const t = this.#racks.get(rackId)?.querySelector('.rack-reading');
+    if (!t) return;
+    t.textContent = celsius === undefined ? '' : `${celsius.toFixed(1)}°`;
+  }
+
+  show(room, racks, devices) {
+    this.#room = room;
+    this.#positions = new Map();
+    this.#sensors.clear();
+    this.#devices.clear();
+    this.#racks.clear();
+    const roomRacks = racks.filter((r) => r.room === room.id);
+    const racksById = new Map(roomRacks.map((r) => [r.id, r]));
+    const W = room.width;
+    const D = room.depth;
+    const root = svg('svg', {
+      class: 'plan',
+      viewBox: `${-MARGIN} ${-MARGIN} ${W + 2 * MARGIN} ${D + 2 * MARGIN}`,
+      preserveAspectRatio: 'xMidYMid meet',
+      role: 'group',
+      'aria-label': `Floor plan of ${room.name}, ${W} by ${D} metres`,
+      'data-room': room.id,
+    });
+    root.append(defs());
+    root.append(svg('rect', { class: 'room-floor', x: 0, y: 0, width: W, height: D }));
+    root.append(svg('rect', { class: 'room-tiles', x: 0, y: 0, width: W, height: D, fill: 'url(#wf-tiles)' }));
+    this.#heatImage = svg('image', { class: 'heat-layer', x: 0, y: 0, width: W, height: D, preserveAspectRatio: 'none', 'data-layer': 'off', 'data-points': '0', 'aria-hidden': 'true' });
+    root.append(this.#heatImage);
+
+    // Room devices first: CRACs, then the small ones, each kept clear of racks and of each other.
+    const onPlan = [];
+    for (const d of devices) {
+      const p = placement(d, racksById, room.id);
+      if (p) onPlan.push([d, p]);
+    }
+    const order = { crac: 0, 'room-sensor': 1, 'room-device': 2, 'rack-sensor': 3 };
+    onPlan.sort(([a, pa], [b, pb]) => order[pa.kind] - order[pb.kind] || a.id.localeCompare(b.id));
+    const taken = roomRacks.map(rackFootprint);
+    const sensorLayer = svg('g', { class: 'sensors' });
+    const deviceLayer = svg('g', { class: 'room-devices' });
+    for (const [d, p] of onPlan) {
+      if (p.kind === 'rack-sensor') {
+        sensorLayer.append(this.#rackSensor(d, p.rack, p.position));
+        continue;
+      }
+      const size = p.kind === 'crac' ? CRAC_SIZE : p.kind === 'room-sensor' ? ROOM_SENSOR_SIZE : ICON_SIZE;
+      const box = placeAvoiding(room, p.x, p.y, size, size, taken);
+      taken.push(box);
+      const label = { x: box.x + box.w / 2 - d.id.length * 0.033, y: box.y + box.h + 0.02, w: d.id.length * 0.066, h: 0.14 };
+      const labelFits = p.kind !== 'crac' && label.x >= 0 && label.x + label.w <= W && label.y + label.h <= D && !taken.some((t) => t !== box && overlaps(label, t));
+      if (labelFits) taken.push(label);
+      if (p.kind === 'room-sensor') sensorLayer.append(this.#roomSensor(d, box, labelFits));
+      else deviceLayer.append(this.#roomDevice(d, p.kind === 'crac', box, labelFits));
+    }
+
+    const aisles = svg('g', { class: 'aisles' });
+    for (const a of findAisles(roomRacks)) {
+      const label = a.kind === 'cold' ? 'COLD AISLE' : 'HOT AISLE';
+      const fs = Math.min(0.16, Math.min(a.w, a.h) * 0.45);
+      const spot = aisleLabelSpot(a, label.length, fs, taken);
+      aisles.append(
+        svg('rect', { class: `aisle aisle-${a.kind}`, x: mm(a.x), y: mm(a.y), width: mm(a.w), height: mm(a.h), 'data-aisle': a.kind }),
+        svg('text', {
+          class: `aisle-label aisle-label-${a.kind}`,
+          x: mm(spot.cx),
+          y: mm(spot.cy),
+          'font-size': mm(fs),
+          transform: spot.vertical ? `rotate(-90 ${mm(spot.cx)} ${mm(spot.cy)})` : undefined,
+          text: label,
+        }),
+      );
+    }
+
+    const rackLayer = svg('g', { class: 'racks' });
+    for (const rack of roomRacks) rackLayer.append(this.#rack(rack));
+    root.append(aisles, rackLayer, deviceLayer, sensorLayer, this.#scaleBar(D));
+    this.#host.replaceChildren(root);
+    this.#svg = root;
+    this.#measure();
+  }
+
+  /** Notes on the SVG how many pixels a metre gets, so CSS can drop details that would be noise. */
+  #measure() {
+    const root = this.#svg;
+    if (!root) return;
+    const box = root.viewBox.baseVal;
+    const r = root.getBoundingClientRect();
+    const pxPerMetre = Math.min(r.width / box.width, r.height / box.height);
+    root.dataset.zoom = pxPerMetre < 70 ? 'small' : 'large';
+    root.dataset.pxPerMetre = String(Math.round(pxPerMetre));
+  }
+
+  #rack(rack) {
+    const f = rackFootprint(rack);
+    const edge = frontEdge(rack);
+    const mid = rackMiddle(rack);
+    const label = rack.id;
+    const fs = fitFont(label, Math.max(mid.w, 0.3), 0.16);
+    const g = svg(
+      'g',
+      { class: 'rack', 'data-rack': rack.id, 'data-row': rack.row, 'data-facing': rack.facing, 'data-alert': 'none', tabindex: 0, 'aria-label': rackLabel(rack.id, rack.row, rack.facing) },
+      svg('rect', { class: 'rack-body', x: mm(f.x), y: mm(f.y), width: mm(f.w), height: mm(f.h) }),
+      svg('line', { class: 'rack-front', x1: mm(edge.x1), y1: mm(edge.y1), x2: mm(edge.x2), y2: mm(edge.y2) }),
+      svg('text', { class: 'rack-label', x: mm(mid.x + mid.w / 2), y: mm(mid.y + mid.h / 2 - fs * 0.45), 'font-size': mm(fs), text: label }),
+      svg('text', { class: 'rack-reading', x: mm(mid.x + mid.w / 2), y: mm(mid.y + mid.h / 2 + fs * 0.75), 'font-size': mm(fs * 0.9) }),
+      svg('g', { class: 'alert-badge', transform: `translate(${mm(f.x + f.w)} ${mm(f.y)})` },
+        svg('circle', { r: 0.12 }),
+        svg('text', { 'font-size': 0.17, text: '!' }),
+      ),
+    );
+    this.#racks.set(rack.id, g);
+    return g;
+  }
+
+  #rackSensor(device, rack, position) {
+    const c = sensorCell(rack, position);
+    const marker = svg('rect', {
+      class: 'sensor sensor-rack',
+      x: mm(c.x),
+      y: mm(c.y),
+      width: mm(c.w),
+      height: mm(c.h),
+      rx: 0.02,
+      'data-device': device.id,
+      'data-rack': rack.id,
+      'data-position': position,
+      'data-stale': 'true',
+      'data-state': 'nodata',
+      role: 'img',
+      style: `fill: ${STALE_FILL}`,
+    });
+    const letter = svg('text', { class: 'sensor-letter', x: mm(c.x + c.w / 2), y: mm(c.y + c.h / 2), 'font-size': 0.1, text: CELL_LETTER[position] ?? '' });
+    this.#sensors.set(device.id, { marker, letter, where: `rack ${rack.id} ${position}` });
+    this.#positions.set(device.id, { x: c.x + c.w / 2, y: c.y + c.h / 2, rack: rack.id, position });
+    return svg('g', { class: 'sensor-cell' }, marker, letter);
+  }
+
+  #roomSensor(device, box, withLabel) {
+    const cx = mm(box.x + box.w / 2);
+    const cy = mm(box.y + box.h / 2);
+    const marker = svg('circle', {
+      class: 'sensor sensor-room',
+      cx,
+      cy,
+      r: mm(box.w / 2),
+      'data-device': device.id,
+      'data-stale': 'true',
+      'data-state': 'nodata',
+      role: 'img',
+      style: `fill: ${STALE_FILL}`,
+    });
+    const letter = svg('text', { class: 'sensor-letter', x: cx, y: cy, 'font-size': 0.12, text: 'T' });
+    this.#sensors.set(device.id, { marker, letter, where: 'in the room' });
+    this.#positions.set(device.id, { x: box.x + box.w / 2, y: box.y + box.h / 2 });
+    return svg('g', { class: 'sensor-cell' }, marker, letter, withLabel ? svg('text', { class: 'device-label', x: cx, y: mm(box.y + box.h + 0.09), 'font-size': 0.11, text: device.id }) : undefined);
+  }
+
+  #roomDevice(device, crac, b, withLabel) {
+    const type = device.sensorType ?? device.kind;
+    const g = svg('g', {
+      class: `room-device device-${crac ? 'crac' : type}`,
+      'data-device': device.id,
+      'data-kind': device.kind,
+      'data-type': type,
+      'data-alert': 'none',
+      'data-state': 'nodata',
+      tabindex: 0,
+      'aria-label': `${crac ? 'CRAC' : type} ${device.id}`,
+    });
+    g.append(svg('rect', { class: 'device-body', x: mm(b.x), y: mm(b.y), width: mm(b.w), height: mm(b.h), rx: crac ? 0.04 : 0.06 }));
+    const cx = mm(b.x + b.w / 2);
+    const cy = mm(b.y + b.h / 2);
+    if (crac) {
+      g.append(
+        svg('circle', { class: 'crac-fan', cx, cy: mm(cy - 0.1), r: 0.22 }),
+        svg('path', { class: 'crac-fan', d: `M ${mm(cx - 0.2)} ${mm(cy - 0.1)} L ${mm(cx + 0.2)} ${mm(cy - 0.1)} M ${cx} ${mm(cy - 0.3)} L ${cx} ${mm(cy + 0.1)}` }),
+        svg('text', { class: 'device-name', x: cx, y: mm(b.y + b.h - 0.14), 'font-size': mm(fitFont(device.id, b.w, 0.13)), text: device.id }),
+      );
+    } else {
+      g.append(svg('text', { class: 'device-letter', x: cx, y: cy, 'font-size': 0.2, text: ICON_LETTER[type] ?? type.slice(0, 1).toUpperCase() }));
+      if (withLabel) g.append(svg('text', { class: 'device-label', x: cx, y: mm(b.y + b.h + 0.09), 'font-size': 0.11, text: device.id }));
+    }
+    g.append(svg('g', { class: 'alert-badge', transform: `translate(${mm(b.x + b.w)} ${mm(b.y)})` }, svg('circle', { r: 0.12 }), svg('text', { 'font-size': 0.17, text: '!' })));
+    this.#devices.set(device.id, g);
+    return g;
+  }
+
+  #scaleBar(depth) {
+    const y = depth + 0.3;
+    return svg(
+      'g',
+      { class: 'scale-bar', 'aria-hidden': 'true' },
+      svg('path', { d: `M 0 ${y - 0.06} L 0 ${y} L 1 ${y} L 1 ${y - 0.06}` }),
+      svg('text', { x: 1.1, y: mm(y), 'font-size': 0.14, text: '1 m · grid 0.6 m tiles · north up' }),
+    );
+  }
+
+  /** Paints a temperature marker from `Readings.sensor` output. */
+  paintSensor(id, view) {
+    const s = this.#sensors.get(id);
+    if (!s) return;
+    const { marker, letter } = s;
+    const current = view.state === 'current';
+    marker.dataset.state = view.state;
+    marker.dataset.stale = String(!current);
+    if (view.temperature === undefined) delete marker.dataset.temp;
+    else marker.dataset.temp = view.temperature.toFixed(1);
+    marker.style.fill = current ? temperatureColor(view.temperature) : STALE_FILL;
+    letter.style.fill = current ? textOn(view.temperature) : '#e6e9ee';
+    marker.setAttribute('aria-label', sensorLabel(id, s.where, view));
+  }
+
+  /** Marks a CRAC or room device current, stale, offline or without data. */
+  paintDevice(id, state) {
+    const g = this.#devices.get(id);
+    if (g) g.dataset.state = state;
+  }
+
+  /** Outlines racks and room devices with a firing alert: maps of id to the worst severity. */
+  markAlerts(byRack, byDevice) {
+    for (const [id, g] of this.#racks) {
+      const sev = byRack.get(id);
+      g.dataset.alert = sev ?? 'none';
+      g.setAttribute('aria-label', rackLabel(id, g.dataset.row, g.dataset.facing, sev));
+    }
+    for (const [id, g] of this.#devices) g.dataset.alert = byDevice.get(id) ?? 'none';
+  }
+
+  /** Draws attention to a rack or device for a few seconds (after a click in the alert list). */
+  flash(id) {
+    const g = this.#svg?.querySelector(`.rack[data-rack="${window.CSS.escape(id)}"], .room-device[data-device="${window.CSS.escape(id)}"]`);
+    if (!g) return false;
+    g.classList.remove('flash');
+    void g.getBoundingClientRect();
+    g.classList.add('flash');
+    setTimeout(() => g.classList.remove('flash'), 4000);
+    g.focus({ preventScroll: false });
+    return true;
+  }
+}

@@ -1,0 +1,280 @@
+// The floor view: room tabs, the plan painted from the readings and alerts, the alert list, the
+// hover card and the legend. It reads the page state and never fetches; app.js feeds it.
+import { RH_MAX, RH_MIN, TEMP_MAX, TEMP_MIN, layerGradient } from './colors.js';
+import { t } from './i18n.js';
+import { formatAge, html } from './dom.js';
+import { FloorPlan } from './floorplan.js';
+import { STALE_AFTER_MS } from './readings.js';
+import { Tooltip, deviceCard, rackCard } from './tooltip.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Wires the floor view to the page `state`; `serverNow()` is the server's clock as the page best knows it. */
+export function createFloorView(state, serverNow, { onRackOpen } = {}) {
+  const plan = new FloorPlan($('plan'));
+  const tooltip = new Tooltip($('tooltip'));
+  let heatLayer = 'temperature';
+  let heatDue = 0;
+  let heatTimer = null;
+
+  // ---- rooms ----
+
+  function roomFromHash() {
+    const id = new window.URLSearchParams(location.hash.slice(1)).get('room');
+    return state.rooms.some((r) => r.id === id) ? id : undefined;
+  }
+
+  window.addEventListener('hashchange', () => {
+    const id = roomFromHash();
+    if (state.user && id && id !== state.roomId) selectRoom(id);
+  });
+
+  function renderTabs() {
+    const tabs = $('room-tabs');
+    tabs.replaceChildren(
+      ...state.rooms.map((r) =>
+        html(
+          'button',
+          { type: 'button', role: 'tab', id: `tab-${r.id}`, 'data-room': r.id, 'aria-controls': 'plan', onclick: () => selectRoom(r.id) },
+          html('span', { class: 'tab-name', text: r.name }),
+          html('span', { class: 'tab-badge', hidden: true }),
+        ),
+      ),
+    );
+  }
+
+  $('room-tabs').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft') return;
+    const i = state.rooms.findIndex((r) => r.id === state.roomId);
+    const next = state.rooms[(i + (ev.key === 'ArrowRight' ? 1 : -1) + state.rooms.length) % state.rooms.length];
+    if (next) {
+      selectRoom(next.id);
+      $(`tab-${next.id}`)?.focus();
+    }
+  });
+
+  function selectRoom(id) {
+    tooltip.hide();
+    state.roomId = id;
+    const room = state.rooms.find((r) => r.id === id);
+    for (const t of $('room-tabs').querySelectorAll('[role=tab]')) {
+      const selected = t.dataset.room === id;
+      t.setAttribute('aria-selected', String(selected));
+      t.tabIndex = selected ? 0 : -1;
+    }
+    if (!room) {
+      $('room-title').textContent = 'No server room';
+      $('room-summary').textContent = 'The inventory has no server rooms to draw. Add rooms and racks to the inventory file.';
+      $('plan').replaceChildren();
+      return;
+    }
+    if (location.hash !== `#room=${encodeURIComponent(id)}`) window.history.replaceState(null, '', `#room=${encodeURIComponent(id)}`);
+    $('room-title').textContent = `${room.name}`;
+    plan.show(room, [...state.racksById.values()], [...state.devicesById.values()]);
+    paintAll();
+  }
+
+  // ---- painting ----
+
+  function deviceState(id, now) {
+    const last = state.readings.lastSeen(id);
+    const presence = state.readings.presence(id);
+    if (presence?.status === 'offline' && (last === undefined || presence.since >= last)) return 'offline';
+    if (last === undefined) return presence?.status === 'online' ? 'current' : 'nodata';
+    return now - last > STALE_AFTER_MS ? 'stale' : 'current';
+  }
+
+  function paintDevice(id, now = serverNow()) {
+    plan.paintSensor(id, state.readings.sensor(id, now));
+    plan.paintDevice(id, deviceState(id, now));
+  }
+
+  function paintAll() {
+    if (!state.roomId) return;
+    const now = serverNow();
+    for (const id of plan.sensorIds) plan.paintSensor(id, state.readings.sensor(id, now));
+    for (const id of plan.deviceIds) plan.paintDevice(id, deviceState(id, now));
+    markAlerts();
+    summarizeRoom(now);
+    refreshTooltip();
+    scheduleHeat(true);
+  }
+
+  /** The heat map and the racks' numbers, redrawn at most once a second (a batch comes every 250 ms). */
+  function scheduleHeat(now) {
+    if (heatTimer !== null) return;
+    const wait = now ? 0 : Math.max(0, heatDue - performance.now());
+    heatTimer = setTimeout(() => {
+      heatTimer = null;
+      heatDue = performance.now() + 1000;
+      paintHeat();
+    }, wait);
+  }
+
+  function paintHeat() {
+    if (!state.roomId) return;
+    const now = serverNow();
+    const points = [];
+    const hottest = new Map();
+    for (const [id, p] of plan.positions) {
+      const v = state.readings.sensor(id, now);
+      if (v.state !== 'current') continue;
+      const value = heatLayer === 'humidity' ? v.humidity : v.temperature;
+      if (typeof value === 'number') points.push({ x: p.x, y: p.y, value });
+      if (p.rack && p.position !== 'rear' && (hottest.get(p.rack) ?? -Infinity) < v.temperature) hottest.set(p.rack, v.temperature);
+    }
+    plan.paintHeat(points, heatLayer);
+    for (const rack of state.racksById.values()) if (rack.room === state.roomId) plan.paintRackReading(rack.id, hottest.get(rack.id));
+  }
+
+  function setHeatLayer(layer) {
+    heatLayer = layer;
+    drawLegend();
+    paintHeat();
+  }
+
+  function afterChange(changed) {
+    scheduleHeat(false);
+    summarizeRoom(serverNow());
+    const a = tooltip.anchor;
+    if (a && (changed.has(a.dataset.device) || (a.dataset.rack && (state.rackSensors.get(a.dataset.rack) ?? []).some((d) => changed.has(d.id))))) refreshTooltip();
+  }
+
+  function markAlerts() {
+    plan.markAlerts(state.alerts.worstBy('rack'), state.alerts.worstBy('device'));
+    const byRoom = state.alerts.worstBy('room');
+    const counts = new Map();
+    for (const a of state.alerts.firing()) if (a.labels?.room) counts.set(a.labels.room, (counts.get(a.labels.room) ?? 0) + 1);
+    for (const t of $('room-tabs').querySelectorAll('[role=tab]')) {
+      const badge = t.querySelector('.tab-badge');
+      const n = counts.get(t.dataset.room) ?? 0;
+      badge.hidden = n === 0;
+      badge.textContent = n ? `${n} firing` : '';
+      badge.dataset.severity = byRoom.get(t.dataset.room) ?? 'none';
+    }
+  }
+
+  function summarizeRoom(now) {
+    const room = state.rooms.find((r) => r.id === state.roomId);
+    if (!room) return;
+    let current = 0;
+    let stale = 0;
+    let nodata = 0;
+    let hottestInlet;
+    let hottestExhaust;
+    for (const id of plan.sensorIds) {
+      const v = state.readings.sensor(id, now);
+      if (v.state === 'current') current++;
+      else if (v.state === 'stale') stale++;
+      else nodata++;
+      if (v.state !== 'current') continue;
+      const pos = state.devicesById.get(id)?.location?.position;
+      if (pos === 'rear') {
+        if (!hottestExhaust || v.temperature > hottestExhaust.t) hottestExhaust = { t: v.temperature, id };
+      } else if (!hottestInlet || v.temperature > hottestInlet.t) hottestInlet = { t: v.temperature, id };
+    }
+    const racks = [...state.racksById.values()].filter((r) => r.room === room.id).length;
+    const parts = [t('summary.size', { w: room.width, d: room.depth }), t('summary.racks', { n: racks }), t('summary.sensors', { n: plan.sensorIds.length, c: current })];
+    if (stale) parts.push(t('summary.stale', { n: stale }));
+    if (nodata) parts.push(t('summary.nodata', { n: nodata }));
+    if (hottestInlet) parts.push(t('summary.hotInlet', { t: hottestInlet.t.toFixed(1), id: hottestInlet.id }));
+    if (hottestExhaust) parts.push(t('summary.hotExhaust', { t: hottestExhaust.t.toFixed(1), id: hottestExhaust.id }));
+    const el = $('room-summary');
+    el.textContent = parts.join(' · ');
+    el.dataset.stale = String(stale);
+  }
+
+  /** Brings a rack or device into view (from an alert): its room, then a flash. */
+  function locate(room, id) {
+    if (room !== state.roomId && state.rooms.some((r) => r.id === room)) selectRoom(room);
+    plan.flash(id);
+  }
+
+  // ---- tooltip ----
+
+  function cardFor(el) {
+    const now = serverNow();
+    const firing = state.alerts.firing();
+    if (el.classList.contains('rack')) {
+      const rack = state.racksById.get(el.dataset.rack);
+      if (!rack) return undefined;
+      const alerts = firing.filter((a) => a.labels?.rack === rack.id);
+      return rackCard(rack, state.rackSensors.get(rack.id) ?? [], state.readings, alerts, now, state.rackEquipment.get(rack.id) ?? 0);
+    }
+    const device = state.devicesById.get(el.dataset.device);
+    if (!device) return undefined;
+    return deviceCard(device, state.readings, firing.filter((a) => a.labels?.device === device.id), now);
+  }
+
+  const hoverTarget = (node) => node?.closest?.('[data-device], .rack');
+
+  function refreshTooltip() {
+    const a = tooltip.anchor;
+    if (!a) return;
+    if (!a.isConnected) return tooltip.hide();
+    const rows = cardFor(a);
+    if (rows) tooltip.update(rows);
+  }
+
+  $('plan').addEventListener('pointermove', (ev) => {
+    const target = hoverTarget(ev.target);
+    if (!target) return tooltip.hide();
+    if (target !== tooltip.anchor) {
+      const rows = cardFor(target);
+      if (rows) tooltip.show(target, rows, ev.clientX, ev.clientY);
+    } else tooltip.move(ev.clientX, ev.clientY);
+  });
+  $('plan').addEventListener('pointerleave', () => tooltip.hide());
+  // A click or Enter on a rack opens its elevation and the reasons it is red.
+  $('plan').addEventListener('click', (ev) => {
+    const rack = ev.target?.closest?.('.rack');
+    if (rack && onRackOpen) onRackOpen(rack.dataset.rack);
+  });
+  $('plan').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    const rack = ev.target?.closest?.('.rack');
+    if (!rack || !onRackOpen) return;
+    ev.preventDefault();
+    onRackOpen(rack.dataset.rack);
+  });
+  $('plan').addEventListener('focusin', (ev) => {
+    const target = hoverTarget(ev.target);
+    const rows = target && cardFor(target);
+    if (!rows) return;
+    const r = target.getBoundingClientRect();
+    tooltip.show(target, rows, r.right, r.top);
+  });
+  $('plan').addEventListener('focusout', () => tooltip.hide());
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') tooltip.hide();
+  });
+
+  // ---- legend ----
+
+  function drawLegend() {
+    const humidity = heatLayer === 'humidity';
+    $('legend-bar').style.backgroundImage = layerGradient(heatLayer);
+    $('legend-title').textContent = t(humidity ? 'legend.humidity' : 'legend.temperature');
+    const [lo, hi, step] = humidity ? [RH_MIN, RH_MAX, 10] : [TEMP_MIN, TEMP_MAX, 5];
+    const ticks = [];
+    for (let v = lo; v <= hi; v += step) ticks.push(html('span', { style: `left: ${((v - lo) / (hi - lo)) * 100}%`, text: `${v}` }));
+    $('legend-ticks').replaceChildren(...ticks);
+    $('legend-stale-text').textContent = t('legend.staleNote', { age: formatAge(STALE_AFTER_MS) });
+  }
+
+  return {
+    renderTabs,
+    selectRoom,
+    roomFromHash,
+    paintDevice,
+    paintAll,
+    afterChange,
+    markAlerts,
+    locate,
+    setHeatLayer,
+    summarize: () => summarizeRoom(serverNow()),
+    refreshTooltip,
+    hideTooltip: () => tooltip.hide(),
+    drawLegend,
+  };
+}

@@ -1,0 +1,404 @@
+// The floor plan page: log in, load the estate, draw the chosen room, keep it live over socket.io,
+// and say so plainly when something is not current (stale sensor, lost connection, failed fetch).
+import './style.css';
+import { api, ApiError, http } from './api.js';
+import { AlertBoard } from './alerts.js';
+import { AlertPane } from './alertpane.js';
+import { beep } from './cue.js';
+import { createFloorView } from './floorview.js';
+import { currentLang, onLangChange, setLang, t, translatePage } from './i18n.js';
+import { RackPanel } from './rackpanel.js';
+import { Readings } from './readings.js';
+import { html, render, Store } from './ui.js';
+import { DashboardsView } from './dashboards.js';
+import { NetworkView } from './network.js';
+import { CloudView, PowerView, SocView } from './views.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  user: null,
+  rooms: [],
+  roomNamesMap: new Map(),
+  racksById: new Map(),
+  devicesById: new Map(),
+  /** rack id -> its temperature sensors, and how many other devices it holds */
+  rackSensors: new Map(),
+  rackEquipment: new Map(),
+  roomId: null,
+  clockOffsetMs: 0,
+  readings: new Readings(),
+  alerts: new AlertBoard(),
+  socket: null,
+  ticker: null,
+  resyncing: null,
+  // For the Preact parts (alert pane, rack panel, views): see ui.js Store.
+  store: new Store(),
+  links: [],
+  rules: new Map(),
+  /** Alert actions the server answered 404/405 to: hidden from then on. */
+  unsupported: new Set(),
+  openRack: null,
+  view: 'floor',
+  criticalSeen: new Set(),
+  beeps: 0,
+};
+
+const serverNow = () => Date.now() + state.clockOffsetMs;
+state.now = serverNow;
+state.notify = (message) => showBanner(message);
+state.openRackPanel = (id) => {
+  state.openRack = id;
+  state.store.changed('rack');
+  if (id) setTimeout(() => $('rack-panel-close')?.focus(), 50);
+};
+Object.defineProperty(state, 'roomNames', { get: () => state.roomNamesMap });
+const view = createFloorView(state, serverNow, { onRackOpen: (id) => state.openRackPanel(id) });
+state.locate = (room, id) => {
+  showMainView('floor');
+  view.locate(room, id);
+};
+
+// ---- kiosk mode and language ----
+
+const params = new window.URLSearchParams(location.search);
+const KIOSK = params.get('kiosk') === '1';
+if (KIOSK) document.body.dataset.kiosk = '1';
+translatePage();
+$('lang-switch').addEventListener('click', () => setLang(currentLang() === 'vi' ? 'en' : 'vi'));
+onLangChange(() => {
+  setLive(document.body.dataset.live);
+  renderNav();
+  view.drawLegend();
+  view.summarize();
+  state.store.changed('lang');
+});
+$('heat-layer').addEventListener('change', (ev) => view.setHeatLayer(ev.currentTarget.value));
+
+// ---- views (tabs along the top) ----
+
+const VIEWS = [
+  { id: 'floor', roles: ['admin', 'noc', 'soc', 'viewer'] },
+  { id: 'power', roles: ['admin', 'noc', 'viewer'], component: PowerView },
+  { id: 'network', roles: ['admin', 'noc', 'soc', 'viewer'], component: NetworkView },
+  { id: 'cloud', roles: ['admin', 'noc', 'viewer'], component: CloudView },
+  { id: 'soc', roles: ['admin', 'soc'], component: SocView },
+  { id: 'dashboards', roles: ['admin', 'noc', 'soc', 'viewer'], component: DashboardsView },
+];
+const allowedViews = () => VIEWS.filter((v) => state.user && v.roles.includes(state.user.role));
+
+function renderNav() {
+  const nav = $('main-nav');
+  nav.replaceChildren(
+    ...allowedViews().map((v) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.id = `nav-${v.id}`;
+      b.setAttribute('role', 'tab');
+      b.setAttribute('aria-selected', String(state.view === v.id));
+      b.tabIndex = state.view === v.id ? 0 : -1;
+      b.dataset.view = v.id;
+      b.textContent = t(`nav.${v.id}`);
+      b.addEventListener('click', () => showMainView(v.id));
+      return b;
+    }),
+  );
+}
+
+$('main-nav').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft') return;
+  const views = allowedViews();
+  const i = views.findIndex((v) => v.id === state.view);
+  const next = views[(i + (ev.key === 'ArrowRight' ? 1 : -1) + views.length) % views.length];
+  if (next) {
+    showMainView(next.id);
+    $(`nav-${next.id}`)?.focus();
+  }
+});
+
+function showMainView(id) {
+  const v = allowedViews().find((x) => x.id === id) ?? allowedViews()[0];
+  if (!v) return;
+  state.view = v.id;
+  $('view-floor').hidden = v.id !== 'floor';
+  $('view-main').hidden = v.id === 'floor';
+  document.body.dataset.view = v.id;
+  if (v.component) render(html`<${v.component} page=${state} />`, $('view-main'));
+  else render(null, $('view-main'));
+  renderNav();
+  if (v.id === 'floor') view.paintAll();
+}
+
+/** A new critical alert (firing, not silenced or suppressed) is shown and heard once. */
+function cue(alert) {
+  if (alert.state !== 'firing' || alert.severity !== 'critical' || alert.suppressedBy || alert.silencedBy?.length || alert.acknowledged) return;
+  if (state.criticalSeen.has(alert.id)) return;
+  state.criticalSeen.add(alert.id);
+  const el = $('critical-cue');
+  $('critical-cue-text').textContent = t('cue.critical', { name: `${alert.name} · ${alert.labels?.rack ?? alert.labels?.device ?? ''}` });
+  el.hidden = false;
+  el.dataset.alertId = alert.id;
+  if (beep()) state.beeps++;
+  el.dataset.beeps = String(state.beeps);
+}
+$('critical-cue-dismiss').addEventListener('click', () => {
+  $('critical-cue').hidden = true;
+});
+
+// ---- views and messages ----
+
+function showView(name) {
+  for (const v of ['boot', 'login-view', 'app-view']) $(v).hidden = v !== name;
+}
+
+function showBanner(message, retry) {
+  $('banner-text').textContent = message;
+  $('banner-retry').hidden = !retry;
+  $('banner-retry').onclick = retry ?? null;
+  $('banner').hidden = false;
+}
+
+function clearBanner() {
+  $('banner').hidden = true;
+}
+
+function setLive(status, detail) {
+  const el = $('live');
+  el.dataset.state = status;
+  el.textContent = t(`live.${status}`);
+  el.title = detail ?? '';
+  document.body.dataset.live = status;
+}
+
+function showLogin(message) {
+  stopLive();
+  state.user = null;
+  showView('login-view');
+  const msg = $('login-message');
+  msg.textContent = message ?? '';
+  msg.hidden = !message;
+  $('password').value = '';
+  $('username').focus();
+}
+
+const explain = (err) => (err instanceof ApiError ? err.message : String(err && err.message ? err.message : err));
+
+// ---- login ----
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const button = $('login-submit');
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  $('password').value = '';
+  button.disabled = true;
+  $('login-message').hidden = true;
+  try {
+    await api.login(username, password);
+    await enter();
+  } catch (err) {
+    $('login-message').textContent =
+      err instanceof ApiError && err.status === 401 ? t('login.wrong') : `Could not log in: ${explain(err)}`;
+    $('login-message').hidden = false;
+    $('password').focus();
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  stopLive();
+  try {
+    await api.logout();
+    showLogin('You are logged out.');
+  } catch (err) {
+    showLogin(`Logged out here; the server did not confirm (${explain(err)}).`);
+  }
+});
+
+// ---- loading ----
+
+async function boot() {
+  try {
+    await enter();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return showLogin();
+    showView('boot');
+    $('boot-text').textContent = `Watchfloor cannot start: ${explain(err)}.`;
+    $('boot-retry').hidden = false;
+  }
+}
+
+$('boot-retry').addEventListener('click', () => {
+  $('boot-retry').hidden = true;
+  $('boot-text').textContent = 'Loading Watchfloor…';
+  boot();
+});
+
+/** After a login (or with a live session): who am I, the estate, then live data. */
+async function enter() {
+  const me = await api.me();
+  state.user = me.user;
+  state.clockOffsetMs = me.clockOffsetMs;
+  const inventory = await api.inventory();
+  indexInventory(inventory);
+  const rules = await http.get('/rules').catch(() => []);
+  state.rules = new Map((Array.isArray(rules) ? rules : []).map((r) => [r.rule?.id ?? r.id, r.rule ?? r]));
+  showView('app-view');
+  document.body.dataset.role = me.user.role;
+  $('who').textContent = `${me.user.username} (${me.user.role})`;
+  clearBanner();
+  view.renderTabs();
+  view.selectRoom(view.roomFromHash() ?? state.rooms[0]?.id ?? null);
+  render(html`<${AlertPane} page=${state} />`, $('alerts-pane'));
+  render(html`<${RackPanel} page=${state} />`, $('rack-panel-host'));
+  showMainView(params.get('view') ?? state.view);
+  connect();
+  await resync();
+  state.ticker = setInterval(tick, 1000);
+}
+
+function indexInventory(inv) {
+  state.rooms = (inv.rooms ?? []).filter((r) => r.serverRoom !== false);
+  state.roomNamesMap = new Map((inv.rooms ?? []).map((r) => [r.id, r.name]));
+  state.links = inv.links ?? [];
+  state.racksById = new Map((inv.racks ?? []).map((r) => [r.id, r]));
+  state.devicesById = new Map((inv.devices ?? []).map((d) => [d.id, d]));
+  state.rackSensors = new Map();
+  state.rackEquipment = new Map();
+  for (const d of state.devicesById.values()) {
+    const rack = d.location?.rack;
+    if (rack === undefined) continue;
+    if (d.location.position) {
+      const list = state.rackSensors.get(rack) ?? [];
+      list.push(d);
+      state.rackSensors.set(rack, list);
+    } else {
+      state.rackEquipment.set(rack, (state.rackEquipment.get(rack) ?? 0) + 1);
+    }
+  }
+  const order = { 'front-top': 0, 'front-middle': 1, 'front-bottom': 2, rear: 3 };
+  for (const list of state.rackSensors.values()) list.sort((a, b) => (order[a.location.position] ?? 9) - (order[b.location.position] ?? 9));
+}
+
+/** Latest values, alerts, presence and the server clock, fetched again after every (re)connect. */
+function resync() {
+  state.resyncing ??= (async () => {
+    try {
+      const [me, latest, alerts, devices] = await Promise.all([api.me(), api.latest(), api.alerts(), api.devices()]);
+      state.clockOffsetMs = me.clockOffsetMs;
+      state.readings.apply(latest);
+      for (const d of devices) if (d.presence) state.readings.setPresence(d.id, d.presence.status, d.presence.since);
+      state.alerts.merge(alerts);
+      for (const a of alerts) if (a.state === 'firing') state.criticalSeen.add(a.id);
+      clearBanner();
+      view.paintAll();
+      state.store.changed('alerts');
+      state.store.changed('readings');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return showLogin('Your session has ended. Log in again.');
+      showBanner(`Could not load live data: ${explain(err)}. What you see may be out of date.`, () => resync());
+    } finally {
+      state.resyncing = null;
+    }
+  })();
+  return state.resyncing;
+}
+
+// ---- live updates ----
+
+function connect() {
+  if (typeof io !== 'function') {
+    setLive('offline', 'the socket.io client did not load');
+    showBanner('Live updates are unavailable: /socket.io/socket.io.js did not load. Values will go stale.', () => location.reload());
+    return;
+  }
+  setLive('connecting');
+  const socket = io({ reconnectionDelayMax: 10_000 });
+  state.socket = socket;
+  let connectedBefore = false;
+  socket.on('connect', () => {
+    setLive('live');
+    // The first connect comes while enter() is loading; later ones are reconnects: catch up.
+    if (connectedBefore) resync();
+    connectedBefore = true;
+  });
+  socket.on('disconnect', (reason) => {
+    setLive('offline', reason);
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 2000);
+  });
+  socket.on('connect_error', (err) => {
+    if (err && err.message === 'unauthorized') return showLogin('Your session has ended. Log in again.');
+    setLive('offline', err && err.message);
+  });
+  socket.on('telemetry', (batch) => {
+    if (!Array.isArray(batch)) return;
+    const changed = state.readings.apply(batch);
+    if (state.view === 'floor') for (const id of changed) view.paintDevice(id);
+    if (changed.size > 0) {
+      if (state.view === 'floor') view.afterChange(changed);
+      state.store.changed('readings');
+    }
+  });
+  socket.on('alert', (alert) => {
+    if (state.alerts.upsert(alert)) {
+      cue(alert);
+      state.store.changed('alerts');
+      view.markAlerts();
+      view.refreshTooltip();
+    }
+  });
+  socket.on('device-status', (s) => {
+    if (s && state.readings.setPresence(s.device, s.status, s.ts)) {
+      view.paintDevice(s.device);
+      view.afterChange(new Set([s.device]));
+      state.store.changed('readings');
+    }
+  });
+}
+
+function stopLive() {
+  if (state.socket) {
+    state.socket.removeAllListeners();
+    state.socket.close();
+    state.socket = null;
+  }
+  window.clearInterval(state.ticker);
+  state.ticker = null;
+  view.hideTooltip();
+}
+
+const CLOCK_CHECK_EVERY_S = 300;
+let ticks = 0;
+
+function tick() {
+  if (state.view === 'floor') view.paintAll();
+  state.store.changed('clock');
+  // A wall screen runs for days: follow the server clock (staleness is judged by it) and notice an ended session.
+  if (++ticks % CLOCK_CHECK_EVERY_S === 0) {
+    api.me().then(
+      (me) => {
+        state.clockOffsetMs = me.clockOffsetMs;
+      },
+      (err) => {
+        if (err instanceof ApiError && err.status === 401) showLogin('Your session has ended. Log in again.');
+      },
+    );
+  }
+}
+
+// A fault in the page itself is said on screen too, not only in the console.
+function reportFault(message) {
+  if ($('app-view').hidden) {
+    showView('boot');
+    $('boot-text').textContent = `Watchfloor hit an error: ${message}`;
+    $('boot-retry').hidden = false;
+  } else {
+    showBanner(`The page hit an error (${message}); reload if the plan stops updating.`, () => location.reload());
+  }
+}
+window.addEventListener('error', (ev) => reportFault(ev.message));
+window.addEventListener('unhandledrejection', (ev) => reportFault(explain(ev.reason)));
+
+view.drawLegend();
+boot();

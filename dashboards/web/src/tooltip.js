@@ -1,0 +1,103 @@
+// The hover (and keyboard focus) card: the numbers behind a marker, a rack or a room device.
+import { formatAge, formatClock, html } from './dom.js';
+import { t } from './i18n.js';
+import { STALE_AFTER_MS } from './readings.js';
+
+const UNIT = { temperature: '°C', humidity: '%RH', power: 'W', current: 'A', voltage: 'V', airflow: 'm³/h' };
+/** A translated name when the dictionary has one, else the raw value (a position or metric the UI does not know). */
+const named = (prefix, value) => {
+  const text = t(`${prefix}.${value}`);
+  return text === `${prefix}.${value}` ? value : text;
+};
+
+const ONE_DECIMAL = new Set(['temperature', 'humidity']);
+const fmt = (metric, v) => `${ONE_DECIMAL.has(metric) || !Number.isInteger(v) ? v.toFixed(1) : v}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
+const row = (k, v, cls) => html('div', { class: `tip-row ${cls ?? ''}` }, html('span', { class: 'tip-key', text: k }), html('span', { class: 'tip-val', text: v }));
+
+function freshness(ts, now, presence) {
+  if (ts === undefined) return row(t('tip.state'), t('tip.noDataYet'), 'tip-stale');
+  const age = now - ts;
+  if (presence?.status === 'offline' && presence.since >= ts) {
+    return row(t('tip.state'), t('tip.offline', { since: formatClock(presence.since), age: formatAge(age) }), 'tip-stale');
+  }
+  if (age > STALE_AFTER_MS) return row(t('tip.state'), t('tip.stale', { age: formatAge(age), clock: formatClock(ts) }), 'tip-stale');
+  return row(t('tip.updated'), t('tip.ago', { age: formatAge(age) }));
+}
+
+function alertRows(alerts) {
+  return alerts.map((a) => row(a.severity.toUpperCase(), a.summary, `tip-alert sev-${a.severity}`));
+}
+
+/** What the tooltip says about a device (sensor, CRAC, door...). */
+export function deviceCard(device, readings, alerts, now) {
+  const loc = device.location ?? {};
+  const metrics = readings.all(device.id);
+  const temp = readings.get(device.id, 'temperature');
+  const lastTs = temp ? temp.ts : readings.lastSeen(device.id);
+  const rows = [html('div', { class: 'tip-title', text: device.id })];
+  if (device.name && device.name !== device.id) rows.push(html('div', { class: 'tip-sub', text: device.name }));
+  if (loc.rack) rows.push(row(t('tip.position'), t('tip.rackPos', { rack: loc.rack, position: loc.position ? named('pos', loc.position) : '—' })));
+  else rows.push(row(t('tip.kind'), device.sensorType ? `${device.kind} (${device.sensorType})` : device.kind));
+  const stale = temp ? now - temp.ts > STALE_AFTER_MS : false;
+  for (const [metric, v] of metrics) rows.push(row(named('metric', metric), stale ? `${fmt(metric, v.value)} ${t('tip.old')}` : fmt(metric, v.value), stale ? 'tip-old' : ''));
+  if (metrics.length === 0) rows.push(row(t('tip.values'), '—'));
+  rows.push(freshness(lastTs, now, readings.presence(device.id)));
+  rows.push(...alertRows(alerts));
+  return rows;
+}
+
+/** What the tooltip says about a rack: its sensors in one table, its alerts. */
+export function rackCard(rack, sensors, readings, alerts, now, deviceCount) {
+  const rows = [
+    html('div', { class: 'tip-title', text: t('rack.title', { id: rack.id }) }),
+    html('div', { class: 'tip-sub', text: `${t('tip.rackSub', { row: rack.row, facing: named('dir', rack.facing) })}${rack.cooledBy.length ? t('tip.cooledBy', { list: rack.cooledBy.join(', ') }) : ''}` }),
+  ];
+  for (const s of sensors) {
+    const v = readings.sensor(s.id, now);
+    const text = v.state === 'nodata' ? t('common.noData') : `${v.temperature.toFixed(1)} °C${v.humidity === undefined ? '' : ` · ${v.humidity.toFixed(0)} %RH`}${v.state === 'stale' ? ` · ${t('tip.staleAge', { age: formatAge(v.age) })}` : ''}`;
+    rows.push(row(named('posShort', s.location.position), text, v.state === 'current' ? '' : 'tip-stale'));
+  }
+  if (deviceCount > 0) rows.push(row(t('tip.equipment'), deviceCount === 1 ? t('tip.device') : t('tip.devices', { n: deviceCount })));
+  rows.push(...alertRows(alerts));
+  return rows;
+}
+
+/** A floating card that follows the pointer or sits next to the focused element. */
+export class Tooltip {
+  #el;
+  #anchor = null;
+
+  constructor(el) {
+    this.#el = el;
+  }
+
+  get anchor() {
+    return this.#anchor;
+  }
+
+  show(anchor, rows, x, y) {
+    this.#anchor = anchor;
+    this.#el.replaceChildren(...rows);
+    this.#el.hidden = false;
+    if (x !== undefined) this.move(x, y);
+  }
+
+  /** Replaces the content for the same anchor (a new value arrived while hovering). */
+  update(rows) {
+    if (this.#anchor) this.#el.replaceChildren(...rows);
+  }
+
+  move(x, y) {
+    const pad = 14;
+    const r = this.#el.getBoundingClientRect();
+    const left = x + pad + r.width > window.innerWidth ? x - pad - r.width : x + pad;
+    const top = y + pad + r.height > window.innerHeight ? y - pad - r.height : y + pad;
+    this.#el.style.left = `${Math.max(4, left)}px`;
+    this.#el.style.top = `${Math.max(4, top)}px`;
+  }
+
+  hide() {
+    this.#anchor = null;
+    this.#el.hidden = true;
+  }
+}

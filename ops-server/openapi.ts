@@ -1,0 +1,104 @@
+/*
+ * The API contract: an OpenAPI 3.1 document built from the express router itself (so no route can
+ * be missing from it) and from the zod schemas the routes validate with (z.toJSONSchema, whose
+ * default target, JSON Schema 2020-12, is OpenAPI 3.1's schema dialect).
+ */
+import type express from 'express';
+import { z } from 'zod';
+import { commandSchemas } from './commands.ts';
+import { AuditQuery } from './routes/audit.ts';
+import { LoginBody } from './routes/auth.ts';
+import { RegisterDevice } from './routes/devices.ts';
+import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
+import { NewToken } from './routes/tokens.ts';
+import { NewUser } from './routes/users.ts';
+
+export interface RouteInfo {
+  method: string;
+  /** Express pattern, e.g. `/api/v1/devices/:id`. */
+  path: string;
+}
+
+interface LayerLike {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: LayerLike[] };
+  rawPath?: unknown;
+}
+
+/** Every route the app answers, walked from the router stack (mounted routers included). */
+export function listRoutes(app: express.Express): RouteInfo[] {
+  const out: RouteInfo[] = [];
+  const walk = (stack: LayerLike[], prefix: string): void => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') out.push({ method: m.toUpperCase(), path: `${prefix}${layer.route.path}` });
+      } else if (layer.handle.stack) {
+        const at = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+        walk(layer.handle.stack, `${prefix}${at}`);
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: LayerLike[] } }).router.stack, '');
+  return out;
+}
+
+const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+/** Request schemas by "METHOD path"; routes not listed are still documented, without a schema. */
+const BODIES: Record<string, z.ZodType> = {
+  'POST /api/v1/auth/login': LoginBody,
+  'POST /api/v1/devices': RegisterDevice,
+  'POST /api/v1/users': NewUser,
+  'POST /api/v1/tokens': NewToken,
+  'POST /api/v1/devices/:id/commands': z.union([commandSchemas.crac, commandSchemas.pdu, commandSchemas.ups]),
+};
+const QUERIES: Record<string, z.ZodObject> = {
+  'GET /api/v1/metrics/latest': LatestQuery,
+  'GET /api/v1/metrics/range': RangeQuery,
+  'GET /api/v1/events': EventsQuery,
+  'GET /api/v1/security-events': SecurityEventsQuery,
+  'GET /api/v1/audit': AuditQuery,
+};
+const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/auth/login', 'GET /api/v1/openapi.json']);
+
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+
+/** The OpenAPI 3.1 document for this app. */
+export function openApiDocument(app: express.Express, version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of listRoutes(app)) {
+    const key = `${r.method} ${r.path}`;
+    const oaPath = r.path.replace(/:(\w+)/g, '{$1}');
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = QUERIES[key];
+    if (query) {
+      const shape = json(query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, schema] of Object.entries(shape.properties ?? {})) params.push({ name, in: 'query', required: shape.required?.includes(name) ?? false, schema: schema as { type: string } });
+    }
+    const body = BODIES[key];
+    (paths[oaPath] ??= {})[r.method.toLowerCase()] = {
+      operationId: `${r.method.toLowerCase()}${oaPath.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
+      ...(PUBLIC.has(key) || !r.path.startsWith('/api/') ? { security: [] } : {}),
+      responses: {
+        '200': { description: 'success' },
+        default: { description: 'an error, in the one error shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Watchfloor API', version, description: 'NOC/SOC operations center. Errors: {error: {code, message, field?}}.' },
+    servers: [{ url: '/' }],
+    components: {
+      schemas: { Error: json(ErrorBody) },
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'wf_session', description: 'state changes also need the X-CSRF-Token header from login' },
+        token: { type: 'http', scheme: 'bearer', description: 'an API token from POST /api/v1/tokens' },
+      },
+    },
+    security: [{ session: [] }, { token: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,89 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { Role } from './users.ts';
+
+/** A token as shown to its owner once: `wft_<id>.<secret>`; the id finds the record, the secret proves it. */
+const TOKEN = /^wft_([A-Za-z0-9_-]{8,32})\.([A-Za-z0-9_-]{20,128})$/;
+
+const StoredToken = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  role: Role,
+  /** sha256 of the secret: the secret is 32 random bytes, so a slow hash adds nothing but per-request cost. */
+  hash: z.string(),
+  createdAt: z.number(),
+  createdBy: z.string(),
+  revokedAt: z.number().optional(),
+  lastUsedAt: z.number().optional(),
+});
+export type StoredToken = z.infer<typeof StoredToken>;
+/** What the API shows of a token: never its hash. */
+export type PublicToken = Omit<StoredToken, 'hash'>;
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** API tokens for scripts and integrations: hashed at rest, scoped to one role, revocable, shown once. */
+export class TokenBook {
+  private readonly tokens = new Map<string, StoredToken>();
+
+  constructor(private readonly file?: string) {
+    if (file && existsSync(file)) {
+      const parsed = z.strictObject({ tokens: z.array(StoredToken) }).parse(JSON.parse(readFileSync(file, 'utf8')));
+      for (const t of parsed.tokens) this.tokens.set(t.id, t);
+    }
+  }
+
+  /** Creates a token; the clear value is in the answer and nowhere else. */
+  create(name: string, role: Role, createdBy: string, now: number): { token: string; record: PublicToken } {
+    const id = randomBytes(9).toString('base64url');
+    const secret = randomBytes(32).toString('base64url');
+    const record: StoredToken = { id, name, role, hash: sha256(secret).toString('base64'), createdAt: now, createdBy };
+    this.tokens.set(id, record);
+    this.save();
+    return { token: `wft_${id}.${secret}`, record: publicToken(record) };
+  }
+
+  /** The live token record for a presented value, or undefined (malformed, unknown, revoked, wrong secret). */
+  verify(presented: string, now: number): StoredToken | undefined {
+    const m = TOKEN.exec(presented);
+    if (!m) return undefined;
+    const record = this.tokens.get(m[1] as string);
+    if (!record || record.revokedAt !== undefined) return undefined;
+    const expected = Buffer.from(record.hash, 'base64');
+    const actual = sha256(m[2] as string);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    record.lastUsedAt = now; // kept in memory; written with the next change
+    return record;
+  }
+
+  /** True while the token exists and is not revoked (sockets opened with it are checked against this). */
+  isLive(id: string): boolean {
+    const t = this.tokens.get(id);
+    return t !== undefined && t.revokedAt === undefined;
+  }
+
+  list(): PublicToken[] {
+    return [...this.tokens.values()].map(publicToken);
+  }
+
+  /** Revokes a token; false when there is no such token. */
+  revoke(id: string, now: number): boolean {
+    const t = this.tokens.get(id);
+    if (!t) return false;
+    t.revokedAt ??= now;
+    this.save();
+    return true;
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ tokens: [...this.tokens.values()] }, null, 2), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}
+
+const publicToken = ({ hash: _hash, ...rest }: StoredToken): PublicToken => rest;

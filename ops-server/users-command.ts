@@ -1,0 +1,126 @@
+/** `watchfloor users ...` and `watchfloor audit verify`: local users and the audit chain, on the data directory. */
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, randomSecret, systemClock } from '../core/index.ts';
+import { AuditLog, verifyAuditFile } from './audit.ts';
+import { Role, UserBook, Username } from './users.ts';
+
+const USERS_HELP = `Usage: watchfloor users COMMAND [--config FILE] ...
+
+  users list                                        every local user (never a hash)
+  users add NAME --role admin|noc|soc|viewer [--password-stdin]
+  users passwd NAME [--password-stdin]              set a new password
+  users disable NAME                                refuse the user's logins and end their sessions
+  users enable NAME                                 allow the user again
+
+Without --password-stdin a password is generated and printed once. A running server sees the
+change at the user's next request. Every change is written to the audit log.
+`;
+
+const AUDIT_HELP = `Usage: watchfloor audit verify [--config FILE]
+
+Checks the audit log (audit.jsonl under the data directory): every entry well-formed, in sequence,
+chained to the one before by its hash, and hashing to what it says. Exit code 0 when intact, 1 with
+the first line that is not. Prints the head hash: keep it elsewhere to detect a truncated tail.
+`;
+
+async function readStdin(): Promise<string> {
+  let data = '';
+  for await (const chunk of process.stdin) data += String(chunk);
+  return data.split('\n')[0]?.trim() ?? '';
+}
+
+const cliActor = (): string => {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+};
+
+/** Runs `watchfloor users ...`; returns the exit code. */
+export async function runUsersCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, name] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USERS_HELP);
+    return values.help ? 0 : 2;
+  }
+  const fail = (message: string, code = 2): number => {
+    process.stderr.write(`watchfloor users: ${message}\n`);
+    return code;
+  };
+  const { dataDir } = loadConfig(values.config).config;
+  const users = new UserBook(join(dataDir, 'users.json'));
+  const auditLog = new AuditLog(systemClock, join(dataDir, 'audit.jsonl'));
+  const record = (action: string, target: string, detail?: Record<string, unknown>): void => {
+    auditLog.append({ action, target, detail, actor: cliActor(), source: 'cli' });
+  };
+  if (command === 'list') {
+    for (const u of users.list()) process.stdout.write(`${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
+    return 0;
+  }
+  if (!['add', 'passwd', 'disable', 'enable'].includes(command)) return fail(`unknown command "${command}"\n\n${USERS_HELP}`);
+  if (name === undefined) return fail(`${command} needs a user name`);
+  const username = Username.safeParse(name);
+  if (!username.success) return fail(`"${name}": ${username.error.issues[0]?.message ?? 'not a valid user name'}`);
+
+  const password = async (): Promise<{ value: string; generated: boolean } | string> => {
+    if (!values['password-stdin']) return { value: randomSecret(12), generated: true };
+    const value = await readStdin();
+    return value.length >= 10 ? { value, generated: false } : 'the password must have at least 10 characters';
+  };
+
+  if (command === 'add') {
+    const role = Role.safeParse(values.role);
+    if (!role.success) return fail('--role must be one of admin, noc, soc, viewer');
+    if (users.get(name)) return fail(`user "${name}" already exists (use passwd to change the password)`, 1);
+    const p = await password();
+    if (typeof p === 'string') return fail(p);
+    await users.add(name, role.data, p.value, Date.now());
+    record('user.create', name, { role: role.data });
+    process.stdout.write(p.generated ? `user "${name}" (${role.data}) added; password (shown once): ${p.value}\n` : `user "${name}" (${role.data}) added\n`);
+    return 0;
+  }
+  if (!users.get(name)) return fail(`no user "${name}"`, 1);
+  if (command === 'passwd') {
+    const p = await password();
+    if (typeof p === 'string') return fail(p);
+    await users.setPassword(name, p.value);
+    record('user.passwd', name);
+    process.stdout.write(p.generated ? `new password for "${name}" (shown once): ${p.value}\n` : `password for "${name}" changed\n`);
+    return 0;
+  }
+  const disabled = command === 'disable';
+  users.setDisabled(name, disabled);
+  record(disabled ? 'user.disable' : 'user.enable', name);
+  process.stdout.write(`user "${name}" ${disabled ? 'disabled' : 'enabled'}\n`);
+  return 0;
+}
+
+/** Runs `watchfloor audit verify`; returns the exit code. */
+export function runAuditCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help || positionals[0] !== 'verify') {
+    process.stdout.write(AUDIT_HELP);
+    return values.help ? 0 : 2;
+  }
+  const file = join(loadConfig(values.config).config.dataDir, 'audit.jsonl');
+  const verdict = verifyAuditFile(file);
+  if (!verdict.ok) {
+    process.stderr.write(`watchfloor audit: ${file} line ${verdict.error?.line}: ${verdict.error?.reason}; the ${verdict.entries} entries before it verify\n`);
+    return 1;
+  }
+  process.stdout.write(`audit log intact: ${verdict.entries} entries, head ${verdict.head || '(empty)'}\n`);
+  return 0;
+}

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Clock, Logger } from '../../core/index.ts';
+import type { Notification } from './grouping.ts';
+import type { Transport } from './transports.ts';
+
+interface Item {
+  n: Notification;
+  attempts: number;
+  nextAt: number;
+}
+
+/**
+ * Notifications waiting for their receiver, retried with doubling waits (capped) until delivered:
+ * a receiver that is down delays a notification, never loses it. Kept in a file, so a restart
+ * does not lose them either. One delivery at a time per receiver keeps their order.
+ */
+export class Outbox {
+  private items: Item[] = [];
+  private readonly busy = new Set<string>();
+  delivered = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly transports: Map<string, Transport>,
+    private readonly retry: { initial: number; max: number },
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    if (existsSync(file)) {
+      try {
+        this.items = JSON.parse(readFileSync(file, 'utf8')) as Item[];
+      } catch {
+        this.logger.warn({ file }, 'notify: outbox unreadable; starting empty');
+      }
+    }
+  }
+
+  add(n: Notification): void {
+    this.items.push({ n, attempts: 0, nextAt: this.clock.now() });
+    this.save();
+  }
+
+  get pending(): number {
+    return this.items.length;
+  }
+
+  /** Starts the deliveries that are due; each settles on its own. */
+  pump(): void {
+    const now = this.clock.now();
+    for (const item of this.items) {
+      const receiver = item.n.receiver;
+      if (item.nextAt > now || this.busy.has(receiver)) continue;
+      const send = this.transports.get(receiver);
+      if (!send) continue;
+      this.busy.add(receiver);
+      send(item.n).then(
+        () => {
+          this.items = this.items.filter((i) => i !== item);
+          this.delivered++;
+          this.save();
+        },
+        (err: unknown) => {
+          item.attempts++;
+          const wait = Math.min(this.retry.initial * 2 ** (item.attempts - 1), this.retry.max);
+          item.nextAt = this.clock.now() + wait;
+          this.logger.warn({ receiver, attempts: item.attempts, retryInMs: wait, err: (err as Error).message }, 'notify: delivery failed; will retry');
+          this.save();
+        },
+      ).finally(() => this.busy.delete(receiver));
+    }
+  }
+
+  private save(): void {
+    try {
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(this.items));
+      renameSync(`${this.file}.tmp`, this.file);
+    } catch (err) {
+      this.logger.error({ file: this.file, err: (err as Error).message }, 'notify: could not save the outbox');
+    }
+  }
+}

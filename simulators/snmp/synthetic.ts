@@ -1,0 +1,183 @@
+import snmp from 'net-snmp';
+import { bigintToCounter64 } from '../../collectors/index.ts';
+import { RecordStore } from './store.ts';
+
+const T = snmp.ObjectType;
+const IF = '1.3.6.1.2.1.2.2.1';
+const IFX = '1.3.6.1.2.1.31.1.1.1';
+
+/** Sim time in ms; synthetic values are functions of it, so counters advance between polls. */
+export type Now = () => number;
+
+function system(store: RecordStore, now: Now, descr: string, objectId: string, name: string): { reboot(): void } {
+  let bootAt = now();
+  store.set('1.3.6.1.2.1.1.1.0', T.OctetString, descr, false);
+  store.set('1.3.6.1.2.1.1.2.0', T.OID, objectId, false);
+  // sysUpTime in hundredths of a second since the simulated boot (RFC 3418).
+  store.set('1.3.6.1.2.1.1.3.0', T.TimeTicks, () => Math.floor((now() - bootAt) / 10 + 100) % 2 ** 32, false);
+  store.set('1.3.6.1.2.1.1.5.0', T.OctetString, name, false);
+  return { reboot: () => { bootAt = now(); } };
+}
+
+export interface SyntheticSwitch {
+  store: RecordStore;
+  /** Sets an interface's ifOperStatus (1 up, 2 down); returns the linkUp/linkDown varbinds to send as a trap. */
+  setOper(ifIndex: number, status: 1 | 2): { trapOid: string; varbinds: { oid: string; type: number; value: unknown }[] };
+  /** Restarts the agent: sysUpTime and every counter start again from zero. */
+  reboot(): void;
+}
+
+/**
+ * A switch with `interfaces` ports (ifTable + ifXTable, 64-bit counters advancing at a steady load),
+ * or with the named `ports` when given (ifName and ifDescr the name, each at its own speed).
+ */
+export function syntheticSwitch(o: { name: string; interfaces: number; speedMbps?: number; ports?: { name: string; speedMbps?: number }[]; descr?: string; now?: Now }): SyntheticSwitch {
+  const now = o.now ?? Date.now;
+  const store = new RecordStore();
+  const count = o.ports?.length ?? o.interfaces;
+  const sys = system(store, now, o.descr ?? `Watchfloor simulated switch, ${count} ports`, '1.3.6.1.4.1.99999.2.1', o.name);
+  let since = now();
+  const oper = new Map<number, number>();
+  const ifName = (i: number): string => o.ports?.[i - 1]?.name ?? `Gi0/${i}`;
+  store.set(`1.3.6.1.2.1.2.1.0`, T.Integer, count, false);
+  for (let i = 1; i <= count; i++) {
+    const speed = (o.ports?.[i - 1]?.speedMbps ?? o.speedMbps ?? 1000) * 1e6;
+    oper.set(i, 1);
+    // Each port carries a steady share of its speed (5..45 %), in and out a little different.
+    const load = 0.05 + ((i * 37) % 41) / 100;
+    const octets = (share: number) => (): bigint => BigInt(Math.floor(((now() - since) / 1000) * (speed / 8) * share));
+    const inOct = octets(load);
+    const outOct = octets(load * 0.7);
+    const name = ifName(i);
+    store.set(`${IF}.1.${i}`, T.Integer, i, false);
+    store.set(`${IF}.2.${i}`, T.OctetString, o.ports ? name : `GigabitEthernet0/${i}`, false);
+    store.set(`${IF}.3.${i}`, T.Integer, 6, false);
+    store.set(`${IF}.5.${i}`, T.Gauge, Math.min(speed, 4294967295), false);
+    store.set(`${IF}.7.${i}`, T.Integer, 1, false);
+    store.set(`${IF}.8.${i}`, T.Integer, () => oper.get(i) ?? 1, false);
+    store.set(`${IF}.10.${i}`, T.Counter, () => Number(inOct() % 2n ** 32n), false);
+    store.set(`${IF}.13.${i}`, T.Counter, 0, false);
+    store.set(`${IF}.14.${i}`, T.Counter, () => Math.floor((now() - since) / 60_000) % 2 ** 32, false);
+    store.set(`${IF}.16.${i}`, T.Counter, () => Number(outOct() % 2n ** 32n), false);
+    store.set(`${IF}.19.${i}`, T.Counter, 0, false);
+    store.set(`${IF}.20.${i}`, T.Counter, 0, false);
+    store.set(`${IFX}.1.${i}`, T.OctetString, name, false);
+    store.set(`${IFX}.6.${i}`, T.Counter64, () => bigintToCounter64(inOct()), false);
+    store.set(`${IFX}.10.${i}`, T.Counter64, () => bigintToCounter64(outOct()), false);
+    store.set(`${IFX}.15.${i}`, T.Gauge, speed / 1e6, false);
+    store.set(`${IFX}.19.${i}`, T.TimeTicks, 0, false);
+  }
+  store.reindex();
+  return {
+    store,
+    setOper(ifIndex, status) {
+      oper.set(ifIndex, status);
+      return {
+        trapOid: status === 2 ? '1.3.6.1.6.3.1.1.5.3' : '1.3.6.1.6.3.1.1.5.4',
+        varbinds: [
+          { oid: `${IF}.1.${ifIndex}`, type: T.Integer, value: ifIndex },
+          { oid: `${IF}.7.${ifIndex}`, type: T.Integer, value: 1 },
+          { oid: `${IF}.8.${ifIndex}`, type: T.Integer, value: status },
+          { oid: `${IFX}.1.${ifIndex}`, type: T.OctetString, value: ifName(ifIndex) },
+        ],
+      };
+    },
+    reboot() {
+      sys.reboot();
+      since = now();
+    },
+  };
+}
+
+export interface SyntheticUps {
+  store: RecordStore;
+  /** Goes on battery (or back to mains); returns the upsTrapOnBattery varbinds when going on battery. */
+  setOnBattery(on: boolean): { trapOid: string; varbinds: { oid: string; type: number; value: unknown }[] } | undefined;
+}
+
+/** A UPS speaking UPS-MIB (RFC 1628): on mains or on battery, charge draining while on battery. */
+export function syntheticUps(o: { name: string; loadPct?: number; now?: Now }): SyntheticUps {
+  const now = o.now ?? Date.now;
+  const store = new RecordStore();
+  system(store, now, 'Watchfloor simulated UPS (UPS-MIB)', '1.3.6.1.2.1.33', o.name);
+  let batterySince: number | undefined;
+  const secondsOn = (): number => (batterySince === undefined ? 0 : Math.floor((now() - batterySince) / 1000));
+  const charge = (): number => Math.max(0, 100 - Math.floor(secondsOn() / 30));
+  const minutes = (): number => Math.max(0, Math.floor((charge() / 100) * 45));
+  const U = '1.3.6.1.2.1.33.1';
+  store.set(`${U}.2.1.0`, T.Integer, () => (batterySince === undefined ? 2 : charge() < 20 ? 3 : 2), false);
+  store.set(`${U}.2.2.0`, T.Integer, secondsOn, false);
+  store.set(`${U}.2.3.0`, T.Integer, minutes, false);
+  store.set(`${U}.2.4.0`, T.Integer, charge, false);
+  store.set(`${U}.4.1.0`, T.Integer, () => (batterySince === undefined ? 3 : 5), false);
+  store.set(`${U}.4.3.0`, T.Integer, 1, false);
+  store.set(`${U}.4.4.1.2.1`, T.Integer, 230, false);
+  store.set(`${U}.4.4.1.5.1`, T.Integer, o.loadPct ?? 42, false);
+  store.set(`${U}.9.7.0`, T.Integer, 5, false);
+  store.reindex();
+  return {
+    store,
+    setOnBattery(on) {
+      if (on && batterySince === undefined) {
+        batterySince = now();
+        return {
+          trapOid: '1.3.6.1.2.1.33.2.1',
+          varbinds: [
+            { oid: `${U}.2.3.0`, type: T.Integer, value: minutes() },
+            { oid: `${U}.2.2.0`, type: T.Integer, value: 0 },
+            { oid: `${U}.9.7.0`, type: T.Integer, value: 5 },
+          ],
+        };
+      }
+      if (!on) batterySince = undefined;
+      return undefined;
+    },
+  };
+}
+
+/** An APC-style rack PDU (PowerNet rPDU2 device and phase tables), its load moving a little. */
+export function syntheticPdu(o: { name: string; phases?: number; amps?: number; now?: Now }): { store: RecordStore } {
+  const now = o.now ?? Date.now;
+  const store = new RecordStore();
+  system(store, now, 'Watchfloor simulated rack PDU (PowerNet rPDU2)', '1.3.6.1.4.1.318.1.3.4.6', o.name);
+  const R = '1.3.6.1.4.1.318.1.1.26';
+  const amps = o.amps ?? 6;
+  const wobble = (k: number) => (): number => amps * (1 + 0.05 * Math.sin(now() / 60_000 + k));
+  const phases = o.phases ?? 1;
+  let total = (): number => 0;
+  for (let p = 1; p <= phases; p++) {
+    const a = wobble(p);
+    const prev = total;
+    total = () => prev() + a();
+    store.set(`${R}.6.3.1.1.${p}`, T.Integer, p, false);
+    store.set(`${R}.6.3.1.3.${p}`, T.Integer, p, false);
+    store.set(`${R}.6.3.1.4.${p}`, T.Integer, 2, false);
+    store.set(`${R}.6.3.1.5.${p}`, T.Integer, () => Math.round(a() * 10), false);
+    store.set(`${R}.6.3.1.6.${p}`, T.Integer, 230, false);
+    store.set(`${R}.6.3.1.7.${p}`, T.Integer, () => Math.round((a() * 230) / 10), false);
+  }
+  store.set(`${R}.4.3.1.1.1`, T.Integer, 1, false);
+  store.set(`${R}.4.3.1.4.1`, T.Integer, 2, false);
+  store.set(`${R}.4.3.1.5.1`, T.Integer, () => Math.round((total() * 230) / 10), false);
+  store.set(`${R}.4.3.1.9.1`, T.Integer, () => Math.floor(now() / 3_600_000) % 100_000, false);
+  store.reindex();
+  return { store };
+}
+
+/** A CRAC unit or an environmental monitor: ENTITY-SENSOR-MIB celsius sensors named by entPhysicalName. */
+export function syntheticSensors(o: { name: string; kind: 'crac' | 'environment'; sensors: { name: string; celsius: () => number }[]; now?: Now }): { store: RecordStore } {
+  const now = o.now ?? Date.now;
+  const store = new RecordStore();
+  system(store, now, `Watchfloor simulated ${o.kind === 'crac' ? 'CRAC unit' : 'environmental monitor'}`, `1.3.6.1.4.1.99999.1.${o.kind === 'crac' ? 2 : 3}`, o.name);
+  o.sensors.forEach((s, k) => {
+    const i = k + 1;
+    store.set(`1.3.6.1.2.1.47.1.1.1.1.7.${i}`, T.OctetString, s.name, false);
+    store.set(`1.3.6.1.2.1.99.1.1.1.1.${i}`, T.Integer, 8, false); // celsius(8)
+    store.set(`1.3.6.1.2.1.99.1.1.1.2.${i}`, T.Integer, 9, false); // units(9)
+    store.set(`1.3.6.1.2.1.99.1.1.1.3.${i}`, T.Integer, 1, false); // one decimal
+    store.set(`1.3.6.1.2.1.99.1.1.1.4.${i}`, T.Integer, () => Math.round(s.celsius() * 10), false);
+    store.set(`1.3.6.1.2.1.99.1.1.1.5.${i}`, T.Integer, 1, false);
+  });
+  store.reindex();
+  return { store };
+}

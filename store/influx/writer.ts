@@ -1,0 +1,193 @@
+/*
+ * Writes points to InfluxDB through `@influxdata/influxdb-client`'s v2 write API (`/api/v2/write`,
+ * served by InfluxDB 2.x, 1.8+ and 3.x, and by VictoriaMetrics): batches of 5,000 lines, gzip above
+ * 1 kB, retried with exponential backoff. The library's own retry buffer is off (maxRetries 0): the
+ * retries are ours, over the on-disk buffer, so an outage of any length loses nothing up to the bound.
+ * InfluxDB before 1.8 has no /api/v2/write (Debian's 1.6.7 answers 404): `api: 'v1'` posts the same
+ * batches to 1.x's `/write?db=&rp=&precision=ms` instead.
+ */
+import { gzipSync } from 'node:zlib';
+import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { createLogger, type Logger, type Point } from '../../core/index.ts';
+import { DiskBuffer } from './buffer.ts';
+import { toLine } from './line.ts';
+import { authOf, baseOf, databaseOf } from './target.ts';
+
+export interface InfluxWriterOptions {
+  url: string;
+  /** InfluxDB 2.x/3.x token, or "user:password" for 1.8's v2 compatibility API. */
+  token?: string;
+  org?: string;
+  /** 2.x/3.x: the bucket; 1.x: "db" or "db/rp". */
+  bucket: string;
+  /** `v2` (default): /api/v2/write through the client library; `v1`: 1.x's /write. */
+  api?: 'v2' | 'v1';
+  /** The buffer's directory. */
+  dir: string;
+  maxBufferBytes?: number;
+  logger?: Logger;
+  /** How often lines are persisted and sent (default 1 s). */
+  intervalMs?: number;
+  /** The longest wait between two attempts while the database is down (default 30 s). */
+  maxBackoffMs?: number;
+}
+
+export interface InfluxWriterStats {
+  sent: number;
+  bufferedBytes: number;
+  segments: number;
+  dropped: number;
+  failures: number;
+}
+
+/** Lines per request: InfluxDB's recommended 5,000. */
+export const BATCH_LINES = 5000;
+/** Bodies above this many bytes are gzipped (the library's threshold too). */
+const GZIP_BYTES = 1000;
+
+/** Sends one batch of lines; resolves once the server has taken all of them. */
+type SendBatch = (lines: string[]) => Promise<void>;
+
+/** The v2 write API through `@influxdata/influxdb-client`. */
+function v2Sender(options: InfluxWriterOptions): { send: SendBatch; close: () => Promise<void> } {
+  const api: WriteApi = new InfluxDB({ url: options.url, token: options.token ?? '', timeout: 10_000 }).getWriteApi(options.org ?? '', options.bucket, 'ms', {
+    batchSize: BATCH_LINES + 1,
+    flushInterval: 0,
+    maxRetries: 0,
+    gzipThreshold: GZIP_BYTES,
+  });
+  return {
+    send: async (lines) => {
+      api.writeRecords(lines);
+      await api.flush();
+    },
+    close: () => api.close(),
+  };
+}
+
+/** InfluxDB 1.x's `/write` (docs.influxdata.com, "InfluxDB 1.x HTTP API", /write): 204 when every line is in. */
+function v1Sender(options: InfluxWriterOptions): { send: SendBatch; close: () => Promise<void> } {
+  const { db, rp } = databaseOf(options);
+  const auth = authOf(options.token);
+  const params = new URLSearchParams({ db, precision: 'ms', ...auth.params });
+  if (rp !== undefined) params.set('rp', rp);
+  const url = `${baseOf(options)}/write?${params}`;
+  return {
+    send: async (lines) => {
+      const text = lines.join('\n');
+      const gzip = Buffer.byteLength(text) > GZIP_BYTES;
+      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...auth.headers };
+      if (gzip) headers['content-encoding'] = 'gzip';
+      const r = await fetch(url, { method: 'POST', headers, body: gzip ? gzipSync(text) : text, signal: AbortSignal.timeout(10_000) });
+      if (r.status !== 204) throw new Error(`InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
+    },
+    close: async () => undefined,
+  };
+}
+
+let loggerRouted = false;
+
+/** Starts a writer that sends everything written to it, in order, surviving outages through its disk buffer. */
+export function startInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
+  return new InfluxWriter(options);
+}
+
+export class InfluxWriter {
+  private readonly buffer: DiskBuffer;
+  private readonly api: { send: SendBatch; close: () => Promise<void> };
+  private readonly log: Logger;
+  private readonly loop: Promise<void>;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private sent = 0;
+  private failures = 0;
+  private readonly intervalMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(options: InfluxWriterOptions) {
+    this.log = (options.logger ?? createLogger()).child({ component: 'influxdb-writer' });
+    if (!loggerRouted) {
+      // The library logs every failed attempt to the console; ours says it once per outage.
+      setLogger({ error: () => undefined, warn: () => undefined });
+      loggerRouted = true;
+    }
+    this.buffer = new DiskBuffer(options.dir, options.maxBufferBytes ?? 1024 ** 3);
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.api = options.api === 'v1' ? v1Sender(options) : v2Sender(options);
+    this.loop = this.run();
+  }
+
+  /** Takes points (synchronous, cheap); they reach the disk buffer within the interval. */
+  write(points: readonly Point[]): void {
+    const lines: string[] = [];
+    for (const p of points) {
+      const line = toLine(p);
+      if (line !== undefined) lines.push(line);
+    }
+    this.buffer.append(lines);
+  }
+
+  stats(): InfluxWriterStats {
+    return { sent: this.sent, bufferedBytes: this.buffer.bytes, segments: this.buffer.segmentCount, dropped: this.buffer.dropped, failures: this.failures };
+  }
+
+  /** Persists what is held and stops; unsent segments stay on disk and are sent by the next start. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.buffer.persist().catch((err: unknown) => this.log.error({ err }, 'persisting the InfluxDB buffer at close failed'));
+    await this.api.close().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.buffer.persist();
+        const id = this.buffer.oldest();
+        if (id === undefined) {
+          await this.pause(this.intervalMs);
+          continue;
+        }
+        await this.sendSegment(id);
+      } catch (err) {
+        this.failures++;
+        const wait = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.failures, 16)) * (0.75 + Math.random() / 2);
+        if (this.failures === 1) this.log.warn({ err: (err as Error).message, bufferedBytes: this.buffer.bytes }, 'InfluxDB write failed; points kept on disk and retried');
+        await this.pause(wait);
+      }
+    }
+  }
+
+  private readonly progress = new Map<number, number>();
+
+  /** Sends one segment in batches, remembering how far it got, and deletes it once every line is in. */
+  private async sendSegment(id: number): Promise<void> {
+    const lines = await this.buffer.read(id);
+    let from = this.progress.get(id) ?? 0;
+    while (from < lines.length) {
+      if (this.stopping) return;
+      const batch = lines.slice(from, from + BATCH_LINES);
+      await this.api.send(batch);
+      from += batch.length;
+      this.sent += batch.length;
+      this.progress.set(id, from);
+      if (this.failures > 0) this.log.info({ after: this.failures }, 'InfluxDB writes again; replaying the buffer');
+      this.failures = 0;
+    }
+    this.progress.delete(id);
+    await this.buffer.remove(id);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+

@@ -1,0 +1,3 @@
+/** InfluxQL over the store: the subset Grafana's InfluxDB data source sends, answered in InfluxDB 1.x's JSON shape. */
+export { parseInfluxQL, InfluxQLSyntaxError, type Statement } from './parse.ts';
+export { executeInfluxQL, measurementOf, DATABASE, type StatementResult, type InfluxSeries } from './execute.ts';

@@ -1,0 +1,134 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from '../collectors/index.ts';
+import { Inventory, bundledConfigDir, readDataFile, type Alert } from '../core/index.ts';
+import { interfacesOf } from '../simulators/snmp/index.ts';
+import { eventually } from './support/net.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+
+type Latest = { device: string; metric: string; value: number }[];
+
+/** The bundled sample with every SNMP agent on a free port and short poll intervals, so parallel runs never meet. */
+async function sampleOnFreePorts(): Promise<Inventory> {
+  const inv = readDataFile(join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
+  for (const d of inv.devices) if (d.snmp) d.snmp = { ...d.snmp, port: await freeUdpPort(), intervalSeconds: 2 };
+  return inv;
+}
+
+describe('the sample data center played by simulated SNMP agents (npm start --simulate)', () => {
+  let product: StartedProduct;
+  let session: LoggedIn;
+  let squatter: UdpSocket;
+  let takenPort = 0;
+  const latest = async (device: string): Promise<Map<string, number>> => {
+    const r = await api(product.base, session, `/api/v1/metrics/latest?device=${device}`);
+    return new Map((r.body as Latest).map((v) => [v.metric, v.value]));
+  };
+
+  beforeAll(async () => {
+    const inventory = await sampleOnFreePorts();
+    // Someone else holds one PDU's port: the product carries on and the poller follows the agent.
+    const pdu = inventory.devices.find((d) => d.id === 'pdu-b01-a');
+    squatter = createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(0, '127.0.0.1', r));
+    takenPort = squatter.address().port;
+    if (pdu?.snmp) pdu.snmp = { ...pdu.snmp, port: takenPort };
+    product = await startProduct({ inventory });
+    await product.app.startSimulation({ intervalMs: 2000 });
+    session = await login(product.base);
+  }, 30_000);
+  afterAll(async () => {
+    await product?.app.stop();
+    squatter?.close();
+  });
+
+  it('starts an agent for the router, firewalls, switches, UPSes, CRACs and PDUs, with the switches\' ports from the links', () => {
+    const estate = product.app.snmpEstate;
+    expect(estate).toBeDefined();
+    const kinds = new Map<string, number>();
+    for (const d of estate!.devices.values()) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+    expect(Object.fromEntries(kinds)).toEqual({ router: 1, firewall: 2, switch: 8, ups: 2, crac: 6, pdu: 68 });
+    expect(estate!.skipped).toEqual([]);
+    // Free ports are picked before the agents bind, so a parallel test may take one more now and then.
+    expect(estate!.moved.map((m) => m.device)).toContain('pdu-b01-a');
+    expect(estate!.moved.find((m) => m.device === 'pdu-b01-a')).toEqual({ device: 'pdu-b01-a', from: takenPort, to: expect.any(Number) });
+
+    const inv = product.app.estate.inventory;
+    const ports = (id: string): string[] => interfacesOf(inv.devices.find((d) => d.id === id)!, inv).map((p) => p.name);
+    expect(ports('core-sw-1')).toHaveLength(49);
+    expect(ports('core-sw-1')).toEqual(expect.arrayContaining(['Te1/0/1', 'Te1/0/24', 'Hu1/0/49']));
+    expect(ports('acc-sw-a')).toEqual(expect.arrayContaining(['Gi1/0/1', 'Gi1/0/48', 'Te1/1/1', 'Te1/1/2']));
+  });
+
+  it('serves snmp_up, interface bits/s, UPS load and PDU power at /api/v1/metrics/latest', async () => {
+    const sw = await eventually(async () => {
+      const m = await latest('acc-sw-a');
+      // bits/s need two polls: the second one 2 s after the first.
+      return m.get('snmp_up') === 1 && (m.get('if_in_bps.Gi1_0_1') ?? 0) > 0 ? m : undefined;
+    }, 25_000, 250);
+    // Port 1 carries 5-45 % of 1 Gbit/s; the uplink is a 10 Gbit/s port.
+    expect(sw.get('if_in_bps.Gi1_0_1')).toBeGreaterThan(50e6);
+    expect(sw.get('if_in_bps.Gi1_0_1')).toBeLessThan(1e9);
+    expect(sw.get('if_oper_status.Te1_1_1')).toBe(1);
+    expect(sw.get('if_speed_bps.Te1_1_1')).toBe(10e9);
+
+    // The firewalls answer SNMPv3 authPriv only.
+    const fw = await eventually(async () => ((await latest('fw-1')).get('snmp_up') === 1 ? true : undefined), 15_000, 250);
+    expect(fw).toBe(true);
+
+    const ups = await eventually(async () => {
+      const m = await latest('ups-a');
+      return m.get('snmp_up') === 1 && m.has('ups_load_pct') && m.has('load_pct') ? m : undefined;
+    }, 15_000, 250);
+    // On mains, carrying what its PDUs draw: the same load the sensor fleet reports for it.
+    expect(ups.get('ups_output_source')).toBe(3);
+    expect(ups.get('ups_on_battery')).toBe(0);
+    expect(ups.get('ups_load_pct')).toBeGreaterThan(20);
+    expect(ups.get('ups_load_pct')).toBeLessThan(80);
+    expect(Math.abs(ups.get('ups_load_pct')! - ups.get('load_pct')!)).toBeLessThan(5);
+    expect(ups.get('ups_minutes_remaining')).toBeGreaterThan(15);
+
+    const pdu = await eventually(async () => {
+      const m = await latest('pdu-a01-a');
+      return m.get('snmp_up') === 1 && m.has('pdu_power_kw') ? m : undefined;
+    }, 15_000, 250);
+    // Half of a 2.5-6 kW rack on each feed.
+    expect(pdu.get('pdu_power_kw')).toBeGreaterThan(1);
+    expect(pdu.get('pdu_power_kw')).toBeLessThan(3.5);
+
+    const crac = await eventually(async () => {
+      const m = await latest('crac-1');
+      return m.get('snmp_up') === 1 && m.has('temperature_c.supply_air') ? m : undefined;
+    }, 15_000, 250);
+    expect(crac.get('temperature_c.supply_air')).toBeGreaterThan(16);
+    expect(crac.get('temperature_c.supply_air')).toBeLessThan(20);
+    expect(crac.get('temperature_c.return_air')).toBeGreaterThan(25);
+
+    // The PDU whose port was taken is polled where its agent went instead.
+    const moved = await eventually(async () => ((await latest('pdu-b01-a')).get('snmp_up') === 1 ? true : undefined), 15_000, 250);
+    expect(moved).toBe(true);
+  }, 60_000);
+
+  it('raises "UPS on battery" when a simulated UPS loses mains, and "Interface went down" when a switch port goes down', async () => {
+    const ups = product.app.snmpEstate!.devices.get('ups-b')!.ups!;
+    ups.setOnBattery(true);
+    const alert = await eventually(async () => {
+      const r = await api(product.base, session, '/api/v1/alerts?state=firing');
+      return (r.body as Alert[]).find((a) => a.rule === 'ups-on-battery' && a.labels.device === 'ups-b');
+    }, 15_000, 250);
+    expect(alert.severity).toBe('major');
+
+    product.app.snmpEstate!.devices.get('acc-sw-c')!.switch!.setOper(5, 2);
+    const down = await eventually(async () => {
+      const r = await api(product.base, session, '/api/v1/events?device=acc-sw-c&type=interface_oper_status');
+      return (r.body as { attributes?: Record<string, unknown> }[]).find((e) => e.attributes?.to === 'down');
+    }, 15_000, 250);
+    expect(down.attributes?.ifName).toBe('Gi1/0/5');
+    const linkAlert = await eventually(async () => {
+      const r = await api(product.base, session, '/api/v1/alerts?state=firing');
+      return (r.body as Alert[]).find((a) => a.rule === 'link-down-polled' && a.labels.device === 'acc-sw-c');
+    }, 5000, 250);
+    expect(linkAlert.summary).toContain('Gi1/0/5');
+  }, 40_000);
+});

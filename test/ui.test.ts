@@ -1,0 +1,328 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatorPassword, startWatchfloor, type Watchfloor } from '../cli/index.ts';
+import { Config, Inventory, bundledConfigDir, readDataFile, silentLogger, type Clock } from '../core/index.ts';
+import { runSimulateCommand } from '../simulators/index.ts';
+import { connectMqtt, eventually } from './support/net.ts';
+import { api, login, type LoggedIn } from './support/product.ts';
+import { artifactsDir, ensureUiBuilt, launchChromium, plottedPixels } from './support/ui.ts';
+
+/**
+ * The watch floor in Chromium against the whole product with the sample data center and its fleet:
+ * each role sees its views, the crac-failure scenario heats the plan and raises alerts, noc
+ * acknowledges one and sets a CRAC, soc triages a brute force, the server restarts under the page.
+ */
+
+const ADMIN_PASSWORD = 'ui-test-admin-pass';
+const PASSWORDS = { noc: 'noc-pass-1234', soc: 'soc-pass-1234', viewer: 'viewer-pass-1234' } as const;
+const WAIT = { timeout: 20_000 };
+
+class MovableClock implements Clock {
+  skewMs = 0;
+  now(): number {
+    return Date.now() + this.skewMs;
+  }
+}
+
+const inventory = readDataFile(join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+describe('the watch floor in the browser', () => {
+  const clock = new MovableClock();
+  let dataDir: string;
+  let app: Watchfloor;
+  let base: string;
+  let port: number;
+  let browser: Browser;
+  let admin: LoggedIn;
+  const pages: Page[] = [];
+  const pageErrors: string[] = [];
+
+  const start = async (httpPort: number): Promise<void> => {
+    const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: httpPort }, mqtt: { host: '127.0.0.1', port: 0 }, store: { flushIntervalMs: 100 } });
+    app = await startWatchfloor({ config, inventory, logger: silentLogger, adminPassword: ADMIN_PASSWORD, clock });
+    port = app.httpPort;
+    base = `http://127.0.0.1:${port}`;
+    await app.startSimulation({ intervalMs: 500 });
+  };
+
+  const open = async (username: string, password: string, query = ''): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(`${username}: ${err.message}`));
+    pages.push(page);
+    await page.goto(`${base}/${query}`);
+    await page.locator('#login-form').waitFor(WAIT);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('#login-submit');
+    await page.locator('#live[data-state=live]').waitFor(WAIT);
+    return page;
+  };
+  const navIds = (page: Page): Promise<string[]> => page.locator('#main-nav [role=tab]').evaluateAll((els) => els.map((e) => e.id));
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    dataDir = mkdtempSync(join(tmpdir(), 'wf-ui-'));
+    await start(0);
+    browser = await launchChromium();
+    admin = await login(base, 'admin', ADMIN_PASSWORD);
+    for (const [role, password] of Object.entries(PASSWORDS)) {
+      const r = await api(base, admin, '/api/v1/users', { method: 'POST', body: { username: role, role, password } });
+      expect(r.status).toBe(201);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows each role only the views and controls it may use', async () => {
+    const viewer = await open('viewer', PASSWORDS.viewer);
+    expect(await navIds(viewer)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-dashboards']);
+    await viewer.click('#nav-power');
+    await viewer.locator('#crac-table tbody tr').first().waitFor(WAIT);
+    expect(await viewer.locator('.crac-control').count()).toBe(0);
+
+    const soc = await open('soc', PASSWORDS.soc);
+    expect(await navIds(soc)).toEqual(['nav-floor', 'nav-network', 'nav-soc', 'nav-dashboards']);
+
+    const noc = await open('noc', PASSWORDS.noc);
+    expect(await navIds(noc)).not.toContain('nav-soc');
+    await noc.click('#nav-power');
+    await noc.locator('.crac-control[data-device="crac-1"]').waitFor(WAIT);
+
+    const adminPage = await open('admin', ADMIN_PASSWORD);
+    expect(await navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-soc', 'nav-dashboards']);
+    for (const v of ['power', 'network', 'cloud', 'soc', 'dashboards', 'floor']) {
+      await adminPage.click(`#nav-${v}`);
+      await adminPage.waitForTimeout(600);
+      await adminPage.screenshot({ path: join(artifactsDir, `view-${v}.png`) });
+    }
+    await viewer.close();
+    await soc.close();
+    // noc and admin got their CRAC controls from their role: no request probed the command API (it would be audited).
+    const audit = await api(base, admin, '/api/v1/audit?limit=5000');
+    expect(audit.status).toBe(200);
+    expect(JSON.stringify(audit.body)).not.toContain('__probe__');
+  });
+
+  it('draws the heat map with numbers beside the colours, in English and Vietnamese', async () => {
+    const page = pages[3]!;
+    await page.click('#tab-sr1');
+    await page.locator('svg.plan[data-room="sr1"] .heat-layer[data-layer="temperature"]:not([data-points="0"])').waitFor(WAIT);
+    expect(await page.locator('svg.plan .heat-layer').getAttribute('href')).toMatch(/^data:image\/png/);
+    await page.locator('.rack[data-rack="a01"] .rack-reading').filter({ hasText: /^\d+\.\d°$/ }).waitFor(WAIT);
+    await page.selectOption('#heat-layer', 'humidity');
+    expect(await page.textContent('#legend-title')).toBe('Relative humidity %');
+    await page.selectOption('#heat-layer', 'temperature');
+    await page.hover('.rack[data-rack="a01"]');
+    await page.locator('#tooltip:not([hidden])').filter({ hasText: 'Rack a01' }).waitFor(WAIT);
+    expect(await page.textContent('#tooltip')).toMatch(/row A · front faces \w+/);
+    await page.click('#lang-switch');
+    expect(await page.textContent('#nav-floor')).toBe('Sơ đồ phòng máy');
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    // The switch itself reads "English", and says so to a screen reader.
+    expect(await page.getAttribute('#lang-switch', 'lang')).toBe('en');
+    const legend = (await page.textContent('.legend-keys')) ?? '';
+    expect(legend).toContain('tủ có cảnh báo đang kích hoạt');
+    expect(legend).toContain('cũ: không có giá trị trong 30 giây');
+    expect(legend).not.toContain('rack with a firing alert');
+    await page.mouse.move(0, 0);
+    await page.hover('.rack[data-rack="a01"]');
+    const card = page.locator('#tooltip:not([hidden])').filter({ hasText: 'Tủ rack a01' });
+    await card.waitFor(WAIT);
+    expect(await card.textContent()).toMatch(/dãy A · mặt trước hướng (bắc|nam|đông|tây)/);
+    expect(await card.textContent()).toMatch(/trước-giữa\s*\d+\.\d °C/);
+    await page.screenshot({ path: join(artifactsDir, 'floor-vi.png') });
+    await page.mouse.move(0, 0);
+    await page.click('#lang-switch');
+    expect(await page.textContent('#nav-floor')).toBe('Floor plan');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('.legend-keys')).toContain('rack with a firing alert');
+  });
+
+  it('turns racks red and raises critical alerts in the crac-failure scenario, with a cue, and explains why', async () => {
+    const page = pages[3]!;
+    const password = await simulatorPassword(dataDir, app.accounts);
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const running = runSimulateCommand(
+      ['crac-failure', '--broker', `mqtt://127.0.0.1:${app.mqttPort}`, '--password', password, '--speed', '120', '--interval-ms', '250'],
+      { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l), signal: abort.signal },
+    );
+    try {
+      await eventually(() => lines.find((l) => l.includes('racks it cools')), 15_000);
+      const cooled = (lines.find((l) => l.includes('racks it cools')) as string).split('racks it cools: ')[1]!.split(', ');
+      const hot = cooled[0]!;
+      // The plan heats up: the rack's number rises past 32 °C before any alert fires.
+      await eventually(async () => {
+        const text = (await page.locator(`.rack[data-rack="${hot}"] .rack-reading`).textContent()) ?? '';
+        return Number.parseFloat(text) > 32.5 ? true : undefined;
+      }, 30_000, 250);
+      clock.skewMs += 31_000;
+      await page.locator(`.rack[data-rack="${hot}"][data-alert="critical"]`).waitFor(WAIT);
+      await page.locator(`#alert-list li.alert.sev-critical.state-firing[data-label-rack="${hot}"]`).first().waitFor(WAIT);
+      await page.locator('#critical-cue:not([hidden])').waitFor(WAIT);
+      expect(Number(await page.getAttribute('#critical-cue', 'data-beeps'))).toBeGreaterThan(0);
+      await page.screenshot({ path: join(artifactsDir, 'crac-failure.png') });
+
+      await page.click(`.rack[data-rack="${hot}"]`);
+      const why = page.locator('#rack-why');
+      await why.locator('.why-item.sev-critical').first().waitFor(WAIT);
+      const text = (await why.textContent()) ?? '';
+      expect(text).toContain('cold-aisle-hot');
+      expect(text).toMatch(/reads \d+\.\d °C, above \d+(\.\d+)? °C/);
+      await page.locator('#rack-panel .chart .uplot').waitFor(WAIT);
+      // The lines are drawn (not only axes and a legend), and the legend says each sensor's latest value.
+      expect(await plottedPixels(page.locator('#rack-panel .chart'))).toBeGreaterThan(30);
+      expect(await page.locator('#rack-panel .chart-legend .series-last').first().textContent()).toMatch(/^\d+\.\d °C$/);
+      expect(await page.locator('#rack-panel .elev-device').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(artifactsDir, 'rack-panel.png') });
+      await page.keyboard.press('Escape');
+      await page.locator('#rack-panel').waitFor({ state: 'detached', ...WAIT });
+
+      // noc acknowledges one from its own screen; everyone sees it acknowledged.
+      const noc = pages[2]!;
+      await noc.click('#nav-floor');
+      const item = noc.locator(`#alert-list li.alert.sev-critical.state-firing[data-label-rack="${hot}"]`).first();
+      await item.waitFor(WAIT);
+      const id = (await item.getAttribute('data-alert-id'))!;
+      await item.locator('.act-ack').click();
+      await noc.locator(`#alert-list li[data-alert-id="${id}"][data-acked="true"] .badge-ack`).waitFor(WAIT);
+      await page.locator(`#alert-list li[data-alert-id="${id}"][data-acked="true"]`).waitFor(WAIT);
+      expect(((await api(base, admin, `/api/v1/alerts/${id}`)).body as { acknowledged?: boolean }).acknowledged).toBe(true);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  }, 90_000);
+
+  it('sends a CRAC setpoint as noc after a confirmation and shows the new setpoint', async () => {
+    const noc = pages[2]!;
+    await eventually(() => app.fleet, 15_000);
+    await noc.click('#nav-power');
+    const row = noc.locator('#crac-table tr[data-device="crac-1"]');
+    await row.locator('.in-setpoint').fill('21.5');
+    await row.locator('.apply-setpoint').click();
+    await row.locator('.confirm').waitFor(WAIT);
+    await row.locator('.confirm-yes').click();
+    await row.locator('.command-result').filter({ hasText: /set_setpoint sent to crac-1: ok/ }).waitFor(WAIT);
+    await row.locator('td.setpoint').filter({ hasText: /^21\.5$/ }).waitFor(WAIT);
+  }, 60_000);
+
+  it('lets soc triage an MQTT brute-force alert', async () => {
+    for (let i = 0; i < 6; i++) await connectMqtt(app.mqttPort, { username: 'attacker', password: `guess-${i}`, clientId: `ui-attack-${i}` }).catch(() => undefined);
+    const soc = await open('soc', PASSWORDS.soc);
+    await soc.click('#nav-soc');
+    const row = soc.locator('#soc-table tr[data-triage="new"]').filter({ hasText: 'MQTT brute force' }).first();
+    await row.waitFor(WAIT);
+    const id = (await row.getAttribute('data-alert-id'))!;
+    await row.locator('.triage-start').click();
+    const r = soc.locator(`#soc-table tr[data-alert-id="${id}"]`);
+    await soc.locator(`#soc-table tr[data-alert-id="${id}"][data-triage="in_progress"]`).waitFor(WAIT);
+    await r.locator('.triage-disposition').selectOption('true_positive');
+    await r.locator('.triage-close').click();
+    await soc.locator(`#soc-table tr[data-alert-id="${id}"][data-triage="closed"][data-disposition="true_positive"]`).waitFor(WAIT);
+    await soc.screenshot({ path: join(artifactsDir, 'soc.png') });
+  }, 60_000);
+
+  it('has no serious accessibility violations (axe-core) on the floor plan, in kiosk mode too', async () => {
+    const page = await open('viewer', PASSWORDS.viewer, '?kiosk=1');
+    expect(await page.getAttribute('body', 'data-kiosk')).toBe('1');
+    await page.screenshot({ path: join(artifactsDir, 'kiosk.png') });
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const r = await axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('renders the built-in dashboards live from /query: lines drawn, a time range that refetches, the export', async () => {
+    const page = pages[3]!;
+    await page.click('#nav-dashboards');
+    const inlet = page.locator('.dash-panel.panel-timeseries').filter({ hasText: 'Rack inlet temperature' });
+    await inlet.locator('.chart .uplot').waitFor(WAIT);
+
+    // A shorter range: every panel asks /query again, for exactly that span.
+    const spanBefore = await page.textContent('#dash-span');
+    const asked = page.waitForRequest((r) => r.url().includes('/query?') && /"temperature"/.test(new URL(r.url()).searchParams.get('q') ?? ''), WAIT);
+    await page.selectOption('#dash-range', '15m');
+    const q = new URL((await asked).url()).searchParams.get('q') ?? '';
+    const [, from, to] = /time >= (\d+)ms and time <= (\d+)ms/.exec(q) ?? [];
+    expect(Number(to) - Number(from)).toBe(15 * 60_000);
+    expect(q).toMatch(/GROUP BY time\(5s\)/);
+    expect(q).toMatch(/"room" =~ \/\^\(sr1\|sr2\|/);
+    expect(await page.textContent('#dash-span')).not.toBe(spanBefore);
+
+    await eventually(async () => ((await plottedPixels(inlet.locator('.chart'))) > 100 ? true : undefined), 20_000, 500);
+    expect(await inlet.locator('.chart-legend .series-last').first().textContent()).toMatch(/^\d+\.\d °C$/);
+    const gauge = page.locator('.dash-panel.panel-gauge .gauge[role=meter]');
+    expect(await gauge.locator('.big-value').textContent()).toMatch(/^\d+\.\d °C$/);
+    // The table: a row per sensor with its latest value (the panel may answer after the charts).
+    await page.locator('.dash-panel.panel-table tbody tr').nth(20).waitFor(WAIT);
+    expect(await page.locator('.dash-panel.panel-table tbody tr td').nth(1).textContent()).toMatch(/^\d+(\.\d)? °C$/);
+    await page.screenshot({ path: join(artifactsDir, 'dashboards.png') });
+
+    const download = page.waitForEvent('download', WAIT);
+    await page.click('#dash-export');
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, 'utf8')) as { uid: string; panels: { title: string }[] };
+    expect(exported.uid).toBe('wf-environment');
+    expect(exported.panels.map((p) => p.title)).toContain('Rack inlet temperature');
+
+    await page.selectOption('#dash-pick', 'wf-power-cooling');
+    const ups = page.locator('.dash-panel.panel-bargauge .bars li');
+    await ups.first().waitFor(WAIT);
+    expect(await ups.count()).toBe(2);
+    expect(await ups.first().locator('.bar-value').textContent()).toMatch(/^\d+(\.\d)? %$/);
+    await page.locator('.dash-panel.panel-stat .big-value').first().filter({ hasText: /^\d+ min$/ }).waitFor(WAIT);
+  }, 60_000);
+
+  it('shows link utilisation and interface traffic from the SNMP collector on the network view', async () => {
+    const page = pages[3]!;
+    await page.click('#nav-network');
+    // The primary Internet link is edge-rtr-1 Gi0/0/0 at 1 Gbit/s: its utilisation comes from if_in_bps/if_out_bps.Gi0_0_0.
+    const link = page.locator('#link-table tr[data-link="inet-vnpt"][data-state="up"]:not([data-util=""])');
+    await link.waitFor({ timeout: 60_000 });
+    expect(await link.locator('td.util').textContent()).toMatch(/\d+(\.\d)? %$/);
+    expect(await link.textContent()).toMatch(/Mbit\/s/);
+    await page.selectOption('#if-device', 'edge-rtr-1');
+    const row = page.locator('#if-table[data-device="edge-rtr-1"] tr[data-interface="Gi0_0_0"]');
+    await row.waitFor(WAIT);
+    expect(await row.locator('td').first().textContent()).toBe('Gi0/0/0');
+    expect(await row.getAttribute('data-oper')).toBe('up');
+    expect(await row.locator('.if-in').textContent()).toMatch(/^\d+(\.\d)? [kMG]?bit\/s$/);
+    await row.locator('.if-chart-open').click();
+    const chart = page.locator('.if-chart[data-interface="Gi0_0_0"]');
+    await chart.locator('.chart .uplot').waitFor(WAIT);
+    expect(await chart.locator('.chart-legend .series-last').first().textContent()).toMatch(/bit\/s$/);
+    expect(await plottedPixels(chart.locator('.chart'))).toBeGreaterThan(10);
+    await page.screenshot({ path: join(artifactsDir, 'network.png'), fullPage: true });
+  }, 90_000);
+
+  it('reconnects after a server restart: says it is disconnected, then asks for a login and is live again', async () => {
+    const page = pages[3]!;
+    await page.click('#nav-floor');
+    clock.skewMs = 0;
+    await app.stop();
+    await page.locator('#live[data-state=offline]').waitFor(WAIT);
+    await start(port);
+    // Sessions live in the server's memory: the page says so and asks again, it never shows old data as live.
+    await page.locator('#login-view:not([hidden])').waitFor({ timeout: 40_000 });
+    expect(await page.textContent('#login-message')).toContain('session has ended');
+    await page.fill('#username', 'admin');
+    await page.fill('#password', ADMIN_PASSWORD);
+    await page.click('#login-submit');
+    await page.locator('#live[data-state=live]').waitFor(WAIT);
+    await page.locator('svg.plan [data-device][data-stale="false"]').first().waitFor(WAIT);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+});
