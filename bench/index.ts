@@ -9,6 +9,7 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   rules: { file: 'bench/rules.ts', what: 'rules engine alone: 1,000 rules over 100,000 series (issue 5)' },
   store: { file: 'bench/store.ts', what: 'embedded engine, tiers, queries, bytes per point beside VictoriaMetrics (issues 2, 6)' },
   http: { file: 'bench/http.ts', what: 'REST requests/s and socket.io fan-out (issue 7)' },
+  ui: { file: 'bench/ui.ts', what: 'the page in Chromium with 1,000 sensors updating each second (issue 8)' },
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

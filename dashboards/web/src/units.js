@@ -2,6 +2,7 @@
 // the product's own metric units, SI prefixes for bits per second.
 
 const SUFFIX = { celsius: ' °C', humidity: ' %RH', percent: ' %', kwatt: ' kW', watt: ' W', amp: ' A', volt: ' V', m: ' min', s: ' s', ms: ' ms' };
+const FIXED_DIGITS = { celsius: 1, humidity: 1, kwatt: 1 };
 const SI = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
 
 /** `v` in `unit` (a Grafana unit id, or text like "°C"), with `digits` decimals; '—' for no value. */
@@ -11,7 +12,8 @@ export function formatValue(v, unit, digits) {
     const [scale, prefix] = SI.find(([s]) => Math.abs(v) >= s) ?? [1, ''];
     return `${(v / scale).toFixed(digits ?? (v / scale >= 100 ? 0 : 1))} ${prefix}bit/s`;
   }
-  const d = digits ?? (Number.isInteger(v) && Math.abs(v) < 1e6 ? 0 : Math.abs(v) >= 100 ? 0 : 1);
+  // Temperatures always with one decimal, as on the floor plan: "36.0 °C" beside "35.9 °C", never "36 °C".
+  const d = digits ?? FIXED_DIGITS[unit] ?? (Number.isInteger(v) && Math.abs(v) < 1e6 ? 0 : Math.abs(v) >= 100 ? 0 : 1);
   const suffix = SUFFIX[unit] ?? (unit ? ` ${unit}` : '');
   return `${v.toFixed(d)}${suffix}`;
 }
