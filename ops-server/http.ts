@@ -61,7 +61,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
     }),
   );
 
-  app.use(queryRoutes(ctx));
+  app.use(queryRoutes(ctx, parts.tokens));
 
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {

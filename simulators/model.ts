@@ -28,6 +28,8 @@ type InletPosition = Exclude<SensorPosition, 'rear'>;
 const INLET_BASE_C: Record<InletPosition, number> = { 'front-bottom': 20, 'front-middle': 21.8, 'front-top': 23 };
 /** The volts a single-phase rack PDU runs on here (Vietnam's grid: 230/400 V). */
 const PDU_VOLTS = 230;
+/** A 32 A single-phase rack PDU (IEC 60309 inlet) on 230 V; its load is the current against this rating. */
+const PDU_RATED_A = 32;
 /** Facility power over IT power for a provincial data center of this size. */
 const PUE = 1.45;
 const CRAC_SUPPLY_SETPOINT_C = 18;
@@ -135,7 +137,8 @@ export class DataCenterModel {
       }
       case 'pdu': {
         const kw = this.rackKw(p.rack, now) / p.rack.pdus + 0.02 * jitter(this.seed, deviceId, now);
-        return { power_kw: round(kw, 2), current_a: round((kw * 1000) / PDU_VOLTS, 1) };
+        const amps = (kw * 1000) / PDU_VOLTS;
+        return { power_kw: round(kw, 2), current_a: round(amps, 1), pdu_load_pct: round((100 * amps) / PDU_RATED_A, 1) };
       }
       case 'power-meter': {
         const itKw = [...this.rackStates.values()].reduce((sum, r) => sum + this.rackKw(r, now), 0);
@@ -202,7 +205,8 @@ export class DataCenterModel {
       fan = Math.min(100, fan + fanUp);
       ret += returnRise;
     }
-    return { supply_temp: round(supply, 1), return_temp: round(ret, 1), fan_speed_pct: round(fan, 1), setpoint: CRAC_SUPPLY_SETPOINT_C };
+    // crac_running follows the fan: a CRAC that moves no air cools nothing, whatever its controller says.
+    return { supply_temp: round(supply, 1), return_temp: round(ret, 1), fan_speed_pct: round(fan, 1), setpoint: CRAC_SUPPLY_SETPOINT_C, crac_running: fan > 0 ? 1 : 0 };
   }
 
   /** The rack's IT power now: its fixed load with a slow ±6 % swing (batch jobs, backups). */

@@ -62,6 +62,10 @@ describe('the crac-failure scenario against the running product', () => {
     expect([...racks].sort()).toEqual([...cooled].sort());
     expect(firing.some((a) => a.severity === 'critical')).toBe(true);
     expect(firing.some((a) => a.severity === 'warning')).toBe(true);
+    // The unit itself: its fan stopped, so "CRAC stopped" fires for it and no other.
+    const failedCrac = (lines.find((l) => l.includes('has stopped')) as string).split(' has stopped')[0];
+    const stopped = alerts.filter((a) => a.rule === 'crac-stopped' && a.state === 'firing').map((a) => a.labels.device);
+    expect(stopped).toEqual([failedCrac]);
 
     abort.abort();
     expect(await running).toBe(0);

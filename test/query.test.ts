@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, api, startProduct, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, startProduct, type StartedProduct } from './support/product.ts';
 import { influxqlQueriesOf, interpolate } from './support/grafana.ts';
 import type { Point } from '../core/index.ts';
 
@@ -93,6 +93,22 @@ describe('the InfluxDB /query API over the embedded store', () => {
       const r = await query('SHOW MEASUREMENTS', { auth, password: 'wrong' });
       expect(r).toEqual({ status: 401, body: { error: 'authorization failed' } });
     }
+  });
+
+  it('takes a Watchfloor API token as Grafana sends one, and refuses it once revoked', async () => {
+    const admin = await login(p.base);
+    const created = await api(p.base, admin, '/api/v1/tokens', { method: 'POST', body: { name: 'grafana', role: 'viewer' } });
+    expect(created.status).toBe(201);
+    const token = (created.body as { token: string }).token;
+    const show = (init: { headers?: Record<string, string>; params?: Record<string, string> }): Promise<number> =>
+      fetch(`${p.base}/query?${new URLSearchParams({ q: 'SHOW MEASUREMENTS', ...init.params })}`, { headers: init.headers }).then((r) => r.status);
+    expect(await show({ headers: { authorization: `Token ${token}` } })).toBe(200);
+    expect(await show({ headers: { authorization: `Bearer ${token}` } })).toBe(200);
+    expect(await show({ params: { u: 'grafana', p: token } })).toBe(200);
+    expect(await show({ headers: { authorization: `Token ${token}x` } })).toBe(401);
+    const id = (created.body as { id: string }).id;
+    expect((await api(p.base, admin, `/api/v1/tokens/${id}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect(await show({ headers: { authorization: `Token ${token}` } })).toBe(401);
   });
 
   it('answers malformed InfluxQL with InfluxDB\'s error shapes, never a stack trace', async () => {

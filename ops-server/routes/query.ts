@@ -9,28 +9,40 @@
  * one source of history for this endpoint and /api/v1/metrics/range alike.
  *
  * Authentication takes InfluxDB's three forms: `u`/`p` parameters, HTTP basic auth, and
- * `Authorization: Token user:password`. API tokens do not exist yet (they come with the ops-server
- * tokens issue), so every form carries a local user's username and password, checked with
- * users.verify; any enabled role may read. The web UI's own dashboards send their session cookie instead (GET).
+ * `Authorization: Token ...`. Each carries either a Watchfloor API token (`Token wft_...`, or as
+ * the password with any user name, which is how Grafana's data source sends a token in InfluxQL
+ * mode) or a local user's username and password; any live token and any enabled user may read.
+ * `Authorization: Bearer wft_...` works too. The web UI's own dashboards send their session
+ * cookie instead (GET).
  */
 import express, { type Request, type Response } from 'express';
 import { executeInfluxQL, InfluxQLSyntaxError, parseInfluxQL } from '../../store/index.ts';
 import type { OpsContext } from '../context.ts';
 import { readCookie, SESSION_COOKIE } from '../sessions.ts';
+import type { TokenBook } from '../tokens.ts';
 
-/** Username and password from whichever of InfluxDB's auth forms the request used. */
-function credentials(req: Request): { user: string; password: string } | undefined {
+type Credentials = { token: string } | { user: string; password: string };
+
+const API_TOKEN_PREFIX = 'wft_';
+
+/** A user and password, or an API token, from whichever of InfluxDB's auth forms the request used. */
+function credentials(req: Request): Credentials | undefined {
   const q = { ...(req.query as Record<string, unknown>), ...((req.body ?? {}) as Record<string, unknown>) };
-  if (typeof q.u === 'string' && typeof q.p === 'string') return { user: q.u, password: q.p };
+  const fromPair = (user: string, password: string): Credentials =>
+    password.startsWith(API_TOKEN_PREFIX) ? { token: password } : { user, password };
+  if (typeof q.u === 'string' && typeof q.p === 'string') return fromPair(q.u, q.p);
+  if (typeof q.p === 'string' && q.p.startsWith(API_TOKEN_PREFIX)) return { token: q.p };
   const header = req.get('authorization') ?? '';
-  const [scheme, value = ''] = header.split(/\s+/, 2);
+  const [scheme = '', value = ''] = header.split(/\s+/, 2);
+  const kind = scheme.toLowerCase();
+  if ((kind === 'token' || kind === 'bearer') && value.startsWith(API_TOKEN_PREFIX)) return { token: value };
   let pair: string | undefined;
-  if (scheme?.toLowerCase() === 'basic') pair = Buffer.from(value, 'base64').toString('utf8');
-  else if (scheme?.toLowerCase() === 'token') pair = value;
+  if (kind === 'basic') pair = Buffer.from(value, 'base64').toString('utf8');
+  else if (kind === 'token') pair = value;
   if (pair === undefined) return undefined;
   const i = pair.indexOf(':');
   if (i < 0) return undefined;
-  return { user: pair.slice(0, i), password: pair.slice(i + 1) };
+  return fromPair(pair.slice(0, i), pair.slice(i + 1));
 }
 
 /**
@@ -45,12 +57,17 @@ function sessionReader(ctx: OpsContext, req: Request): boolean {
 }
 
 /** Mounted at the app root (where InfluxDB serves it), not under /api/v1. */
-export function queryRoutes(ctx: OpsContext): express.Router {
+export function queryRoutes(ctx: OpsContext, tokens?: TokenBook): express.Router {
   const router = express.Router();
   router.use('/query', express.urlencoded({ extended: false, limit: '1mb' }));
   const handle = async (req: Request, res: Response): Promise<void> => {
     const who = credentials(req);
-    if (!(who ? await ctx.users.verify(who.user, who.password) : sessionReader(ctx, req))) {
+    const allowed = !who
+      ? sessionReader(ctx, req)
+      : 'token' in who
+        ? tokens?.verify(who.token, ctx.clock.now()) !== undefined
+        : (await ctx.users.verify(who.user, who.password)) !== undefined;
+    if (!allowed) {
       res.status(401).json({ error: 'authorization failed' });
       return;
     }
