@@ -8,6 +8,7 @@
 // publisher process (bench/publisher-process.ts), and 10 probe sensors from this one, each flipping
 // between 16 and 44 °C every second so every publish must change its colour.
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
@@ -144,6 +145,10 @@ try {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.start');
   }
+  // BENCH_TRACE=1: a Chromium trace of the window, the renderer main thread's time by event printed at
+  // the end (style, layout, paint, script: what a JS profile lumps together as "(program)").
+  const tracing = process.env.BENCH_TRACE === '1';
+  if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking'] });
 
   // Measure: each probe flips once a second, spread over the second.
   const sentLog: { device: string; hot: boolean; at: number }[] = [];
@@ -188,6 +193,7 @@ try {
   const frames = [...result.frames].sort((a, b) => a - b);
   const longTasks = result.longTasks;
   const published = await publisher.done.catch(() => undefined);
+  const trace = tracing ? await browser.stopTracing() : undefined;
 
   console.log(`\nwatch floor page, Chromium ${browser.version()}, 1920x1080, ${all.length} sensors at 1 update/s (${load.length} from a publisher process, ${PROBES} probes from this one), ${SECONDS} s window`);
   console.log(`floor plan load:   login -> plan ${loginToPlan} ms, -> all ${load.length} markers current ${loginToLive} ms; reload -> plan ${reloadToPlan} ms, -> all current ${reloadToLive} ms`);
@@ -208,6 +214,26 @@ try {
     });
     console.log('page CPU by function (self time):');
     for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${v.toFixed(0).padStart(7)} ms  ${k}`);
+  }
+  if (trace) {
+    if (process.env.BENCH_TRACE_FILE) writeFileSync(process.env.BENCH_TRACE_FILE, trace);
+    const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string; data?: { reason?: string; nodeName?: string } } }[] }).traceEvents;
+    const reasons = new Map<string, number>();
+    for (const e of events) {
+      if (e.name !== 'LayoutInvalidationTracking') continue;
+      const k = `${e.args?.data?.reason ?? '?'} on ${(e.args?.data?.nodeName ?? '?').slice(0, 40)}`;
+      reasons.set(k, (reasons.get(k) ?? 0) + 1);
+    }
+    if (reasons.size) console.log(`layout invalidations: ${[...reasons].sort((a, b) => b[1] - a[1]).filter(([k]) => !k.startsWith('SVG changed')).slice(0, 12).map(([k, n]) => `${n}x ${k}`).join('; ')}`);
+    const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+    const byName = new Map<string, { ms: number; n: number }>();
+    for (const e of events) {
+      if (e.ph !== 'X' || e.dur === undefined || !main.has(`${e.pid}:${e.tid}`)) continue;
+      const s = byName.get(e.name) ?? { ms: 0, n: 0 };
+      byName.set(e.name, { ms: s.ms + e.dur / 1000, n: s.n + 1 });
+    }
+    console.log('renderer main thread by trace event (inclusive time, nested events overlap):');
+    for (const [k, v] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`  ${v.ms.toFixed(0).padStart(7)} ms  ${String(v.n).padStart(6)}x  ${k}`);
   }
   console.log(`command: ${COMMAND}`);
 } finally {

@@ -11,14 +11,30 @@ const W = 24;
 let nextId = 1;
 
 /** `SELECT agg("field") FROM "measurement" WHERE <tag filters> AND $timeFilter GROUP BY time($__interval), <tags> fill(null)`. */
-export function influxql(measurement: string, field: string, opts: { agg?: string; where?: string[]; groupBy?: string[]; rate?: boolean } = {}): string {
+export function influxql(measurement: string, field: string, opts: { agg?: string; where?: string[]; groupBy?: string[]; alias?: string } = {}): string {
   const agg = opts.agg ?? 'mean';
-  let sel = `${agg}("${field}")`;
-  if (opts.rate) sel = `non_negative_derivative(${sel}, 1s) * 8`;
   const where = [...(opts.where ?? []), '$timeFilter'].join(' AND ');
   const groupBy = ['time($__interval)', ...(opts.groupBy ?? []).map((t) => `"${t}"`)].join(', ');
-  return `SELECT ${sel} AS "${field}" FROM "${measurement}" WHERE ${where} GROUP BY ${groupBy} fill(null)`;
+  return `SELECT ${agg}("${field}") AS "${opts.alias ?? field}" FROM "${measurement}" WHERE ${where} GROUP BY ${groupBy} fill(null)`;
 }
+
+/**
+ * One query per interface of `metric` (`if_in_bps`, `if_out_bps`, `if_oper_status`), each series
+ * named by the interface. The SNMP collector publishes a field per interface (`if_in_bps.Gi0_0_0`,
+ * already in bits/s, see collectors/snmp/names.ts) and InfluxQL selects fields by name, so a panel
+ * names the interfaces it charts: here the linked interfaces of the bundled estate
+ * (config/sample-datacenter.yaml `links`).
+ */
+function perInterface(measurement: string, metric: string, interfaces: string[], agg = 'mean'): string[] {
+  return interfaces.map((name) => influxql(measurement, `${metric}.${name.replace(/[^A-Za-z0-9_]+/g, '_')}`, { agg, alias: name, groupBy: ['device'] }));
+}
+
+/** Edge router: primary and backup Internet, the government WAN, the provincial MAN. */
+const ROUTER_LINKS = ['Gi0/0/0', 'Gi0/0/1', 'Gi0/0/2', 'Te0/1/0'];
+/** Switches: each access switch's two uplinks, each core switch's link to its firewall and the inter-switch link. */
+const SWITCH_LINKS = ['Te1/1/1', 'Te1/1/2', 'Te1/0/24', 'Hu1/0/49'];
+/** Firewalls: the link from the router, the link to the core. */
+const FIREWALL_LINKS = ['eth1', 'eth2'];
 
 const roomFilter = `("room" =~ /^$room$/)`;
 
@@ -98,9 +114,12 @@ export function builtinDashboards(): Dashboard[] {
       title: 'Network',
       tags: ['watchfloor', 'network'],
       panels: [
-        panel('timeseries', 'Switch traffic in (bits/s)', [influxql('switch', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 0, y: 0, w: 12, h: 9 }, 'bps'),
-        panel('timeseries', 'Switch traffic out (bits/s)', [influxql('switch', 'ifHCOutOctets', { rate: true, groupBy: ['device'] })], { x: 12, y: 0, w: 12, h: 9 }, 'bps'),
-        panel('timeseries', 'Router traffic in (bits/s)', [influxql('router', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 0, y: 9, w: 24, h: 8 }, 'bps'),
+        panel('timeseries', 'Switch uplinks in (bits/s)', perInterface('switch', 'if_in_bps', SWITCH_LINKS), { x: 0, y: 0, w: 12, h: 9 }, 'bps'),
+        panel('timeseries', 'Switch uplinks out (bits/s)', perInterface('switch', 'if_out_bps', SWITCH_LINKS), { x: 12, y: 0, w: 12, h: 9 }, 'bps'),
+        panel('timeseries', 'Router links in (bits/s)', perInterface('router', 'if_in_bps', ROUTER_LINKS), { x: 0, y: 9, w: 12, h: 8 }, 'bps'),
+        panel('timeseries', 'Router links out (bits/s)', perInterface('router', 'if_out_bps', ROUTER_LINKS), { x: 12, y: 9, w: 12, h: 8 }, 'bps'),
+        // IF-MIB ifOperStatus: 1 up, 2 down, 7 lowerLayerDown; max() so a spell down within a bucket shows.
+        panel('timeseries', 'Router link status (1 = up, 2 = down)', perInterface('router', 'if_oper_status', ROUTER_LINKS, 'max'), { x: 0, y: 17, w: 24, h: 6 }),
       ],
     }),
     define({
@@ -116,7 +135,7 @@ export function builtinDashboards(): Dashboard[] {
           options: { mode: 'markdown', content: 'Physical security sensors (doors, smoke, water) and firewalls. Security alerts themselves are triaged in Watchfloor\'s SOC view.' },
         },
         panel('timeseries', 'Door and contact sensors (1 = open)', [influxql('sensor', 'state', { agg: 'max', groupBy: ['device'] })], { x: 0, y: 3, w: 12, h: 8 }),
-        panel('timeseries', 'Firewall traffic in (bits/s)', [influxql('firewall', 'ifHCInOctets', { rate: true, groupBy: ['device'] })], { x: 12, y: 3, w: 12, h: 8 }, 'bps'),
+        panel('timeseries', 'Firewall traffic in (bits/s)', perInterface('firewall', 'if_in_bps', FIREWALL_LINKS), { x: 12, y: 3, w: 12, h: 8 }, 'bps'),
       ],
     }),
   ];

@@ -18,7 +18,7 @@ const POLICY: Record<string, Policy> = {
   'GET /metrics': 'public',
   'GET /api/v1/openapi.json': 'public',
   'POST /api/v1/auth/login': 'public',
-  // InfluxDB's auth forms (user:password), or the web UI's session cookie for reads; no API tokens there yet.
+  // InfluxDB's auth forms (user:password or an API token), or the web UI's session cookie for reads.
   'GET /query': 'influx-or-session',
   'POST /query': 'influx',
   'POST /api/v1/auth/logout': ANY,
@@ -118,12 +118,13 @@ describe('authorization: every route, every role', () => {
           expected = 'not 401/403';
           ok = s !== 401 && s !== 403;
         } else if (policy === 'influx') {
-          expected = '401 (InfluxDB auth only)';
-          ok = s === 401;
+          const token = caller.name.includes('token');
+          expected = token ? 'allowed (API token)' : '401 (InfluxDB auth or token only)';
+          ok = token ? s !== 401 && s !== 403 && s < 500 : s === 401;
         } else if (policy === 'influx-or-session') {
-          const cookie = caller.role !== undefined && !caller.name.includes('token');
-          expected = cookie ? 'allowed' : '401';
-          ok = cookie ? s !== 401 && s !== 403 && s < 500 : s === 401;
+          const allowed = caller.role !== undefined;
+          expected = allowed ? 'allowed' : '401';
+          ok = allowed ? s !== 401 && s !== 403 && s < 500 : s === 401;
         } else if (!caller.role) {
           expected = '401';
           ok = s === 401;

@@ -242,9 +242,9 @@ describe('the sensor fleet over a real MQTT broker', () => {
       expect(Math.abs(decoded.value.ts - Date.now())).toBeLessThan(10_000);
       const kind = inventory.devices.find((d) => d.id === id)!.kind;
       const keys = Object.keys(decoded.value.metrics).sort();
-      if (kind === 'crac') expect(keys).toEqual(['fan_speed_pct', 'return_temp', 'setpoint', 'supply_temp']);
+      if (kind === 'crac') expect(keys).toEqual(['crac_running', 'fan_speed_pct', 'return_temp', 'setpoint', 'supply_temp']);
       if (kind === 'ups') expect(keys).toEqual(['battery_charge_pct', 'load_pct', 'on_battery', 'runtime_min']);
-      if (kind === 'pdu') expect(keys).toEqual(['current_a', 'power_kw']);
+      if (kind === 'pdu') expect(keys).toEqual(['current_a', 'pdu_load_pct', 'power_kw']);
     }
     for (const id of f.model.rackSensorIds) {
       const { metrics } = JSON.parse(telemetry.get(id)![0]!) as { metrics: Metrics };

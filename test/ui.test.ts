@@ -115,8 +115,21 @@ describe('the watch floor in the browser', () => {
   it('draws the heat map with numbers beside the colours, in English and Vietnamese', async () => {
     const page = pages[3]!;
     await page.click('#tab-sr1');
-    await page.locator('svg.plan[data-room="sr1"] .heat-layer[data-layer="temperature"]:not([data-points="0"])').waitFor(WAIT);
-    expect(await page.locator('svg.plan .heat-layer').getAttribute('href')).toMatch(/^data:image\/png/);
+    await page.locator('svg.plan[data-room="sr1"]').waitFor(WAIT);
+    // The heat map is a canvas under the plan's SVG, over the room's rectangle, with coloured cells.
+    const heat = page.locator('#plan canvas.heat-layer[data-layer="temperature"]:not([data-points="0"])');
+    await heat.waitFor(WAIT);
+    expect(Number(await heat.getAttribute('data-cells'))).toBeGreaterThan(50);
+    const painted = await heat.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(50);
+    const [canvasBox, floorBox] = [await heat.boundingBox(), await page.locator('svg.plan .room-floor').boundingBox()];
+    expect(Math.abs(canvasBox!.x - floorBox!.x)).toBeLessThan(3);
+    expect(Math.abs(canvasBox!.width - floorBox!.width)).toBeLessThan(4);
     await page.locator('.rack[data-rack="a01"] .rack-reading').filter({ hasText: /^\d+\.\d°$/ }).waitFor(WAIT);
     await page.selectOption('#heat-layer', 'humidity');
     expect(await page.textContent('#legend-title')).toBe('Relative humidity %');

@@ -2,7 +2,7 @@
 // per rack sensor position, CRACs and room sensors at their x, y. Painting is separate from
 // building, so a telemetry batch only touches the markers it names.
 import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFootprint, rackMiddle, sensorCell } from './geometry.js';
-import { formatAge, mm, svg } from './dom.js';
+import { formatAge, html, mm, svg } from './dom.js';
 import { temperatureColor, textOn } from './colors.js';
 import { renderHeat } from './heatmap.js';
 
@@ -53,11 +53,6 @@ function defs() {
       svg('rect', { width: 0.07, height: 0.07, fill: '#3b4048' }),
       svg('line', { x1: 0, y1: 0, x2: 0, y2: 0.07, stroke: '#9aa3ad', 'stroke-width': 0.025 }),
     ),
-    svg(
-      'pattern',
-      { id: 'wf-tiles', patternUnits: 'userSpaceOnUse', width: TILE, height: TILE },
-      svg('path', { d: `M ${TILE} 0 L 0 0 0 ${TILE}`, fill: 'none', stroke: '#252c36', 'stroke-width': 0.01 }),
-    ),
   );
 }
 
@@ -69,9 +64,11 @@ export class FloorPlan {
   #devices = new Map(); // device id -> group, for CRACs and room devices
   #positions = new Map();
   #room;
-  #heatImage;
-  #canvas = document.createElement('canvas');
+  // The heat map: a canvas under the SVG, placed over the room's rectangle by #measure.
+  #heat = html('canvas', { class: 'heat-layer', 'data-layer': 'off', 'data-points': '0', 'aria-hidden': 'true' });
   #racks = new Map(); // rack id -> group
+  #painted = new Map(); // device id -> what its marker shows now, so a repaint with the same look touches nothing
+  #alerted = new Map(); // rack or device id -> severity marked
 
   constructor(host) {
     this.#host = host;
@@ -95,20 +92,19 @@ export class FloorPlan {
 
   /** Paints the interpolated heat map from [{x, y, value}] on the `temperature` or `humidity` scale; `off` hides it. */
   paintHeat(points, layer) {
-    const img = this.#heatImage;
-    if (!img || !this.#room) return;
-    img.dataset.layer = layer;
-    img.dataset.points = String(layer === 'off' ? 0 : points.length);
-    const url = layer === 'off' ? undefined : renderHeat(this.#canvas, this.#room.width, this.#room.depth, points, layer);
-    if (url) img.setAttribute('href', url);
-    else img.removeAttribute('href');
+    const canvas = this.#heat;
+    if (!this.#room) return;
+    canvas.dataset.layer = layer;
+    canvas.dataset.points = String(layer === 'off' ? 0 : points.length);
+    canvas.dataset.cells = String(renderHeat(canvas, this.#room.width, this.#room.depth, layer === 'off' ? [] : points, layer));
   }
 
   /** The number beside the colour: a rack's hottest current inlet, or nothing. */
   paintRackReading(rackId, celsius) {
     const t = this.#racks.get(rackId)?.querySelector('.rack-reading');
     if (!t) return;
-    t.textContent = celsius === undefined ? '' : `${celsius.toFixed(1)}°`;
+    const text = celsius === undefined ? '' : `${celsius.toFixed(1)}°`;
+    if (t.textContent !== text) t.textContent = text;
   }
 
   show(room, racks, devices) {
@@ -117,6 +113,8 @@ export class FloorPlan {
     this.#sensors.clear();
     this.#devices.clear();
     this.#racks.clear();
+    this.#painted.clear();
+    this.#alerted.clear();
     const roomRacks = racks.filter((r) => r.room === room.id);
     const racksById = new Map(roomRacks.map((r) => [r.id, r]));
     const W = room.width;
@@ -131,9 +129,7 @@ export class FloorPlan {
     });
     root.append(defs());
     root.append(svg('rect', { class: 'room-floor', x: 0, y: 0, width: W, height: D }));
-    root.append(svg('rect', { class: 'room-tiles', x: 0, y: 0, width: W, height: D, fill: 'url(#wf-tiles)' }));
-    this.#heatImage = svg('image', { class: 'heat-layer', x: 0, y: 0, width: W, height: D, preserveAspectRatio: 'none', 'data-layer': 'off', 'data-points': '0', 'aria-hidden': 'true' });
-    root.append(this.#heatImage);
+    this.paintHeat([], 'off');
 
     // Room devices first: CRACs, then the small ones, each kept clear of racks and of each other.
     const onPlan = [];
@@ -182,7 +178,7 @@ export class FloorPlan {
     const rackLayer = svg('g', { class: 'racks' });
     for (const rack of roomRacks) rackLayer.append(this.#rack(rack));
     root.append(aisles, rackLayer, deviceLayer, sensorLayer, this.#scaleBar(D));
-    this.#host.replaceChildren(root);
+    this.#host.replaceChildren(this.#heat, root);
     this.#svg = root;
     this.#measure();
   }
@@ -196,6 +192,18 @@ export class FloorPlan {
     const pxPerMetre = Math.min(r.width / box.width, r.height / box.height);
     root.dataset.zoom = pxPerMetre < 70 ? 'small' : 'large';
     root.dataset.pxPerMetre = String(Math.round(pxPerMetre));
+    // preserveAspectRatio xMidYMid meet: the viewBox is scaled by pxPerMetre and centred in the SVG's box.
+    const left = (r.width - box.width * pxPerMetre) / 2 - box.x * pxPerMetre;
+    const top = (r.height - box.height * pxPerMetre) / 2 - box.y * pxPerMetre;
+    const room = this.#room;
+    Object.assign(this.#heat.style, {
+      left: `${left}px`,
+      top: `${top}px`,
+      width: `${room.width * pxPerMetre}px`,
+      height: `${room.depth * pxPerMetre}px`,
+      // The floor tiles are the canvas's CSS background (style.css), so the SVG over it has no pattern to raster.
+      backgroundSize: `${TILE * pxPerMetre}px ${TILE * pxPerMetre}px`,
+    });
   }
 
   #rack(rack) {
@@ -303,35 +311,59 @@ export class FloorPlan {
     );
   }
 
-  /** Paints a temperature marker from `Readings.sensor` output. */
+  /**
+   * Paints a temperature marker from `Readings.sensor` output; returns whether its state or shown
+   * value changed. Only what differs from the last paint is written (no layout is read).
+   */
   paintSensor(id, view) {
     const s = this.#sensors.get(id);
-    if (!s) return;
+    if (!s) return false;
     const { marker, letter } = s;
+    const temp = view.temperature === undefined ? undefined : view.temperature.toFixed(1);
+    const label = sensorLabel(id, s.where, view);
+    const was = this.#painted.get(id);
+    if (was && was.state === view.state && was.temp === temp) {
+      // Same look; a stale marker's label still counts its age.
+      if (was.label !== label) marker.setAttribute('aria-label', (was.label = label));
+      return false;
+    }
     const current = view.state === 'current';
-    marker.dataset.state = view.state;
-    marker.dataset.stale = String(!current);
-    if (view.temperature === undefined) delete marker.dataset.temp;
-    else marker.dataset.temp = view.temperature.toFixed(1);
-    marker.style.fill = current ? temperatureColor(view.temperature) : STALE_FILL;
-    letter.style.fill = current ? textOn(view.temperature) : '#e6e9ee';
-    marker.setAttribute('aria-label', sensorLabel(id, s.where, view));
+    if (was?.state !== view.state) {
+      marker.dataset.state = view.state;
+      marker.dataset.stale = String(!current);
+    }
+    if (temp === undefined) delete marker.dataset.temp;
+    else marker.dataset.temp = temp;
+    const fill = current ? temperatureColor(view.temperature) : STALE_FILL;
+    const text = current ? textOn(view.temperature) : '#e6e9ee';
+    if (was?.fill !== fill) marker.style.fill = fill;
+    if (was?.text !== text) letter.style.fill = text;
+    if (was?.label !== label) marker.setAttribute('aria-label', label);
+    this.#painted.set(id, { state: view.state, temp, fill, text, label });
+    return true;
   }
 
   /** Marks a CRAC or room device current, stale, offline or without data. */
   paintDevice(id, state) {
     const g = this.#devices.get(id);
-    if (g) g.dataset.state = state;
+    if (g && g.dataset.state !== state) g.dataset.state = state;
   }
 
   /** Outlines racks and room devices with a firing alert: maps of id to the worst severity. */
   markAlerts(byRack, byDevice) {
     for (const [id, g] of this.#racks) {
-      const sev = byRack.get(id);
-      g.dataset.alert = sev ?? 'none';
-      g.setAttribute('aria-label', rackLabel(id, g.dataset.row, g.dataset.facing, sev));
+      const sev = byRack.get(id) ?? 'none';
+      if (this.#alerted.get(`rack:${id}`) === sev) continue;
+      this.#alerted.set(`rack:${id}`, sev);
+      g.dataset.alert = sev;
+      g.setAttribute('aria-label', rackLabel(id, g.dataset.row, g.dataset.facing, sev === 'none' ? undefined : sev));
     }
-    for (const [id, g] of this.#devices) g.dataset.alert = byDevice.get(id) ?? 'none';
+    for (const [id, g] of this.#devices) {
+      const sev = byDevice.get(id) ?? 'none';
+      if (this.#alerted.get(`device:${id}`) === sev) continue;
+      this.#alerted.set(`device:${id}`, sev);
+      g.dataset.alert = sev;
+    }
   }
 
   /** Draws attention to a rack or device for a few seconds (after a click in the alert list). */

@@ -16,6 +16,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
   let heatLayer = 'temperature';
   let heatDue = 0;
   let heatTimer = null;
+  let heatDirty = true;
 
   // ---- rooms ----
 
@@ -71,7 +72,8 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     if (location.hash !== `#room=${encodeURIComponent(id)}`) window.history.replaceState(null, '', `#room=${encodeURIComponent(id)}`);
     $('room-title').textContent = `${room.name}`;
     plan.show(room, [...state.racksById.values()], [...state.devicesById.values()]);
-    paintAll();
+    heatDirty = true;
+    paintAll({ alerts: true });
   }
 
   // ---- painting ----
@@ -85,33 +87,39 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
   }
 
   function paintDevice(id, now = serverNow()) {
-    plan.paintSensor(id, state.readings.sensor(id, now));
+    if (plan.paintSensor(id, state.readings.sensor(id, now))) heatDirty = true;
     plan.paintDevice(id, deviceState(id, now));
   }
 
-  function paintAll() {
+  /**
+   * Repaints every marker from the readings (after a room change, a resync, and each second for
+   * staleness); only markers whose look changed are written. `{ alerts: true }` redoes the alert marks too.
+   */
+  function paintAll({ alerts = false } = {}) {
     if (!state.roomId) return;
     const now = serverNow();
-    for (const id of plan.sensorIds) plan.paintSensor(id, state.readings.sensor(id, now));
+    for (const id of plan.sensorIds) if (plan.paintSensor(id, state.readings.sensor(id, now))) heatDirty = true;
     for (const id of plan.deviceIds) plan.paintDevice(id, deviceState(id, now));
-    markAlerts();
+    if (alerts) markAlerts();
     summarizeRoom(now);
     refreshTooltip();
-    scheduleHeat(true);
+    scheduleHeat(alerts);
   }
 
-  /** The heat map and the racks' numbers, redrawn at most once a second (a batch comes every 250 ms). */
+  /** The heat map and the racks' numbers: redrawn only when a marker changed, at most every HEAT_EVERY_MS. */
+  const HEAT_EVERY_MS = 2000;
   function scheduleHeat(now) {
-    if (heatTimer !== null) return;
+    if (heatTimer !== null || !heatDirty) return;
     const wait = now ? 0 : Math.max(0, heatDue - performance.now());
     heatTimer = setTimeout(() => {
       heatTimer = null;
-      heatDue = performance.now() + 1000;
+      heatDue = performance.now() + HEAT_EVERY_MS;
       paintHeat();
     }, wait);
   }
 
   function paintHeat() {
+    heatDirty = false;
     if (!state.roomId) return;
     const now = serverNow();
     const points = [];
@@ -129,10 +137,12 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
 
   function setHeatLayer(layer) {
     heatLayer = layer;
+    heatDirty = true;
     drawLegend();
     paintHeat();
   }
 
+  /** After a batch of `changed` devices was painted: the heat map when due, the summary, and the hover card if it shows one of them. */
   function afterChange(changed) {
     scheduleHeat(false);
     summarizeRoom(serverNow());
@@ -180,7 +190,8 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     if (hottestInlet) parts.push(t('summary.hotInlet', { t: hottestInlet.t.toFixed(1), id: hottestInlet.id }));
     if (hottestExhaust) parts.push(t('summary.hotExhaust', { t: hottestExhaust.t.toFixed(1), id: hottestExhaust.id }));
     const el = $('room-summary');
-    el.textContent = parts.join(' · ');
+    const text = parts.join(' · ');
+    if (el.textContent !== text) el.textContent = el.title = text;
     el.dataset.stale = String(stale);
   }
 

@@ -126,7 +126,7 @@ function showMainView(id) {
   if (v.component) render(html`<${v.component} page=${state} />`, $('view-main'));
   else render(null, $('view-main'));
   renderNav();
-  if (v.id === 'floor') view.paintAll();
+  if (v.id === 'floor') view.paintAll({ alerts: true });
 }
 
 /** A new critical alert (firing, not silenced or suppressed) is shown and heard once. */
@@ -292,7 +292,7 @@ function resync() {
       state.alerts.merge(alerts);
       for (const a of alerts) if (a.state === 'firing') state.criticalSeen.add(a.id);
       clearBanner();
-      view.paintAll();
+      view.paintAll({ alerts: true });
       state.store.changed('alerts');
       state.store.changed('readings');
     } catch (err) {
@@ -334,26 +334,54 @@ function connect() {
   socket.on('telemetry', (batch) => {
     if (!Array.isArray(batch)) return;
     const changed = state.readings.apply(batch);
-    if (state.view === 'floor') for (const id of changed) view.paintDevice(id);
-    if (changed.size > 0) {
-      if (state.view === 'floor') view.afterChange(changed);
-      state.store.changed('readings');
-    }
+    if (changed.size > 0) paintSoon(changed);
   });
   socket.on('alert', (alert) => {
     if (state.alerts.upsert(alert)) {
       cue(alert);
       state.store.changed('alerts');
-      view.markAlerts();
-      view.refreshTooltip();
+      markAlertsSoon();
     }
   });
   socket.on('device-status', (s) => {
-    if (s && state.readings.setPresence(s.device, s.status, s.ts)) {
-      view.paintDevice(s.device);
-      view.afterChange(new Set([s.device]));
-      state.store.changed('readings');
-    }
+    if (s && state.readings.setPresence(s.device, s.status, s.ts)) paintSoon([s.device]);
+  });
+}
+
+// Telemetry comes in many small batches a second; the readings take each at once, and the plan is
+// painted once a frame for every device changed since the last one. The Preact views (tables, the
+// rack panel) hear of new readings at most once a second: a wall screen reads them at that pace.
+const toPaint = new Set();
+let paintFrame = 0;
+let readingsNote = null;
+const READINGS_NOTE_MS = 1000;
+
+function paintSoon(devices) {
+  for (const id of devices) toPaint.add(id);
+  if (!paintFrame) paintFrame = window.requestAnimationFrame(paintChanged);
+  readingsNote ??= setTimeout(() => {
+    readingsNote = null;
+    state.store.changed('readings');
+  }, READINGS_NOTE_MS);
+}
+
+function paintChanged() {
+  paintFrame = 0;
+  if (state.view === 'floor' && toPaint.size > 0) {
+    const now = serverNow();
+    for (const id of toPaint) view.paintDevice(id, now);
+    view.afterChange(toPaint);
+  }
+  toPaint.clear();
+}
+
+// Alerts come in bursts (a hot aisle fires many rules at once): the plan's marks are redone once a frame.
+let alertFrame = 0;
+function markAlertsSoon() {
+  alertFrame ||= window.requestAnimationFrame(() => {
+    alertFrame = 0;
+    view.markAlerts();
+    view.refreshTooltip();
   });
 }
 
