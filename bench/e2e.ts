@@ -5,7 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import mqtt from 'mqtt';
 import { io } from 'socket.io-client';
 import type { Alert } from '../core/index.ts';
-import { BENCH_COLLECTOR, PROBE_DEVICE, benchDeviceIds } from './fixtures.ts';
+import { BENCH_COLLECTOR, PROBE_DEVICES, benchDeviceIds } from './fixtures.ts';
 
 const RUNNER = new URL('../bin/run-ts.js', import.meta.url).pathname;
 const script = (name: string): string => new URL(name, import.meta.url).pathname;
@@ -13,6 +13,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATES = (process.env.BENCH_RATES ?? '12500,25000,45000,60000').split(',').map(Number);
 const METRICS_PER_MESSAGE = 4;
 const PUBLISHERS = 2;
+/** Which probe device the next latency sample trips or clears (two samples a probe). */
+let probeCycle = 0;
 
 interface Stats {
   messages: number;
@@ -132,7 +134,8 @@ async function alertLatency(product: { child: ChildProcess; mqttPort: number; ht
   while (Date.now() < deadline) {
     const state = value > 50 ? 'firing' : 'resolved';
     const done = new Promise<void>((resolve) => (waiting = { state, sentAt: performance.now(), resolve }));
-    probe.publish(`devices/${PROBE_DEVICE}/telemetry`, `{"probe":${value}}`, { qos: 0 });
+    probe.publish(`devices/${PROBE_DEVICES[probeCycle >> 1] ?? 'probe-0'}/telemetry`, `{"probe":${value}}`, { qos: 0 });
+    probeCycle = (probeCycle + 1) % (2 * PROBE_DEVICES.length);
     await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
     waiting = undefined;
     value = value > 50 ? 0 : 100;

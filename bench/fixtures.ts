@@ -1,7 +1,11 @@
 import type { InventoryInput, DeviceInput } from '../core/index.ts';
 
 export const BENCH_COLLECTOR = { username: 'bench', password: 'bench-collector-pass' };
-export const PROBE_DEVICE = 'probe-1';
+/**
+ * Latency probes: each is tripped and cleared once or twice only, so the rules engine's flap
+ * detection (state changes over the last 20 evaluations of one series) never holds a probe's alert.
+ */
+export const PROBE_DEVICES = Array.from({ length: 1000 }, (_, i) => `probe-${i}`);
 
 const POSITIONS = ['front-top', 'front-middle', 'front-bottom', 'rear'] as const;
 const rackId = (i: number): string => `R${String(i).padStart(4, '0')}`;
@@ -15,7 +19,7 @@ export function benchDeviceIds(racks: number): string[] {
 export function benchInventory(racks: number): InventoryInput {
   const perRow = 25;
   const rows = Math.ceil(racks / perRow);
-  const devices: DeviceInput[] = [{ id: PROBE_DEVICE, kind: 'sensor', location: { site: 'bench' } }];
+  const devices: DeviceInput[] = PROBE_DEVICES.map((id) => ({ id, kind: 'sensor', location: { site: 'bench' } }));
   const rackList = [];
   for (let i = 0; i < racks; i++) {
     const row = Math.floor(i / perRow);
