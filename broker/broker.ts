@@ -308,6 +308,9 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       if (packet === (client as unknown as { will?: unknown }).will && takenOver.has(client) && STATUS_TOPIC.test(packet.topic)) {
         return done(refusal('last will of a taken-over connection'));
       }
+      // [MQTT-1.5.3-1] ill-formed UTF-8 closes the connection; the decoder turned it into U+FFFD, which
+      // no device topic holds (device ids are ASCII).
+      if (packet.topic.includes('\uFFFD')) return done(new Error('topic is not valid UTF-8'));
       if (!mayPublish(account, packet.topic, kindOf)) return deny('topic_denied', client, account, packet, done);
       const size = (packet.payload as Buffer | string).length;
       if (size > cfg.maxPayloadBytes) return deny('payload_too_large', client, account, packet, done);

@@ -142,6 +142,16 @@ describe('broker limits and lockouts', () => {
     bad.end(true);
     await eventually(() => broker.refusals.get('invalid_topic'));
 
+    // [MQTT-1.5.3-1] a topic that is not well-formed UTF-8 closes the connection too, and is counted.
+    const mangled = await connectMqtt(broker.port, device(1));
+    const mangledClosed = new Promise<void>((resolve) => mangled.once('close', () => resolve()));
+    const utf = Buffer.concat([Buffer.from('devices/s-1/te'), Buffer.from([0xc3, 0x28]), Buffer.from('lemetry')]);
+    const utfBody = Buffer.concat([Buffer.from([0, utf.length]), utf, Buffer.from('{}')]);
+    (mangled as unknown as { stream: Socket }).stream.write(Buffer.concat([Buffer.from([0x30, utfBody.length]), utfBody]));
+    await mangledClosed;
+    mangled.end(true);
+    await eventually(() => ((broker.refusals.get('invalid_topic') ?? 0) >= 2 ? true : undefined));
+
     const garbage = await rawSocket(broker.port);
     const gone = new Promise<void>((resolve) => garbage.once('close', () => resolve()));
     garbage.write(Buffer.from([0xf0, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
