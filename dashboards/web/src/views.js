@@ -76,7 +76,7 @@ export function PowerView({ page }) {
     feeds.set(feed, { n: f.n + 1, kw: f.kw + kw });
   }
   // The command API (POST /devices/{id}/commands) takes admin and noc; the server checks again.
-  const control = page.user.role === 'noc' || page.user.role === 'admin';
+  const control = page.user?.role === 'noc' || page.user?.role === 'admin'; // no user while a session has just ended
   return html`<div class="view-body">
     <h2>${t('power.ups')}</h2>
     <div class="cards">${ups.map((u) => {
@@ -129,7 +129,7 @@ export function SocView({ page }) {
   const [open, setOpen] = useState(null);
   const [disp, setDisp] = useState({});
   const queue = page.alerts.sorted().filter((a) => a.kind === 'security');
-  const can = mayActOn(page.user.role, 'security') && !page.unsupported.has('triage');
+  const can = !!page.user && mayActOn(page.user.role, 'security') && !page.unsupported.has('triage');
   return html`<div class="view-body">
     <h2>${t('soc.title')}</h2>
     ${queue.length === 0 && html`<p class="muted">${t('soc.empty')}</p>`}
