@@ -1,23 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectExternalBroker, type ExternalBroker } from '../broker/index.ts';
 import { startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { freeUdpPort, startMqttIngest, type MqttIngest } from '../collectors/index.ts';
 import { Config, Estate, Inventory, silentLogger, systemClock, type Point } from '../core/index.ts';
-import { connectMqtt, eventually, run } from './support/net.ts';
+import { connectMqtt, eventually, freePort, run } from './support/net.ts';
 import { ADMIN_PASSWORD, api, login, smallInventory } from './support/product.ts';
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 const USERS = { ingest: 'ingest-pass-1', sensor: 'sensor-pass-1' };
 

@@ -1,53 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import mqtt from 'mqtt';
 import { startBroker, MqttAccounts, type Broker } from '../broker/index.ts';
 import { partitionOf, startMqttIngest } from '../collectors/index.ts';
 import { Estate, Inventory, silentLogger, systemClock, type Point } from '../core/index.ts';
 import { smallInventory } from './support/product.ts';
 import { connectMqtt, eventually } from './support/net.ts';
+import { startRedis, type RedisServer } from './support/redis.ts';
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('scale-out: two brokers sharing Redis (mqemitter-redis + aedes-persistence-redis)', () => {
-  let redis: ChildProcess;
-  let redisPort: number;
+  let redis: RedisServer;
   const brokers: Broker[] = [];
   const accounts = new MqttAccounts();
 
   beforeAll(async () => {
-    redisPort = await freePort();
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(`${tmpdir()}/wf-redis-`)], { stdio: 'ignore' });
-    await eventually(
-      () =>
-        new Promise<true | undefined>((resolve) => {
-          const sock = connect(redisPort, '127.0.0.1', () => {
-            sock.end();
-            resolve(true);
-          });
-          sock.once('error', () => resolve(undefined));
-        }),
-      10_000,
-    );
+    redis = await startRedis();
     await accounts.setDevicePassword('crac-1', 'crac-pass-1');
     await accounts.setAdmin('soc', 'admin-pass-1');
     await accounts.setCollector('fleet', 'fleet-pass-1', '*');
     for (let i = 0; i < 2; i++) {
-      brokers.push(await startBroker({ mqtt: { host: '127.0.0.1', port: 0, persistence: 'redis', redis: { url: `redis://127.0.0.1:${redisPort}` } }, accounts, logger: silentLogger }));
+      brokers.push(await startBroker({ mqtt: { host: '127.0.0.1', port: 0, persistence: 'redis', redis: { url: redis.url } }, accounts, logger: silentLogger }));
     }
   }, 30_000);
   afterAll(async () => {
     for (const b of brokers) await b.close();
-    redis?.kill('SIGTERM');
+    await redis?.stop();
   });
 
   it('a subscriber on one broker receives what a device publishes on the other', async () => {

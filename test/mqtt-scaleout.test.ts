@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { MqttAccounts } from '../broker/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
+import { startRedis, type RedisServer } from './support/redis.ts';
 import { smallInventory } from './support/product.ts';
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A broker OS process: `watchfloor start --role broker`, and the MQTT port it printed. */
 interface BrokerProcess {
@@ -56,26 +49,14 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
 }
 
 describe('scale-out: two broker processes (watchfloor start --role broker) on one Redis', () => {
-  let redis: ChildProcess | undefined;
+  let redis: RedisServer | undefined;
   const brokers: BrokerProcess[] = [];
   const soc = { username: 'soc', password: 'admin-pass-1' };
   const crac = { username: 'crac-1', password: 'crac-pass-1' };
 
   beforeAll(async () => {
-    const redisPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'wf-scaleout-'));
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    await eventually(
-      () =>
-        new Promise<true | undefined>((resolve) => {
-          const sock = connect(redisPort, '127.0.0.1', () => {
-            sock.end();
-            resolve(true);
-          });
-          sock.once('error', () => resolve(undefined));
-        }),
-      10_000,
-    );
+    redis = await startRedis();
     // Both nodes read the same accounts file, as nodes sharing a volume (or a copied file) would.
     const dataDir = join(dir, 'data');
     const accounts = new MqttAccounts(join(dataDir, 'mqtt-accounts.json'));
@@ -84,14 +65,14 @@ describe('scale-out: two broker processes (watchfloor start --role broker) on on
     const configFile = join(dir, 'broker.json');
     writeFileSync(
       configFile,
-      JSON.stringify({ dataDir, mqtt: { host: '127.0.0.1', port: 0, persistence: 'redis', redis: { url: `redis://127.0.0.1:${redisPort}` } }, inventory: smallInventory }),
+      JSON.stringify({ dataDir, mqtt: { host: '127.0.0.1', port: 0, persistence: 'redis', redis: { url: redis.url } }, inventory: smallInventory }),
     );
     brokers.push(...(await Promise.all([spawnBroker(configFile), spawnBroker(configFile)])));
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(brokers.map((b) => stopProcess(b.child)));
-    await stopProcess(redis);
+    await redis?.stop();
   }, 20_000);
 
   it('runs as two separate processes', () => {

@@ -1,42 +1,26 @@
 import { execFile } from 'node:child_process';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { Aedes, type AuthenticateError } from 'aedes';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulateCommand } from '../simulators/index.ts';
+import { startPasswordBroker, type PasswordBroker } from './support/password-broker.ts';
 
 const run = promisify(execFile);
 
 // A real broker on a loopback port that requires a username and password.
 const accounts: Record<string, string> = { 'collector-sim': 'sim-secret', ops: 'ops-secret' };
-let broker: Aedes;
-let server: ReturnType<typeof createServer>;
-let port: number;
+let peer: PasswordBroker;
 let brokerUrl: string;
-const sockets = new Set<Socket>();
+let port: number;
 
 beforeAll(async () => {
-  broker = await Aedes.createBroker();
-  broker.authenticate = (_client, username, password, done) => {
-    if (username !== undefined && accounts[username] !== undefined && password?.toString() === accounts[username]) return done(null, true);
-    done(Object.assign(new Error('bad username or password'), { returnCode: 4 }) as AuthenticateError, null);
-  };
-  server = createServer(broker.handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  port = (server.address() as AddressInfo).port;
-  brokerUrl = `mqtt://127.0.0.1:${port}`;
+  peer = await startPasswordBroker(accounts);
+  brokerUrl = peer.url;
+  port = peer.port;
 });
 
-afterAll(async () => {
-  await new Promise<void>((done) => broker.close(() => done()));
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((done) => server.close(() => done()));
-});
+afterAll(() => peer.close());
 
 /** Runs the command and keeps what it printed. */
 async function simulate(args: string[], env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): Promise<{ code: number; out: string; err: string }> {

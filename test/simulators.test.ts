@@ -1,10 +1,10 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { Aedes, type AuthenticateError } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeClock, Inventory, bundledConfigDir, decodeTelemetry, readDataFile, type SensorPosition } from '../core/index.ts';
 import { DataCenterModel, resolveScenario, startFleet, type Fleet, type Metrics } from '../simulators/index.ts';
+import { startPasswordBroker, type PasswordBroker } from './support/password-broker.ts';
 
 const inventory = readDataFile(resolve(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
 const T0 = Date.UTC(2025, 5, 1, 2, 0, 0);
@@ -178,34 +178,17 @@ describe('the data center model (fake time)', () => {
   });
 });
 
-// A real broker on a loopback port, with the accounts given, as the product's broker would have them.
+// A real broker on a loopback port that requires a username and password.
 const accounts: Record<string, string> = { 'collector-sim': 'sim-secret', ops: 'ops-secret' };
-let broker: Aedes;
-let server: ReturnType<typeof createServer>;
+let peer: PasswordBroker;
 let brokerUrl: string;
-const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  broker = await Aedes.createBroker();
-  broker.authenticate = (_client, username, password, done) => {
-    if (username !== undefined && accounts[username] !== undefined && password?.toString() === accounts[username]) return done(null, true);
-    // [MQTT-3.2.2.3] CONNACK return code 4: bad user name or password.
-    done(Object.assign(new Error('bad username or password'), { returnCode: 4 }) as AuthenticateError, null);
-  };
-  server = createServer(broker.handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  brokerUrl = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  peer = await startPasswordBroker(accounts);
+  brokerUrl = peer.url;
 });
 
-afterAll(async () => {
-  await new Promise<void>((done) => broker.close(() => done()));
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((done) => server.close(() => done()));
-});
+afterAll(() => peer.close());
 
 describe('the sensor fleet over a real MQTT broker', () => {
   const opened: { fleets: Fleet[]; clients: MqttClient[] } = { fleets: [], clients: [] };

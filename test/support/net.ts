@@ -1,3 +1,4 @@
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
@@ -45,4 +46,29 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A TCP port on loopback that nothing listens on right now (for servers that cannot take port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on the loopback port. */
+export function tcpReady(port: number, timeoutMs = 10_000): Promise<true> {
+  return eventually(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          sock.end();
+          resolve(true);
+        });
+        sock.once('error', () => resolve(undefined));
+      }),
+    timeoutMs,
+  );
 }
