@@ -16,6 +16,9 @@ export function mayActOn(role, kind) {
 }
 
 const KINDS = ['availability', 'environment', 'power', 'security', 'performance'];
+// A wall screen shows a dozen cards; past this many the rest are counted, not drawn, so a storm of
+// alerts cannot make the page itself slow. The filters narrow the list to what is wanted.
+export const MAX_SHOWN = 60;
 
 function where(labels, roomNames) {
   const parts = [];
@@ -141,7 +144,7 @@ export function AlertPane({ page }) {
     <ol id="alert-list" class="alert-list" aria-labelledby="alerts-title" tabindex="0">
       ${all.length === 0 && html`<li class="alert-empty">${t('alerts.none')}</li>`}
       ${all.length > 0 && shown.length === 0 && html`<li class="alert-empty">${t('alerts.noMatch')}</li>`}
-      ${shown.map((a) => {
+      ${shown.slice(0, MAX_SHOWN).map((a) => {
         const labels = a.labels ?? {};
         const target = labels.rack ?? labels.device;
         const locatable = labels.room && target && page.roomNames.has(labels.room);
@@ -156,5 +159,6 @@ export function AlertPane({ page }) {
           <${Actions} page=${page} a=${a} />
         </li>`;
       })}
+      ${shown.length > MAX_SHOWN && html`<li class="alert-more" data-more=${String(shown.length - MAX_SHOWN)}>${t('alerts.more', { n: shown.length - MAX_SHOWN })}</li>`}
     </ol>`;
 }

@@ -183,12 +183,20 @@ export class FloorPlan {
     this.#measure();
   }
 
-  /** Notes on the SVG how many pixels a metre gets, so CSS can drop details that would be noise. */
+  /**
+   * Sizes the SVG in pixels from its host's box, and notes how many pixels a metre gets, so CSS can
+   * drop details that would be noise. Why pixels and not 100 %: the page's grid measures the host at
+   * trial sizes whenever anything else on the page changes (an alert card, the summary line); an SVG
+   * sized by percentage follows each trial size and is laid out again whole, all of its thousands of
+   * shapes, twice per frame. Sized here, it only changes when the host's real size does.
+   */
   #measure() {
     const root = this.#svg;
     if (!root) return;
     const box = root.viewBox.baseVal;
-    const r = root.getBoundingClientRect();
+    const r = { width: this.#host.clientWidth, height: this.#host.clientHeight };
+    if (root.style.width !== `${r.width}px`) root.style.width = `${r.width}px`;
+    if (root.style.height !== `${r.height}px`) root.style.height = `${r.height}px`;
     const pxPerMetre = Math.min(r.width / box.width, r.height / box.height);
     root.dataset.zoom = pxPerMetre < 70 ? 'small' : 'large';
     root.dataset.pxPerMetre = String(Math.round(pxPerMetre));
