@@ -65,11 +65,21 @@ export async function startOpsServer(ctx: OpsContext, options: OpsServerOptions)
     app,
     parts,
     close() {
-      // socket.io's close also closes the HTTP server it is attached to.
-      closed ??= realtime.close().then(async () => {
+      // socket.io's close also closes the HTTP server it is attached to, whose callback waits for every
+      // open connection to end; a browser's preconnected socket that never sends a request would hold a
+      // restart for minutes. So connections are cut until the server is closed: socket.io's close is
+      // asynchronous, and a browser may connect again before it stops the server accepting.
+      closed ??= (async () => {
+        const done = realtime.close();
         http.closeAllConnections();
+        const cutter = setInterval(() => http.closeAllConnections(), 100);
+        try {
+          await done;
+        } finally {
+          clearInterval(cutter);
+        }
         await commands?.stop();
-      });
+      })();
       return closed;
     },
   };

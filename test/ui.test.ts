@@ -139,8 +139,28 @@ describe('the watch floor in the browser', () => {
     await page.hover('.rack[data-rack="a01"]');
     await page.locator('#tooltip:not([hidden])').filter({ hasText: 'Rack a01' }).waitFor(WAIT);
     expect(await page.textContent('#tooltip')).toMatch(/row A · front faces \w+/);
+    const aisles = page.locator('svg.plan .aisle-label');
+    const filterLabels = page.locator('#alerts-pane .alert-filters label.filter > span');
+    expect(new Set(await aisles.allTextContents())).toEqual(new Set(['COLD AISLE', 'HOT AISLE']));
+    expect(await page.getAttribute('.rack[data-rack="a01"]', 'aria-label')).toMatch(/^Rack a01, row A, front faces south/);
     await page.click('#lang-switch');
     expect(await page.textContent('#nav-floor')).toBe('Sơ đồ phòng máy');
+    // The plan's own words follow the language: aisles, the scale bar, the racks' and the plan's labels for a screen reader.
+    expect(new Set(await aisles.allTextContents())).toEqual(new Set(['LỐI LẠNH', 'LỐI NÓNG']));
+    expect(await page.textContent('svg.plan .scale-bar text')).toBe('1 m · lưới ô sàn 0.6 m · hướng bắc ở trên');
+    expect(await page.getAttribute('.rack[data-rack="a01"]', 'aria-label')).toMatch(/^Tủ rack a01, dãy A, mặt trước hướng nam/);
+    expect(await page.getAttribute('svg.plan', 'aria-label')).toMatch(/^Sơ đồ Server room 1/);
+    expect(await page.getAttribute('#room-tabs', 'aria-label')).toBe('Phòng máy');
+    // The plan drawn again in Vietnamese is painted live at once: current sensors keep their colours, racks their numbers.
+    const current = page.locator('svg.plan .sensor-rack[data-state="current"]').first();
+    await current.waitFor(WAIT);
+    expect(await current.evaluate((el) => getComputedStyle(el).fill)).toMatch(/^rgb\(/);
+    expect(await current.getAttribute('aria-label')).toMatch(/^\S+, tủ a?\w+ (trước|sau)/);
+    await page.locator('.rack[data-rack="a01"] .rack-reading').filter({ hasText: /^\d+\.\d°$/ }).waitFor(WAIT);
+    // The alert pane's filters.
+    expect(await filterLabels.allTextContents()).toEqual(['Mức độ', 'Trạng thái', 'Loại', 'Tìm kiếm']);
+    expect(await page.locator('#filter-severity option').allTextContents()).toEqual(['tất cả', 'nghiêm trọng', 'cao', 'trung bình', 'cảnh báo', 'thông tin']);
+    expect(await page.locator('#filter-kind option').allTextContents()).toEqual(['tất cả', 'khả dụng', 'môi trường', 'nguồn điện', 'an ninh', 'hiệu năng']);
     expect(await page.getAttribute('html', 'lang')).toBe('vi');
     // The switch itself reads "English", and says so to a screen reader.
     expect(await page.getAttribute('#lang-switch', 'lang')).toBe('en');
@@ -160,7 +180,70 @@ describe('the watch floor in the browser', () => {
     expect(await page.textContent('#nav-floor')).toBe('Floor plan');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.textContent('.legend-keys')).toContain('rack with a firing alert');
+    expect(new Set(await aisles.allTextContents())).toEqual(new Set(['COLD AISLE', 'HOT AISLE']));
+    expect(await page.getAttribute('.rack[data-rack="a01"]', 'aria-label')).toMatch(/^Rack a01, row A, front faces south/);
+    expect(await filterLabels.allTextContents()).toEqual(['Severity', 'State', 'Kind', 'Search']);
+    await page.locator('.rack[data-rack="a01"] .rack-reading').filter({ hasText: /^\d+\.\d°$/ }).waitFor(WAIT);
   });
+
+  it('leaves no English on any view in Vietnamese: the floor, the alert pane, power, network, cloud, SOC, dashboards', async () => {
+    const page = pages[3]!;
+    try {
+      await page.click('#lang-switch');
+      await page.locator('html[lang="vi"]').waitFor(WAIT);
+      await page.click('#nav-cloud');
+      await page.locator('#cloud-table').waitFor(WAIT);
+      expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Thiết bị', 'loại', 'chạy trên', 'Trạng thái', 'Giá trị']);
+      await page.click('#nav-soc');
+      await page.locator('#soc-table').waitFor(WAIT);
+      expect(await page.locator('#soc-table thead th').allTextContents()).toEqual(['', 'cảnh báo', 'vị trí', 'từ lúc', 'phân loại', 'kết luận', '']);
+
+      // Phrases the UI itself writes in English (not names from the inventory or the rules): none may be left.
+      const english = [
+        'COLD AISLE', 'HOT AISLE', 'north up', 'Floor plan', 'Rack a01', 'front faces', 'no data', 'since ', 'lasted ', 'firing',
+        'Power & cooling', 'Network', 'SOC queue', 'Dashboards', 'Alerts', 'Severity', 'Search', 'Heat map', 'Legend', 'Server rooms',
+        'Log out', 'Retry', 'Hosts and VMs', 'Security queue', 'disposition', 'triage', 'related:',
+        'Topology', 'Links', 'Interfaces', 'Utilisation', 'Built-in dashboards', 'Time range', 'Refresh', 'Export JSON',
+        'Data center environment', 'Rack inlet temperature', 'Hottest inlet', 'Latest readings',
+      ];
+      const left: Record<string, string[]> = {};
+      for (const v of ['floor', 'power', 'network', 'cloud', 'soc', 'dashboards']) {
+        await page.click(`#nav-${v}`);
+        await page.locator(`#nav-${v}[aria-selected="true"]`).waitFor(WAIT);
+        await page.waitForTimeout(1000);
+        // What a person reads (body.innerText, the plan's SVG words) and what a screen reader says (aria-label).
+        const text = await page.evaluate(() =>
+          [
+            document.body.innerText,
+            ...Array.from(document.querySelectorAll('svg text'), (e) => e.textContent ?? ''),
+            ...Array.from(document.querySelectorAll('[aria-label]'), (e) => e.getAttribute('aria-label') ?? ''),
+          ].join('\n'),
+        );
+        const found = english.filter((phrase) => text.includes(phrase));
+        if (found.length) left[v] = found;
+        await page.screenshot({ path: join(artifactsDir, `view-${v}-vi.png`) });
+      }
+      expect(left).toEqual({});
+      // Severities are named in Vietnamese on the alert cards (their data-severity and classes stay English).
+      const badges = await page.locator('#alert-list .sev-badge').allTextContents();
+      expect(badges.filter((b) => /CRITICAL|MAJOR|MINOR|WARNING|INFO|RESOLVED/.test(b))).toEqual([]);
+    } finally {
+      // The next tests read English: a failure here must not leave the page in Vietnamese.
+      if ((await page.getAttribute('html', 'lang')) === 'vi') await page.click('#lang-switch');
+      await page.click('#nav-floor');
+    }
+
+    // And back (the switch clicked in `finally`): English again, on the view that is open and on the floor.
+    await page.locator('html[lang="en"]').waitFor(WAIT);
+    expect(await page.textContent('#nav-dashboards')).toBe('Dashboards');
+    expect(await page.locator('svg.plan .aisle-label-cold').first().textContent()).toBe('COLD AISLE');
+    await page.click('#nav-soc');
+    expect(await page.locator('#soc-table thead th').allTextContents()).toEqual(['', 'alert', 'where', 'since', 'triage', 'disposition', '']);
+    await page.click('#nav-cloud');
+    expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Device', 'kind', 'on', 'Status', 'Value']);
+    await page.click('#nav-floor');
+    expect(await page.getAttribute('.rack[data-rack="a01"]', 'aria-label')).toMatch(/^Rack a01, row A, front faces south/);
+  }, 60_000);
 
   it('turns racks red and raises critical alerts in the crac-failure scenario, with a cue, and explains why', async () => {
     const page = pages[3]!;
@@ -323,13 +406,67 @@ describe('the watch floor in the browser', () => {
     await page.screenshot({ path: join(artifactsDir, 'network.png'), fullPage: true });
   }, 90_000);
 
+  it('shows every PDU per phase from the SNMP collector, the most loaded phase first', async () => {
+    const page = pages[3]!;
+    await page.click('#nav-power');
+    const pdus = inventory.devices.filter((d) => d.kind === 'pdu');
+    const rows = page.locator('#pdu-phases tbody tr');
+    await eventually(async () => ((await rows.count()) === pdus.length ? true : undefined), 20_000, 250);
+    // pdu-a01-a's phase L1 shows what the collector read from its rPDU2 phase table (polled once a minute, so compare the same poll).
+    const cell = page.locator('#pdu-phases tr[data-device="pdu-a01-a"] .phase[data-phase="phase1"]');
+    await cell.waitFor({ timeout: 60_000 });
+    await eventually(async () => {
+      const latest = await api(base, admin, '/api/v1/metrics/latest?device=pdu-a01-a');
+      const amps = (latest.body as { metric: string; value: number }[]).find((p) => p.metric === 'pdu_phase_current_a.phase1')?.value;
+      return amps !== undefined && Number(await cell.getAttribute('data-amps')) === amps ? true : undefined;
+    }, 20_000, 250);
+    expect(await cell.textContent()).toMatch(/^\s*L1 \d+\.\d A \/ 32 A · 230 V · \d+\.\d\d kW\s*$/);
+    // Sorted by the loaded share of the worst phase, highest first.
+    const amps = await page.locator('#pdu-phases tbody tr .phase').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-amps'))));
+    expect(amps.length).toBeGreaterThan(1);
+    expect(amps).toEqual([...amps].sort((a, b) => b - a));
+  }, 90_000);
+
+  it('says whether the critical cue will be heard: blocked until a click, then on; muted stays muted across a reload', async () => {
+    const strict = await launchChromium({ autoplay: false });
+    try {
+      const page = await strict.newPage({ viewport: { width: 1600, height: 900 } });
+      await page.goto(`${base}/?kiosk=1`);
+      await page.locator('#login-form').waitFor(WAIT);
+      await page.fill('#username', 'noc');
+      await page.fill('#password', PASSWORDS.noc);
+      await page.click('#login-submit');
+      await page.locator('#live[data-state=live]').waitFor(WAIT);
+      // A wall screen reloaded on its own (a power cut, a restart) has had no click: it says the sound is off.
+      await page.reload();
+      await page.locator('#live[data-state=live]').waitFor(WAIT);
+      expect(await page.getAttribute('#sound', 'data-state')).toBe('blocked');
+      expect(await page.textContent('#sound')).toBe('Sound off: click to allow');
+      expect(await page.isVisible('#sound')).toBe(true);
+      await page.click('#sound');
+      await page.locator('#sound[data-state=on]').waitFor(WAIT);
+      expect(await page.evaluate(() => document.getElementById('sound')?.getAttribute('aria-pressed'))).toBe('true');
+      await page.click('#sound');
+      await page.locator('#sound[data-state=muted]').waitFor(WAIT);
+      await page.reload();
+      await page.locator('#live[data-state=live]').waitFor(WAIT);
+      expect(await page.getAttribute('#sound', 'data-state')).toBe('muted');
+      expect(await page.textContent('#sound')).toBe('Sound muted');
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
+
   it('reconnects after a server restart: says it is disconnected, then asks for a login and is live again', async () => {
     const page = pages[3]!;
     await page.click('#nav-floor');
     clock.skewMs = 0;
-    await app.stop();
+    // A step that hangs fails by its name, not as the whole test's timeout.
+    const within = <T>(ms: number, step: string, p: Promise<T>): Promise<T> =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${step} did not finish in ${ms} ms`)), ms).unref())]);
+    await within(60_000, 'stopping the product', app.stop());
     await page.locator('#live[data-state=offline]').waitFor(WAIT);
-    await start(port);
+    await within(60_000, 'starting the product again on its port', start(port));
     // Sessions live in the server's memory: the page says so and asks again, it never shows old data as live.
     await page.locator('#login-view:not([hidden])').waitFor({ timeout: 40_000 });
     expect(await page.textContent('#login-message')).toContain('session has ended');

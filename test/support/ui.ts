@@ -13,13 +13,15 @@ export function ensureUiBuilt(): void {
   execFileSync('npx', ['vite', 'build', '--config', 'dashboards/web/vite.config.js'], { cwd: root, stdio: 'inherit' });
 }
 
-/** Debian's Chromium through playwright-core, sound allowed without a gesture so the alert cue can play. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium through playwright-core, sound allowed without a gesture so the alert cue can play
+ * (as a wall screen's kiosk browser is started); `{ autoplay: false }` keeps the browser's own policy,
+ * under which sound waits for a click.
+ */
+export function launchChromium({ autoplay = true }: { autoplay?: boolean } = {}): Promise<Browser> {
   mkdirSync(artifactsDir, { recursive: true });
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: autoplay ? [...args, '--autoplay-policy=no-user-gesture-required'] : args });
 }
 
 /** The series colours of dashboards/web/src/chart.js (its PALETTE), as RGB. */

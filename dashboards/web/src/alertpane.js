@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, http, missingRoute } from './api.js';
 import { SEVERITIES } from './alerts.js';
 import { formatAge, formatClock } from './dom.js';
-import { t } from './i18n.js';
+import { named, t } from './i18n.js';
 import { html, useStore } from './ui.js';
 
 /** Mirrors rules/desk.ts `mayActOn`: who may act on which kind of alert. */
@@ -23,15 +23,15 @@ export const MAX_SHOWN = 60;
 function where(labels, roomNames) {
   const parts = [];
   if (labels.device) parts.push(labels.device);
-  if (labels.rack && labels.rack !== labels.device) parts.push(`rack ${labels.rack}`);
+  if (labels.rack && labels.rack !== labels.device) parts.push(t('alerts.rack', { id: labels.rack }));
   if (labels.room) parts.push(roomNames.get(labels.room) ?? labels.room);
   return parts.join(' · ');
 }
 
 function timeText(a, now) {
-  if (a.state === 'firing') return `since ${formatClock(a.startsAt)} (${formatAge(now - a.startsAt)})`;
+  if (a.state === 'firing') return t('alerts.since', { clock: formatClock(a.startsAt), age: formatAge(now - a.startsAt) });
   const end = a.endsAt ?? a.updatedAt;
-  return `resolved ${formatClock(end)}, lasted ${formatAge(end - a.startsAt)}`;
+  return t('alerts.ended', { clock: formatClock(end), age: formatAge(end - a.startsAt) });
 }
 
 /** Runs an alert action; the answer (the changed alert) goes into the board at once. */
@@ -133,12 +133,12 @@ export function AlertPane({ page }) {
     <p id="alert-summary" class="alerts-count" aria-live="polite" data-firing=${String(firing.length)}>
       ${firing.length === 0
         ? html`<span class="all-clear">${t('alerts.nothingFiring')}</span>`
-        : html`<span>${t('alerts.firing', { n: firing.length })}${counts.map(([s, n]) => html`<span class="count sev-${s}">${n} ${s}</span>`)}</span>`}
+        : html`<span>${t('alerts.firing', { n: firing.length })}${counts.map(([s, n]) => html`<span class="count sev-${s}">${n} ${named('sev', s)}</span>`)}</span>`}
     </p>
     <div class="alert-filters" role="search">
-      ${select('filter-severity', 'severity', t('filter.severity'), SEVERITIES.map((s) => [s, s]))}
+      ${select('filter-severity', 'severity', t('filter.severity'), SEVERITIES.map((s) => [s, named('sev', s)]))}
       ${select('filter-state', 'state', t('filter.state'), [['firing', t('state.firing')], ['resolved', t('state.resolved')]])}
-      ${select('filter-kind', 'kind', t('filter.kind'), KINDS.map((k) => [k, k]))}
+      ${select('filter-kind', 'kind', t('filter.kind'), KINDS.map((k) => [k, named('alertKind', k)]))}
       <label class="filter" for="filter-text"><span>${t('filter.text')}</span><input id="filter-text" type="search" value=${f.text} onInput=${set('text')} /></label>
     </div>
     <ol id="alert-list" class="alert-list" aria-labelledby="alerts-title" tabindex="0">
@@ -150,7 +150,7 @@ export function AlertPane({ page }) {
         const locatable = labels.room && target && page.roomNames.has(labels.room);
         return html`<li key=${a.id} class="alert sev-${a.severity} state-${a.state}${a.acknowledged ? ' acked' : ''}" data-alert-id=${a.id} data-severity=${a.severity}
             data-state=${a.state} data-kind=${a.kind} data-label-rack=${labels.rack} data-label-device=${labels.device} data-acked=${String(!!a.acknowledged)}>
-          <span class="sev-badge">${a.state === 'firing' ? a.severity.toUpperCase() : `${a.severity.toUpperCase()} · ${t('badge.resolved')}`}</span>
+          <span class="sev-badge">${a.state === 'firing' ? named('sev', a.severity).toUpperCase() : `${named('sev', a.severity).toUpperCase()} · ${t('badge.resolved')}`}</span>
           <span class="alert-name">${a.name}</span>
           <span class="alert-summary">${a.summary}</span>
           <span class="alert-meta"><span class="alert-where">${where(labels, page.roomNames)}</span><span class="alert-time">${timeText(a, now)}</span></span>

@@ -1,5 +1,6 @@
 // The ops server's REST API, same origin. The session lives in an HttpOnly cookie; the CSRF token
 // is kept in memory only, and no password is ever kept after the login request.
+import { t } from './i18n.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -33,7 +34,7 @@ async function request(method, path, body) {
     });
   } catch (err) {
     const timedOut = err && err.name === 'AbortError';
-    throw new ApiError(0, 'WF_NETWORK', timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server cannot be reached');
+    throw new ApiError(0, 'WF_NETWORK', timedOut ? t('api.timeout', { s: REQUEST_TIMEOUT_MS / 1000 }) : t('api.unreachable'));
   } finally {
     clearTimeout(timer);
   }
@@ -48,7 +49,7 @@ async function request(method, path, body) {
     const e = data && data.error;
     throw new ApiError(res.status, (e && e.code) || `HTTP_${res.status}`, (e && e.message) || `${res.status} ${res.statusText}`);
   }
-  if (data === undefined) throw new ApiError(res.status, 'WF_BAD_ANSWER', `GET ${path}: the answer is not JSON`);
+  if (data === undefined) throw new ApiError(res.status, 'WF_BAD_ANSWER', t('api.notJson', { path }));
   return data;
 }
 
@@ -103,7 +104,7 @@ export async function influxql(q) {
     res = await fetch(`/query?${new window.URLSearchParams({ db: 'watchfloor', epoch: 'ms', q })}`, { credentials: 'same-origin', cache: 'no-store', signal: controller.signal });
   } catch (err) {
     const timedOut = err && err.name === 'AbortError';
-    throw new ApiError(0, 'WF_NETWORK', timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server cannot be reached');
+    throw new ApiError(0, 'WF_NETWORK', timedOut ? t('api.timeout', { s: REQUEST_TIMEOUT_MS / 1000 }) : t('api.unreachable'));
   } finally {
     clearTimeout(timer);
   }

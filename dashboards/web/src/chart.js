@@ -10,7 +10,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatClock } from './dom.js';
-import { t } from './i18n.js';
+import { currentLang, t } from './i18n.js';
 import { formatValue } from './units.js';
 import { html } from './ui.js';
 
@@ -19,6 +19,20 @@ export const PALETTE = ['#7cc4ff', '#ff9d42', '#6fdc8c', '#f2d04b', '#c9a7ff', '
 const JOIN_MISSING = 2;
 /** A series with at most this many values also draws its points. */
 const SPARSE = 24;
+/**
+ * The time axis in Vietnamese: 24-hour clock, day before month (uPlot's default is American: "8:52pm",
+ * "11/26"). Rows as uPlot's axis.values: tick step (s), label, then the label added when the year,
+ * month, day, hour, minute or second rolls over, and 1 for "add" (uPlot's own table, reformatted).
+ */
+const DAY = 86_400;
+const VI_TIME_AXIS = [
+  [365 * DAY, '{YYYY}', null, null, null, null, null, null, 1],
+  [28 * DAY, 'tháng {M}', '\n{YYYY}', null, null, null, null, null, 1],
+  [DAY, '{D}/{M}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600, '{HH}:{mm}', '\n{D}/{M}/{YYYY}', null, '\n{D}/{M}', null, null, null, 1],
+  [60, '{HH}:{mm}', '\n{D}/{M}/{YYYY}', null, '\n{D}/{M}', null, null, null, 1],
+  [1, ':{ss}', '\n{D}/{M}/{YYYY} {HH}:{mm}', null, '\n{D}/{M} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
+];
 
 /**
  * Columns for uPlot from series of [ts ms, value|null] on their own timestamps: xs in seconds, and
@@ -68,6 +82,7 @@ export function TimeChart({ series, unit, height = 180, label, from, to }) {
   // The axis starts at the range's start, or at the first value when the store holds less than the range.
   const xMin = first === undefined ? from : from === undefined || first > from ? first : from;
   const since = first !== undefined && from !== undefined && first - from > 0.05 * (xMax - from) ? first : undefined;
+  const lang = currentLang();
 
   useEffect(() => {
     const el = host.current;
@@ -82,7 +97,7 @@ export function TimeChart({ series, unit, height = 180, label, from, to }) {
         // A line needs two neighbouring values: a sparse series (a new poller, a lone sample) shows its points too.
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false, points: { show: counts[i] <= SPARSE, size: 6, fill: PALETTE[i % PALETTE.length] } }))],
         axes: [
-          { stroke: '#9aa5b1', grid: { stroke: '#2c3642' } },
+          { stroke: '#9aa5b1', grid: { stroke: '#2c3642' }, ...(lang === 'vi' ? { values: VI_TIME_AXIS } : {}) },
           { stroke: '#9aa5b1', grid: { stroke: '#2c3642' }, values: (_u, vals) => vals.map((v) => formatValue(v, unit)), size: 80 },
         ],
         legend: { show: false },
@@ -99,7 +114,7 @@ export function TimeChart({ series, unit, height = 180, label, from, to }) {
       ro.disconnect();
       plot.destroy();
     };
-  }, [series, unit, height, xMin, xMax]);
+  }, [series, unit, height, xMin, xMax, lang]);
 
   if (first === undefined) return html`<p class="muted chart-empty" data-points="0">${t('chart.noData')}</p>`;
   return html`<figure class="chart-box">

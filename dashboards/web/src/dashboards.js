@@ -8,7 +8,7 @@ import { builtinDashboards } from '../../builtin.ts';
 import { toGrafanaJson } from '../../grafana/export.ts';
 import { TimeChart } from './chart.js';
 import { formatClock } from './dom.js';
-import { t } from './i18n.js';
+import { named, t } from './i18n.js';
 import { formatValue, thresholdColor } from './units.js';
 import { html, useStore } from './ui.js';
 
@@ -20,6 +20,13 @@ const INTERVALS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 2
 const MAX_POINTS = 240;
 const MIN_INTERVAL_MS = 5000;
 const GRID_ROW_PX = 30;
+/** A built-in dashboard's own text (title, row, panel, note) in the page's language; the definition's English when there is no entry. */
+const shown = (s) => named('grafana', s);
+/** "15m", "1h" as the pickers show them: "15m" in English, "15 phút" in Vietnamese. */
+const span = (k) => {
+  const m = /^(\d+)([smhd])$/.exec(k);
+  return m ? t(`span.${m[2]}`, { n: m[1] }) : k;
+};
 
 /** $__interval for a range: about MAX_POINTS buckets, never under MIN_INTERVAL_MS. */
 export function intervalFor(rangeMs) {
@@ -101,7 +108,7 @@ function PanelBody({ panel, series, range }) {
   if (withValue.length === 0) return html`<p class="muted chart-empty" data-points="0">${t('chart.noData')}</p>`;
   switch (panel.type) {
     case 'timeseries':
-      return html`<${TimeChart} series=${series} unit=${unit} from=${range.from} to=${range.to} label=${panel.title} height=${Math.max(120, panel.gridPos.h * GRID_ROW_PX - 90)} />`;
+      return html`<${TimeChart} series=${series} unit=${unit} from=${range.from} to=${range.to} label=${shown(panel.title)} height=${Math.max(120, panel.gridPos.h * GRID_ROW_PX - 90)} />`;
     case 'gauge':
       return html`<div class="gauges">${withValue.map((s) => html`<${Gauge} panel=${panel} label=${s.label} value=${s.last} />`)}</div>`;
     case 'stat':
@@ -142,13 +149,13 @@ function DashPanel({ panel, range, vars }) {
   }, [key]);
   const g = panel.gridPos ?? { x: 0, y: 0, w: 24, h: 1 };
   const style = `grid-column: ${g.x + 1} / span ${g.w}; grid-row: ${g.y + 1} / span ${g.h}; min-height: ${g.h * GRID_ROW_PX}px`;
-  if (panel.type === 'row') return html`<h3 class="dash-row" style=${style}>${panel.title}</h3>`;
+  if (panel.type === 'row') return html`<h3 class="dash-row" style=${style}>${shown(panel.title)}</h3>`;
   if (panel.type === 'text') {
-    const paragraphs = (panel.options?.content ?? '').split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
-    return html`<article class="dash-panel panel-text" data-panel=${panel.id} data-state="ok" style=${style}><h3>${panel.title}</h3>${paragraphs.map((p) => html`<p>${p}</p>`)}</article>`;
+    const paragraphs = shown(panel.options?.content ?? '').split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+    return html`<article class="dash-panel panel-text" data-panel=${panel.id} data-state="ok" style=${style}><h3>${shown(panel.title)}</h3>${paragraphs.map((p) => html`<p>${p}</p>`)}</article>`;
   }
   return html`<article class=${`dash-panel panel-${panel.type}`} data-panel=${panel.id} data-state=${state.status} data-series=${state.series.length} style=${style} aria-busy=${state.status === 'loading'}>
-    <h3>${panel.title}</h3>
+    <h3>${shown(panel.title)}</h3>
     ${state.status === 'error' && html`<p class="panel-error" role="status">${t('dash.error', { error: state.error })}</p>`}
     ${state.status !== 'error' && state.series.length > 0 && html`<${PanelBody} panel=${panel} series=${state.series} range=${range} />`}
     ${state.status === 'ok' && state.series.length === 0 && html`<p class="muted chart-empty" data-points="0">${t('chart.noData')}</p>`}
@@ -193,13 +200,13 @@ export function DashboardsView({ page }) {
   return html`<div class="view-body">
     <h2>${t('dash.title')}</h2>
     <div class="dash-bar">
-      <label>${t('nav.dashboards')} <select id="dash-pick" value=${d.uid} onChange=${(e) => (setUid(e.currentTarget.value), refresh())}>${dashboards.map((x) => html`<option value=${x.uid}>${x.title}</option>`)}</select></label>
+      <label>${t('nav.dashboards')} <select id="dash-pick" value=${d.uid} onChange=${(e) => (setUid(e.currentTarget.value), refresh())}>${dashboards.map((x) => html`<option value=${x.uid}>${shown(x.title)}</option>`)}</select></label>
       ${hasRoom && html`<label>${t('dash.room')} <select id="dash-room" value=${room} onChange=${(e) => setRoom(e.currentTarget.value)}>
         <option value="$__all">${t('filter.all')}</option>${roomIds.map((id) => html`<option value=${id}>${page.roomNamesMap.get(id) ?? id}</option>`)}</select></label>`}
       <label>${t('dash.range')} <select id="dash-range" value=${rangeKey} onChange=${(e) => (setRangeKey(e.currentTarget.value), refresh())}>
-        ${RANGES.map(([k]) => html`<option value=${k}>${t('dash.last', { span: k })}</option>`)}</select></label>
+        ${RANGES.map(([k]) => html`<option value=${k}>${t('dash.last', { span: span(k) })}</option>`)}</select></label>
       <label>${t('dash.refresh')} <select id="dash-refresh" value=${refreshKey} onChange=${(e) => setRefreshKey(e.currentTarget.value)}>
-        ${REFRESHES.map(([k]) => html`<option value=${k}>${k === 'off' ? t('dash.off') : k}</option>`)}</select></label>
+        ${REFRESHES.map(([k]) => html`<option value=${k}>${k === 'off' ? t('dash.off') : span(k)}</option>`)}</select></label>
       <button type="button" id="dash-reload" onClick=${refresh}>${t('dash.refreshNow')}</button>
       <button type="button" id="dash-export" onClick=${exportJson}>${t('dash.export')}</button>
       <span class="muted" id="dash-span">${formatClock(range.from)} → ${formatClock(range.to)}</span>

@@ -5,10 +5,10 @@ import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFoo
 import { formatAge, html, mm, svg } from './dom.js';
 import { temperatureColor, textOn } from './colors.js';
 import { renderHeat } from './heatmap.js';
+import { named, t } from './i18n.js';
 
 const MARGIN = 0.6;
 const TILE = 0.6; // raised-floor tiles are 600 mm, which gives the plan its scale at a glance
-const CELL_LETTER = { 'front-top': 'T', 'front-middle': 'M', 'front-bottom': 'B', rear: 'R' };
 const ICON_LETTER = { door: 'D', smoke: 'S', 'water-leak': 'L', power: 'P', 'temperature-humidity': 'T', other: '?' };
 const CRAC_SIZE = 0.9;
 const ICON_SIZE = 0.36;
@@ -31,14 +31,15 @@ export function placement(device, racksById, roomId) {
   return undefined;
 }
 
+// The plan's words are in the page's language: FloorPlan.show builds them, so a language change shows the room again.
 const rackLabel = (id, row, facing, severity) =>
-  `Rack ${id}, row ${row}, front faces ${facing}${severity ? `, firing alert, worst ${severity}` : ''}`;
+  `${t('plan.rack', { id, row, facing: named('dir', facing) })}${severity ? t('plan.rackAlert', { severity: named('sev', severity) }) : ''}`;
 
 function sensorLabel(id, where, view) {
-  const t = view.temperature === undefined ? '' : `${view.temperature.toFixed(1)} °C`;
-  if (view.state === 'nodata') return `${id}, ${where}: no data yet`;
-  if (view.state === 'stale') return `${id}, ${where}: stale, last ${t} ${formatAge(view.age)} ago`;
-  return `${id}, ${where}: ${t}`;
+  const value = view.temperature === undefined ? '' : `${view.temperature.toFixed(1)} °C`;
+  if (view.state === 'nodata') return t('plan.sensorNoData', { id, where });
+  if (view.state === 'stale') return t('plan.sensorStale', { id, where, value, age: formatAge(view.age) });
+  return `${id}, ${where}: ${value}`;
 }
 
 const fitFont = (text, width, max) => Math.min(max, (width * 0.92) / (0.6 * Math.max(1, text.length)));
@@ -124,7 +125,7 @@ export class FloorPlan {
       viewBox: `${-MARGIN} ${-MARGIN} ${W + 2 * MARGIN} ${D + 2 * MARGIN}`,
       preserveAspectRatio: 'xMidYMid meet',
       role: 'group',
-      'aria-label': `Floor plan of ${room.name}, ${W} by ${D} metres`,
+      'aria-label': t('plan.label', { name: room.name, w: W, d: D }),
       'data-room': room.id,
     });
     root.append(defs());
@@ -159,7 +160,7 @@ export class FloorPlan {
 
     const aisles = svg('g', { class: 'aisles' });
     for (const a of findAisles(roomRacks)) {
-      const label = a.kind === 'cold' ? 'COLD AISLE' : 'HOT AISLE';
+      const label = t(a.kind === 'cold' ? 'plan.coldAisle' : 'plan.hotAisle');
       const fs = Math.min(0.16, Math.min(a.w, a.h) * 0.45);
       const spot = aisleLabelSpot(a, label.length, fs, taken);
       aisles.append(
@@ -253,8 +254,8 @@ export class FloorPlan {
       role: 'img',
       style: `fill: ${STALE_FILL}`,
     });
-    const letter = svg('text', { class: 'sensor-letter', x: mm(c.x + c.w / 2), y: mm(c.y + c.h / 2), 'font-size': 0.1, text: CELL_LETTER[position] ?? '' });
-    this.#sensors.set(device.id, { marker, letter, where: `rack ${rack.id} ${position}` });
+    const letter = svg('text', { class: 'sensor-letter', x: mm(c.x + c.w / 2), y: mm(c.y + c.h / 2), 'font-size': 0.1, text: named('cell', position) });
+    this.#sensors.set(device.id, { marker, letter, where: t('plan.rackSensor', { rack: rack.id, position: named('posShort', position) }) });
     this.#positions.set(device.id, { x: c.x + c.w / 2, y: c.y + c.h / 2, rack: rack.id, position });
     return svg('g', { class: 'sensor-cell' }, marker, letter);
   }
@@ -274,7 +275,7 @@ export class FloorPlan {
       style: `fill: ${STALE_FILL}`,
     });
     const letter = svg('text', { class: 'sensor-letter', x: cx, y: cy, 'font-size': 0.12, text: 'T' });
-    this.#sensors.set(device.id, { marker, letter, where: 'in the room' });
+    this.#sensors.set(device.id, { marker, letter, where: t('plan.inRoom') });
     this.#positions.set(device.id, { x: box.x + box.w / 2, y: box.y + box.h / 2 });
     return svg('g', { class: 'sensor-cell' }, marker, letter, withLabel ? svg('text', { class: 'device-label', x: cx, y: mm(box.y + box.h + 0.09), 'font-size': 0.11, text: device.id }) : undefined);
   }
@@ -289,7 +290,11 @@ export class FloorPlan {
       'data-alert': 'none',
       'data-state': 'nodata',
       tabindex: 0,
-      'aria-label': `${crac ? 'CRAC' : type} ${device.id}`,
+      'aria-label': crac
+        ? t('plan.crac', { id: device.id })
+        : device.sensorType
+          ? t('plan.sensor', { type: named('sensorType', device.sensorType), id: device.id })
+          : t('plan.device', { type: named('kind', device.kind), id: device.id }),
     });
     g.append(svg('rect', { class: 'device-body', x: mm(b.x), y: mm(b.y), width: mm(b.w), height: mm(b.h), rx: crac ? 0.04 : 0.06 }));
     const cx = mm(b.x + b.w / 2);
@@ -315,7 +320,7 @@ export class FloorPlan {
       'g',
       { class: 'scale-bar', 'aria-hidden': 'true' },
       svg('path', { d: `M 0 ${y - 0.06} L 0 ${y} L 1 ${y} L 1 ${y - 0.06}` }),
-      svg('text', { x: 1.1, y: mm(y), 'font-size': 0.14, text: '1 m · grid 0.6 m tiles · north up' }),
+      svg('text', { x: 1.1, y: mm(y), 'font-size': 0.14, text: t('plan.scale') }),
     );
   }
 

@@ -58,14 +58,14 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     tooltip.hide();
     state.roomId = id;
     const room = state.rooms.find((r) => r.id === id);
-    for (const t of $('room-tabs').querySelectorAll('[role=tab]')) {
-      const selected = t.dataset.room === id;
-      t.setAttribute('aria-selected', String(selected));
-      t.tabIndex = selected ? 0 : -1;
+    for (const tab of $('room-tabs').querySelectorAll('[role=tab]')) {
+      const selected = tab.dataset.room === id;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
     }
     if (!room) {
-      $('room-title').textContent = 'No server room';
-      $('room-summary').textContent = 'The inventory has no server rooms to draw. Add rooms and racks to the inventory file.';
+      $('room-title').textContent = t('room.none');
+      $('room-summary').textContent = t('room.noneHelp');
       $('plan').replaceChildren();
       return;
     }
@@ -155,12 +155,12 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     const byRoom = state.alerts.worstBy('room');
     const counts = new Map();
     for (const a of state.alerts.firing()) if (a.labels?.room) counts.set(a.labels.room, (counts.get(a.labels.room) ?? 0) + 1);
-    for (const t of $('room-tabs').querySelectorAll('[role=tab]')) {
-      const badge = t.querySelector('.tab-badge');
-      const n = counts.get(t.dataset.room) ?? 0;
+    for (const tab of $('room-tabs').querySelectorAll('[role=tab]')) {
+      const badge = tab.querySelector('.tab-badge');
+      const n = counts.get(tab.dataset.room) ?? 0;
       badge.hidden = n === 0;
-      badge.textContent = n ? `${n} firing` : '';
-      badge.dataset.severity = byRoom.get(t.dataset.room) ?? 'none';
+      badge.textContent = n ? t('room.firing', { n }) : '';
+      badge.dataset.severity = byRoom.get(tab.dataset.room) ?? 'none';
     }
   }
 

@@ -4,15 +4,16 @@ import './style.css';
 import { api, ApiError, http } from './api.js';
 import { AlertBoard } from './alerts.js';
 import { AlertPane } from './alertpane.js';
-import { beep } from './cue.js';
+import { beep, onSoundChange, soundState, toggleSound } from './cue.js';
 import { createFloorView } from './floorview.js';
-import { currentLang, onLangChange, setLang, t, translatePage } from './i18n.js';
+import { currentLang, named, onLangChange, setLang, t, translatePage } from './i18n.js';
 import { RackPanel } from './rackpanel.js';
 import { Readings } from './readings.js';
 import { html, render, Store } from './ui.js';
 import { DashboardsView } from './dashboards.js';
 import { NetworkView } from './network.js';
-import { CloudView, PowerView, SocView } from './views.js';
+import { PowerView } from './power.js';
+import { CloudView, SocView } from './views.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -65,14 +66,34 @@ const params = new window.URLSearchParams(location.search);
 const KIOSK = params.get('kiosk') === '1';
 if (KIOSK) document.body.dataset.kiosk = '1';
 translatePage();
+$('live').textContent = t('live.connecting');
 $('lang-switch').addEventListener('click', () => setLang(currentLang() === 'vi' ? 'en' : 'vi'));
 onLangChange(() => {
-  setLive(document.body.dataset.live);
+  setLive(document.body.dataset.live, $('live').title || undefined);
   renderNav();
+  showWho();
+  // The plan's SVG is built once per room with its words (aisles, scale, labels): built again in the new language,
+  // then painted from the readings as after any room change.
+  if (state.user) view.selectRoom(state.roomId);
   view.drawLegend();
   view.summarize();
+  if (typeof bannerText === 'function') $('banner-text').textContent = bannerText();
+  if (cueText) $('critical-cue-text').textContent = cueText();
   state.store.changed('lang');
 });
+
+// The sound button says whether a new critical alert will be heard; a click allows, mutes or unmutes it.
+function showSound(s = soundState()) {
+  const b = $('sound');
+  b.dataset.state = s;
+  b.textContent = t(`sound.${s}`);
+  b.title = t('sound.title');
+  b.setAttribute('aria-pressed', String(s === 'on'));
+}
+$('sound').addEventListener('click', () => toggleSound());
+onSoundChange(showSound);
+onLangChange(() => showSound());
+showSound();
 $('heat-layer').addEventListener('change', (ev) => view.setHeatLayer(ev.currentTarget.value));
 
 // ---- views (tabs along the top) ----
@@ -129,13 +150,18 @@ function showMainView(id) {
   if (v.id === 'floor') view.paintAll({ alerts: true });
 }
 
+/** The critical cue's text, written again when the language changes. */
+let cueText = null;
+
 /** A new critical alert (firing, not silenced or suppressed) is shown and heard once. */
 function cue(alert) {
   if (alert.state !== 'firing' || alert.severity !== 'critical' || alert.suppressedBy || alert.silencedBy?.length || alert.acknowledged) return;
   if (state.criticalSeen.has(alert.id)) return;
   state.criticalSeen.add(alert.id);
   const el = $('critical-cue');
-  $('critical-cue-text').textContent = t('cue.critical', { name: `${alert.name} · ${alert.labels?.rack ?? alert.labels?.device ?? ''}` });
+  const name = `${alert.name} · ${alert.labels?.rack ?? alert.labels?.device ?? ''}`;
+  cueText = () => t('cue.critical', { name });
+  $('critical-cue-text').textContent = cueText();
   el.hidden = false;
   el.dataset.alertId = alert.id;
   if (beep()) state.beeps++;
@@ -151,8 +177,12 @@ function showView(name) {
   for (const v of ['boot', 'login-view', 'app-view']) $(v).hidden = v !== name;
 }
 
+/** The banner's message: a string, or a function giving it in the page's language (written again on a language change). */
+let bannerText = '';
+
 function showBanner(message, retry) {
-  $('banner-text').textContent = message;
+  bannerText = message;
+  $('banner-text').textContent = typeof message === 'function' ? message() : message;
   $('banner-retry').hidden = !retry;
   $('banner-retry').onclick = retry ?? null;
   $('banner').hidden = false;
@@ -168,6 +198,11 @@ function setLive(status, detail) {
   el.textContent = t(`live.${status}`);
   el.title = detail ?? '';
   document.body.dataset.live = status;
+}
+
+/** Who is logged in, with the role's name in the page's language. */
+function showWho() {
+  if (state.user) $('who').textContent = t('who', { user: state.user.username, role: named('role', state.user.role) });
 }
 
 function showLogin(message) {
@@ -198,7 +233,7 @@ $('login-form').addEventListener('submit', async (ev) => {
     await enter();
   } catch (err) {
     $('login-message').textContent =
-      err instanceof ApiError && err.status === 401 ? t('login.wrong') : `Could not log in: ${explain(err)}`;
+      err instanceof ApiError && err.status === 401 ? t('login.wrong') : t('login.failed', { error: explain(err) });
     $('login-message').hidden = false;
     $('password').focus();
   } finally {
@@ -210,9 +245,9 @@ $('logout').addEventListener('click', async () => {
   stopLive();
   try {
     await api.logout();
-    showLogin('You are logged out.');
+    showLogin(t('logout.done'));
   } catch (err) {
-    showLogin(`Logged out here; the server did not confirm (${explain(err)}).`);
+    showLogin(t('logout.unconfirmed', { error: explain(err) }));
   }
 });
 
@@ -224,14 +259,14 @@ async function boot() {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return showLogin();
     showView('boot');
-    $('boot-text').textContent = `Watchfloor cannot start: ${explain(err)}.`;
+    $('boot-text').textContent = t('boot.failed', { error: explain(err) });
     $('boot-retry').hidden = false;
   }
 }
 
 $('boot-retry').addEventListener('click', () => {
   $('boot-retry').hidden = true;
-  $('boot-text').textContent = 'Loading Watchfloor…';
+  $('boot-text').textContent = t('boot.loading');
   boot();
 });
 
@@ -246,7 +281,7 @@ async function enter() {
   state.rules = new Map((Array.isArray(rules) ? rules : []).map((r) => [r.rule?.id ?? r.id, r.rule ?? r]));
   showView('app-view');
   document.body.dataset.role = me.user.role;
-  $('who').textContent = `${me.user.username} (${me.user.role})`;
+  showWho();
   clearBanner();
   view.renderTabs();
   view.selectRoom(view.roomFromHash() ?? state.rooms[0]?.id ?? null);
@@ -296,8 +331,9 @@ function resync() {
       state.store.changed('alerts');
       state.store.changed('readings');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return showLogin('Your session has ended. Log in again.');
-      showBanner(`Could not load live data: ${explain(err)}. What you see may be out of date.`, () => resync());
+      if (err instanceof ApiError && err.status === 401) return showLogin(t('session.ended'));
+      const error = explain(err);
+      showBanner(() => t('banner.loadFailed', { error }), () => resync());
     } finally {
       state.resyncing = null;
     }
@@ -309,8 +345,8 @@ function resync() {
 
 function connect() {
   if (typeof io !== 'function') {
-    setLive('offline', 'the socket.io client did not load');
-    showBanner('Live updates are unavailable: /socket.io/socket.io.js did not load. Values will go stale.', () => location.reload());
+    setLive('offline', t('live.noSocket'));
+    showBanner(() => t('banner.noSocket'), () => location.reload());
     return;
   }
   setLive('connecting');
@@ -328,7 +364,7 @@ function connect() {
     if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 2000);
   });
   socket.on('connect_error', (err) => {
-    if (err && err.message === 'unauthorized') return showLogin('Your session has ended. Log in again.');
+    if (err && err.message === 'unauthorized') return showLogin(t('session.ended'));
     setLive('offline', err && err.message);
   });
   socket.on('telemetry', (batch) => {
@@ -409,7 +445,7 @@ function tick() {
         state.clockOffsetMs = me.clockOffsetMs;
       },
       (err) => {
-        if (err instanceof ApiError && err.status === 401) showLogin('Your session has ended. Log in again.');
+        if (err instanceof ApiError && err.status === 401) showLogin(t('session.ended'));
       },
     );
   }
@@ -419,10 +455,10 @@ function tick() {
 function reportFault(message) {
   if ($('app-view').hidden) {
     showView('boot');
-    $('boot-text').textContent = `Watchfloor hit an error: ${message}`;
+    $('boot-text').textContent = t('boot.fault', { error: message });
     $('boot-retry').hidden = false;
   } else {
-    showBanner(`The page hit an error (${message}); reload if the plan stops updating.`, () => location.reload());
+    showBanner(() => t('banner.fault', { error: message }), () => location.reload());
   }
 }
 window.addEventListener('error', (ev) => reportFault(ev.message));

@@ -6,7 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { http } from './api.js';
 import { TimeChart } from './chart.js';
-import { t } from './i18n.js';
+import { currentLang, named, t } from './i18n.js';
+import { staleAfter } from './status.js';
 import { formatValue } from './units.js';
 import { html, useStore } from './ui.js';
 
@@ -17,9 +18,6 @@ const NETWORK_KINDS = new Set(['router', 'switch', 'firewall']);
 
 /** The collector's metric-name suffix for an interface name: `Gi0/0/1` -> `Gi0_0_1` (collectors/snmp/names.ts). */
 export const ifDimension = (name) => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
-
-/** A value is stale after three missed polls of its device (a minute when the interval is unknown). */
-const staleAfter = (device) => Math.max(30_000, 3 * 1000 * (device?.snmp?.intervalSeconds ?? 20));
 
 /** Every interface a device reports, by suffix: {in, out, oper, admin, speed, inErr, outErr, ts}. */
 function interfacesOf(page, deviceId) {
@@ -69,7 +67,8 @@ function InterfaceChart({ page, device, name, title }) {
     return () => {
       live = false;
     };
-  }, [device, name, to]);
+    // The series are named in the page's language ("in", "vào"): a language change fetches them again.
+  }, [device, name, to, currentLang()]);
   return html`<div class="if-chart" data-device=${device} data-interface=${name}>
     <h3>${t('net.traffic', { device, name: title })}</h3>
     ${series === null
@@ -177,7 +176,7 @@ export function NetworkView({ page }) {
             const util = utilisation(r);
             const oper = OPER[r.oper] ?? (r.oper === undefined ? '—' : String(r.oper));
             return html`<tr data-interface=${r.name} data-oper=${oper} class=${open === r.name ? 'selected' : ''}>
-              <td>${realName.get(r.name) ?? r.name}</td><td class=${r.oper === 1 ? '' : 'sev-text sev-critical'}>${oper}${r.admin === 2 ? ` (${t('net.adminDown')})` : ''}</td>
+              <td>${realName.get(r.name) ?? r.name}</td><td class=${r.oper === 1 ? '' : 'sev-text sev-critical'}>${named('oper', oper)}${r.admin === 2 ? ` (${t('net.adminDown')})` : ''}</td>
               <td>${formatValue(r.speed, 'bps')}</td><td class="if-in">${formatValue(r.in, 'bps')}</td><td class="if-out">${formatValue(r.out, 'bps')}</td><td>${pct(util)}</td>
               <td>${r.inErr === undefined && r.outErr === undefined ? '—' : `${(r.inErr ?? 0).toFixed(1)} / ${(r.outErr ?? 0).toFixed(1)}`}</td>
               <td><button type="button" class="if-chart-open" aria-pressed=${String(open === r.name)} onClick=${() => setOpen(open === r.name ? null : r.name)}>${t('net.chart')}</button></td></tr>`;

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { http } from './api.js';
 import { TimeChart } from './chart.js';
 import { formatAge, formatClock } from './dom.js';
-import { t } from './i18n.js';
+import { currentLang, named, t } from './i18n.js';
 import { html, useStore } from './ui.js';
 
 const HOUR = 3_600_000;
@@ -62,14 +62,15 @@ export function RackPanel({ page }) {
       sensors.map((s) =>
         http
           .get('/metrics/range', { device: s.id, metric: 'temperature', from: String(to - HOUR), to: String(to), step: '30000', agg: 'mean' })
-          .then((r) => ({ label: `${s.location.position} (${s.id})`, points: r.points }))
-          .catch((err) => ({ label: `${s.location.position} (${s.id})`, points: [], error: err.message })),
+          .then((r) => ({ label: `${named('posShort', s.location.position)} (${s.id})`, points: r.points }))
+          .catch((err) => ({ label: `${named('posShort', s.location.position)} (${s.id})`, points: [], error: err.message })),
       ),
     ).then((all) => live && setSeries(all));
     return () => {
       live = false;
     };
-  }, [rackId, to]);
+    // The series are named in the page's language: a language change fetches them again.
+  }, [rackId, to, currentLang()]);
   if (!rack) return null;
   const inRack = [...page.devicesById.values()].filter((d) => d.location?.rack === rack.id && !d.location.position);
   const pdus = inRack.filter((d) => d.kind === 'pdu');
@@ -85,7 +86,7 @@ export function RackPanel({ page }) {
       <h3>${t('rack.why')}</h3>
       ${firing.length === 0
         ? html`<p class="why-clear">${t('rack.allClear')}</p>`
-        : html`<ul>${firing.map((a) => html`<li class="why-item sev-${a.severity}" data-rule=${a.rule}><b>${a.severity.toUpperCase()}</b> ${explain(a, page.rules.get(a.rule), a.labels?.metric === 'humidity' ? '%RH' : '°C')}</li>`)}</ul>`}
+        : html`<ul>${firing.map((a) => html`<li class="why-item sev-${a.severity}" data-rule=${a.rule}><b>${named('sev', a.severity).toUpperCase()}</b> ${explain(a, page.rules.get(a.rule), a.labels?.metric === 'humidity' ? '%RH' : '°C')}</li>`)}</ul>`}
     </div>
     <div class="rack-panel-body">
       <div>
@@ -111,7 +112,7 @@ export function RackPanel({ page }) {
         <table class="data-table" id="rack-sensors">
           <tbody>${sensors.map((s) => {
             const v = page.readings.sensor(s.id, page.now());
-            return html`<tr data-device=${s.id} data-state=${v.state}><td>${s.location.position}</td>
+            return html`<tr data-device=${s.id} data-state=${v.state}><td>${named('posShort', s.location.position)}</td>
               <td>${v.temperature === undefined ? t('common.noData') : `${v.temperature.toFixed(1)} °C`}${v.state === 'stale' ? ` · ${t('common.stale')}` : ''}</td>
               <td>${v.humidity === undefined ? '' : `${v.humidity.toFixed(0)} %RH`}</td></tr>`;
           })}</tbody>

@@ -1,14 +1,9 @@
 // The hover (and keyboard focus) card: the numbers behind a marker, a rack or a room device.
 import { formatAge, formatClock, html } from './dom.js';
-import { t } from './i18n.js';
+import { named, t } from './i18n.js';
 import { STALE_AFTER_MS } from './readings.js';
 
 const UNIT = { temperature: '°C', humidity: '%RH', power: 'W', current: 'A', voltage: 'V', airflow: 'm³/h' };
-/** A translated name when the dictionary has one, else the raw value (a position or metric the UI does not know). */
-const named = (prefix, value) => {
-  const text = t(`${prefix}.${value}`);
-  return text === `${prefix}.${value}` ? value : text;
-};
 
 const ONE_DECIMAL = new Set(['temperature', 'humidity']);
 const fmt = (metric, v) => `${ONE_DECIMAL.has(metric) || !Number.isInteger(v) ? v.toFixed(1) : v}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
@@ -25,7 +20,7 @@ function freshness(ts, now, presence) {
 }
 
 function alertRows(alerts) {
-  return alerts.map((a) => row(a.severity.toUpperCase(), a.summary, `tip-alert sev-${a.severity}`));
+  return alerts.map((a) => row(named('sev', a.severity).toUpperCase(), a.summary, `tip-alert sev-${a.severity}`));
 }
 
 /** What the tooltip says about a device (sensor, CRAC, door...). */
@@ -37,7 +32,7 @@ export function deviceCard(device, readings, alerts, now) {
   const rows = [html('div', { class: 'tip-title', text: device.id })];
   if (device.name && device.name !== device.id) rows.push(html('div', { class: 'tip-sub', text: device.name }));
   if (loc.rack) rows.push(row(t('tip.position'), t('tip.rackPos', { rack: loc.rack, position: loc.position ? named('pos', loc.position) : '—' })));
-  else rows.push(row(t('tip.kind'), device.sensorType ? `${device.kind} (${device.sensorType})` : device.kind));
+  else rows.push(row(t('tip.kind'), device.sensorType ? `${named('kind', device.kind)} (${named('sensorType', device.sensorType)})` : named('kind', device.kind)));
   const stale = temp ? now - temp.ts > STALE_AFTER_MS : false;
   for (const [metric, v] of metrics) rows.push(row(named('metric', metric), stale ? `${fmt(metric, v.value)} ${t('tip.old')}` : fmt(metric, v.value), stale ? 'tip-old' : ''));
   if (metrics.length === 0) rows.push(row(t('tip.values'), '—'));

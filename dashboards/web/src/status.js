@@ -1,0 +1,31 @@
+// A device's liveness as the tables show it: current, stale, offline or without data, with its
+// worst firing alert beside it. Shared by the power, cloud and network views.
+import { named, t } from './i18n.js';
+import { STALE_AFTER_MS } from './readings.js';
+import { html } from './ui.js';
+
+/** A device's latest value of `metric` with `digits` decimals, or a dash. */
+export const num = (page, id, metric, digits = 1) => {
+  const v = page.readings.get(id, metric);
+  return v ? v.value.toFixed(digits) : '—';
+};
+
+/** A polled device is stale after three missed polls, a pushing one after STALE_AFTER_MS. */
+export const staleAfter = (device) => Math.max(STALE_AFTER_MS, 3 * 1000 * (device?.snmp?.intervalSeconds ?? 0));
+
+/** current / stale / offline / nodata, from the newest value and presence, as the plan judges it. */
+export function liveness(page, id) {
+  const last = page.readings.lastSeen(id);
+  const p = page.readings.presence(id);
+  if (p?.status === 'offline' && (last === undefined || p.since >= last)) return 'offline';
+  if (last === undefined) return p?.status === 'online' ? 'current' : 'nodata';
+  return page.now() - last > staleAfter(page.devicesById.get(id)) ? 'stale' : 'current';
+}
+
+const STATUS_TEXT = { current: 'common.ok', stale: 'common.stale', offline: 'common.offline', nodata: 'common.noData' };
+
+export const Status = ({ page, id }) => {
+  const s = liveness(page, id);
+  const worst = page.alerts.worstBy('device').get(id);
+  return html`<span class="status status-${s}" data-status=${s}>${t(STATUS_TEXT[s])}${worst ? html` · <b class="sev-text sev-${worst}">${named('sev', worst).toUpperCase()}</b>` : ''}</span>`;
+};
