@@ -20,8 +20,10 @@ const RACKS = Number(process.env.BENCH_RACKS ?? 250);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_S = 5;
 const PROBES = 10;
+// BENCH_VIEWPORT=3840x2160 plays the 4K wall screen; the default is a 1080p one.
+const [WIDTH, HEIGHT] = (process.env.BENCH_VIEWPORT ?? '1920x1080').split('x').map(Number) as [number, number];
 const ADMIN_PASSWORD = 'bench-admin-password';
-const COMMAND = `BENCH_RACKS=${RACKS} BENCH_SECONDS=${SECONDS} node bin/run-ts.js bench/ui.ts`;
+const COMMAND = `BENCH_RACKS=${RACKS} BENCH_SECONDS=${SECONDS}${process.env.BENCH_VIEWPORT ? ` BENCH_VIEWPORT=${process.env.BENCH_VIEWPORT}` : ''} node bin/run-ts.js bench/ui.ts`;
 
 /** Runs in the page: rAF intervals, long tasks, and each probe marker's flip between cold and hot, stamped at the next frame. */
 const INSTRUMENT = `function (probeIds) {
@@ -107,7 +109,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await browser.newPage({ viewport: { width: WIDTH, height: HEIGHT } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const currentMarkers = (): Promise<number> => page.locator('svg.plan [data-device][data-stale="false"]').count();
@@ -195,7 +197,7 @@ try {
   const published = await publisher.done.catch(() => undefined);
   const trace = tracing ? await browser.stopTracing() : undefined;
 
-  console.log(`\nwatch floor page, Chromium ${browser.version()}, 1920x1080, ${all.length} sensors at 1 update/s (${load.length} from a publisher process, ${PROBES} probes from this one), ${SECONDS} s window`);
+  console.log(`\nwatch floor page, Chromium ${browser.version()}, ${WIDTH}x${HEIGHT}, ${all.length} sensors at 1 update/s (${load.length} from a publisher process, ${PROBES} probes from this one), ${SECONDS} s window`);
   console.log(`floor plan load:   login -> plan ${loginToPlan} ms, -> all ${load.length} markers current ${loginToLive} ms; reload -> plan ${reloadToPlan} ms, -> all current ${reloadToLive} ms`);
   console.log(`frames:            ${frames.length} frames (${(frames.length / SECONDS).toFixed(1)}/s), interval p50 ${ms(quantile(frames, 0.5))}, p99 ${ms(quantile(frames, 0.99))}, max ${ms(frames[frames.length - 1] ?? NaN)}; over 50 ms: ${frames.filter((f) => f > 50).length}`);
   console.log(`long tasks:        ${longTasks.length} (${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${ms(Math.max(0, ...longTasks))})`);
