@@ -218,7 +218,13 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   gauge('watchfloor_rules_evaluated_values_total', 'incoming values evaluated by the rules', () => ruleTime.values);
   gauge('watchfloor_socketio_clients', 'connected socket.io clients', () => ops?.realtime.clients ?? 0);
 
-  const sessions = new SessionBook(clock);
+  // Sessions outlive a restart (sessions.json keeps digests of their ids), so wall screens stay logged in.
+  const sessions = new SessionBook(clock, { file: join(config.dataDir, 'sessions.json'), warn: (m) => logger.warn(m) });
+  const ended = sessions.retain((s) => {
+    const user = users.get(s.username);
+    return user !== undefined && !user.disabled && user.role === s.role;
+  });
+  if (ended) logger.info({ ended }, 'http: sessions of users removed, disabled or given another role while the server was down were ended');
   let stopping = false;
   ops = await startOpsServer(
     {
@@ -317,6 +323,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       clearInterval(ticker);
       await demo?.stop().catch(() => undefined);
       await ops.close();
+      sessions.close();
       await snmp?.stop();
       // After the poller, so stopping the agents is not seen as the gear going down.
       await snmpEstate?.stop();

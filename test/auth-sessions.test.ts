@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/index.ts';
 import { eventually } from './support/net.ts';
@@ -100,4 +103,60 @@ describe('sessions: expiry, renewal, lockout', () => {
     clock.advance(16 * MIN);
     expect((await tryLogin(product.base, 'admin', ADMIN_PASSWORD)).status).toBe(200);
   }, 30_000);
+});
+
+describe('sessions across a restart', () => {
+  it('keeps a session and its CSRF token through a restart, stores only a digest of its id, and still ends it at logout', async () => {
+    const clock = new FakeClock(Date.now());
+    let product = await startProduct({ clock });
+    const dataDir = product.dataDir;
+    try {
+      const admin = await login(product.base);
+      expect((await api(product.base, admin, '/api/v1/users', { method: 'POST', body: { username: 'wall', role: 'viewer', password: 'wall-screen-pass-1' } })).status).toBe(201);
+      const wall = await login(product.base, 'wall', 'wall-screen-pass-1');
+      await product.app.stop();
+
+      // The file has what a restart needs, never a cookie value: reading it does not log anyone in.
+      const file = readFileSync(join(dataDir, 'sessions.json'), 'utf8');
+      const id = wall.cookie.split('=')[1] as string;
+      expect(file).not.toContain(id);
+      expect(file).toContain(createHash('sha256').update(id).digest('base64url'));
+      expect(statSync(join(dataDir, 'sessions.json')).mode & 0o077).toBe(0);
+
+      product = await startProduct({ clock, dataDir });
+      const me = await api(product.base, wall, '/api/v1/auth/me');
+      expect(me.status).toBe(200);
+      expect((me.body as { user: { username: string } }).user.username).toBe('wall');
+      // The socket.io side takes the restored session too.
+      const socket = await connectSocket(product.base, wall);
+      expect(socket.connected).toBe(true);
+      socket.close();
+      // A state-changing request with the old CSRF token works; logout ends the session for good.
+      expect((await api(product.base, wall, '/api/v1/auth/logout', { method: 'POST' })).status).toBe(204);
+      expect((await api(product.base, wall, '/api/v1/auth/me')).status).toBe(401);
+
+      // Idle expiry counts the time the server was down: 31 minutes later the admin session is gone.
+      await product.app.stop();
+      clock.advance(31 * MIN);
+      product = await startProduct({ clock, dataDir });
+      expect((await api(product.base, admin, '/api/v1/auth/me')).status).toBe(401);
+    } finally {
+      await product.app.stop();
+    }
+  }, 60_000);
+
+  it('starts with no sessions when the file is damaged, instead of refusing to start', async () => {
+    const product = await startProduct();
+    const dataDir = product.dataDir;
+    const admin = await login(product.base);
+    await product.app.stop();
+    writeFileSync(join(dataDir, 'sessions.json'), '{"sessions": [ {"key": 1');
+    const again = await startProduct({ dataDir });
+    try {
+      expect((await api(again.base, admin, '/api/v1/auth/me')).status).toBe(401);
+      expect((await api(again.base, await login(again.base), '/api/v1/auth/me')).status).toBe(200);
+    } finally {
+      await again.app.stop();
+    }
+  });
 });
