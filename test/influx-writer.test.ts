@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Config, silentLogger, systemClock, type Point } from '../core/index.ts';
 import { openStore, startInfluxWriter, toLine, type InfluxWriter } from '../store/index.ts';
 import { eventually } from './support/net.ts';
-import { victoriaMetrics, type ServerProcess } from './support/tsdb-servers.ts';
+import { influxdb1, victoriaMetrics, type ServerProcess } from './support/tsdb-servers.ts';
 
 const tags = (device: string): Record<string, string> => ({ device, kind: 'sensor', room: 'room 1', rack: 'A01' });
 
@@ -76,6 +76,47 @@ describe('InfluxDB writer', () => {
       expect([...encodings]).toEqual(['gzip']);
       expect(writer.stats()).toMatchObject({ segments: 0, bufferedBytes: 0, dropped: 0 });
       expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('sets aside a batch the server refuses for good (400), says why, and goes on with the later points', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wf-influx-buf-'));
+    const T = 1_700_000_000_000;
+    // Like InfluxDB 1.x with a retention policy: a body with a point older than the policy keeps is refused (400).
+    const accepted: string[] = [];
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString();
+        const lines = text.split('\n').filter(Boolean);
+        if (lines.some((l) => Number(l.slice(l.lastIndexOf(' ') + 1)) < T)) return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"partial write: points beyond retention policy dropped=1"}');
+        accepted.push(...lines);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      writer = startInfluxWriter({ url: `http://127.0.0.1:${port}`, bucket: 'wf', dir, intervalMs: 30, maxBackoffMs: 200, logger: silentLogger });
+      const point = (i: number): Point => ({ device: 's-1', metric: 'temperature', ts: T + i, value: i, tags: tags('s-1') });
+      writer.write([point(0), point(1)]);
+      await eventually(() => (writer?.stats().sent === 2 ? true : undefined), 10_000, 20);
+      // A reading a device kept for ten days (a sensor back from a long outage): older than the policy.
+      writer.write([point(-10 * 86_400_000)]);
+      await eventually(() => (writer?.stats().rejected === 1 ? true : undefined), 10_000, 20);
+      writer.write([point(3), point(4)]);
+      await eventually(() => (writer?.stats().sent === 4 ? true : undefined), 10_000, 20);
+      expect(accepted.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)) - T)).toEqual([0, 1, 3, 4]);
+      const files = readdirSync(join(dir, 'rejected'));
+      expect(files).toHaveLength(1);
+      const kept = readFileSync(join(dir, 'rejected', files[0]!), 'utf8').split('\n');
+      expect(kept[0]).toMatch(/^# InfluxDB answered 400: .*beyond retention policy/);
+      expect(kept[1]).toBe(toLine(point(-10 * 86_400_000)));
+      expect(writer.stats()).toMatchObject({ segments: 0, rejected: 1, failures: 0 });
     } finally {
       await new Promise((r) => server.close(r));
     }
@@ -184,4 +225,40 @@ describe('InfluxDB writer against VictoriaMetrics (/api/v2/write)', () => {
       expect(list.map((p) => p.ts - T)).toEqual(Array.from({ length: total }, (_, k) => k * 10));
     }
   }, 150_000);
+});
+
+describe('InfluxDB writer against Debian influxd 1.x', () => {
+  let influx: ServerProcess;
+  let dir: string;
+  beforeAll(async () => {
+    influx = await influxdb1();
+    dir = mkdtempSync(join(tmpdir(), 'wf-influx-rp-'));
+  }, 60_000);
+  afterAll(async () => {
+    await influx?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('sets aside a reading older than the retention policy (influxd answers 400) and writes the rest', async () => {
+    const q = (text: string): Promise<{ results: { series?: { values: unknown[][] }[] }[] }> =>
+      fetch(`${influx.url}/query?db=watchfloor`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q: text }) }).then((r) => r.json() as never);
+    await q('CREATE RETENTION POLICY "hour" ON "watchfloor" DURATION 1h REPLICATION 1');
+    const writer = startInfluxWriter({ url: influx.url, bucket: 'watchfloor/hour', api: 'v1', dir, intervalMs: 30, maxBackoffMs: 200, logger: silentLogger });
+    try {
+      const now = Date.now();
+      const point = (ts: number, value: number): Point => ({ device: 's-1', metric: 'temperature', ts, value, tags: tags('s-1') });
+      writer.write([point(now - 2000, 21), point(now - 1000, 22)]);
+      await eventually(() => (writer.stats().sent === 2 ? true : undefined), 10_000, 20);
+      writer.write([point(now - 10 * 86_400_000, 30)]);
+      await eventually(() => (writer.stats().rejected === 1 ? true : undefined), 10_000, 20);
+      writer.write([point(now, 23)]);
+      await eventually(() => (writer.stats().sent === 3 ? true : undefined), 10_000, 20);
+      const r = await q('SELECT count("temperature") FROM "watchfloor"."hour"."sensor"');
+      expect(r.results[0]?.series?.[0]?.values[0]?.[1]).toBe(3);
+      const [file] = readdirSync(join(dir, 'rejected'));
+      expect(readFileSync(join(dir, 'rejected', file!), 'utf8')).toMatch(/^# InfluxDB answered 400: .*retention policy/);
+    } finally {
+      await writer.close();
+    }
+  }, 60_000);
 });

@@ -5,7 +5,12 @@
  * retries are ours, over the on-disk buffer, so an outage of any length loses nothing up to the bound.
  * InfluxDB before 1.8 has no /api/v2/write (Debian's 1.6.7 answers 404): `api: 'v1'` posts the same
  * batches to 1.x's `/write?db=&rp=&precision=ms` instead.
+ * A batch the server refuses for good (400 bad line protocol or a field type conflict, 413 too large,
+ * 422 outside the retention policy) would block every later point if retried: it is set aside in
+ * `rejected/` beside the buffer, with the server's answer, counted and logged, and the stream goes on.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { createLogger, type Logger, type Point } from '../../core/index.ts';
@@ -38,6 +43,8 @@ export interface InfluxWriterStats {
   segments: number;
   dropped: number;
   failures: number;
+  /** Lines in batches the server refused for good, kept in `rejected/`. */
+  rejected: number;
 }
 
 /** Lines per request: InfluxDB's recommended 5,000. */
@@ -47,6 +54,25 @@ const GZIP_BYTES = 1000;
 
 /** Sends one batch of lines; resolves once the server has taken all of them. */
 type SendBatch = (lines: string[]) => Promise<void>;
+
+/** Statuses no retry changes: the batch itself is wrong for this database. */
+const REFUSED_FOR_GOOD = new Set([400, 413, 422]);
+
+/** An answer from the server that is not a success: its status and what it said. */
+class WriteAnswer extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The HTTP status of a failed write (ours, or the client library's HttpError), if the server answered at all. */
+const statusOf = (err: unknown): number | undefined => {
+  const code = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+};
 
 /** The v2 write API through `@influxdata/influxdb-client`. */
 function v2Sender(options: InfluxWriterOptions): { send: SendBatch; close: () => Promise<void> } {
@@ -79,7 +105,7 @@ function v1Sender(options: InfluxWriterOptions): { send: SendBatch; close: () =>
       const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...auth.headers };
       if (gzip) headers['content-encoding'] = 'gzip';
       const r = await fetch(url, { method: 'POST', headers, body: gzip ? gzipSync(text) : text, signal: AbortSignal.timeout(10_000) });
-      if (r.status !== 204) throw new Error(`InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
+      if (r.status !== 204) throw new WriteAnswer(r.status, `InfluxDB /write answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
     },
     close: async () => undefined,
   };
@@ -101,6 +127,8 @@ export class InfluxWriter {
   private wake: (() => void) | undefined;
   private sent = 0;
   private failures = 0;
+  private rejected = 0;
+  private readonly rejectedDir: string;
   private readonly intervalMs: number;
   private readonly maxBackoffMs: number;
 
@@ -112,6 +140,7 @@ export class InfluxWriter {
       loggerRouted = true;
     }
     this.buffer = new DiskBuffer(options.dir, options.maxBufferBytes ?? 1024 ** 3);
+    this.rejectedDir = join(options.dir, 'rejected');
     this.intervalMs = options.intervalMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.api = options.api === 'v1' ? v1Sender(options) : v2Sender(options);
@@ -129,7 +158,7 @@ export class InfluxWriter {
   }
 
   stats(): InfluxWriterStats {
-    return { sent: this.sent, bufferedBytes: this.buffer.bytes, segments: this.buffer.segmentCount, dropped: this.buffer.dropped, failures: this.failures };
+    return { sent: this.sent, bufferedBytes: this.buffer.bytes, segments: this.buffer.segmentCount, dropped: this.buffer.dropped, failures: this.failures, rejected: this.rejected };
   }
 
   /** Persists what is held and stops; unsent segments stay on disk and are sent by the next start. */
@@ -169,15 +198,35 @@ export class InfluxWriter {
     while (from < lines.length) {
       if (this.stopping) return;
       const batch = lines.slice(from, from + BATCH_LINES);
-      await this.api.send(batch);
+      try {
+        await this.api.send(batch);
+        this.sent += batch.length;
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === undefined || !REFUSED_FOR_GOOD.has(status)) throw err;
+        await this.setAside(`${String(id).padStart(12, '0')}-${from}.lp`, batch, status, err as Error);
+      }
       from += batch.length;
-      this.sent += batch.length;
       this.progress.set(id, from);
       if (this.failures > 0) this.log.info({ after: this.failures }, 'InfluxDB writes again; replaying the buffer');
       this.failures = 0;
     }
     this.progress.delete(id);
     await this.buffer.remove(id);
+  }
+
+  /**
+   * Keeps a refused batch where an operator can read why and send it again by hand. InfluxDB 1.x
+   * writes the good lines of a partly bad batch ("partial write"), so the file may hold lines that
+   * are in the database too; sending them again is harmless (same series and time: overwritten).
+   */
+  private async setAside(name: string, batch: string[], status: number, err: Error): Promise<void> {
+    const file = join(this.rejectedDir, name);
+    const reason = err.message.replace(/\s+/g, ' ').slice(0, 500);
+    await mkdir(this.rejectedDir, { recursive: true });
+    await writeFile(file, `# InfluxDB answered ${status}: ${reason}\n${batch.join('\n')}\n`);
+    this.rejected += batch.length;
+    this.log.error({ status, reason, lines: batch.length, file }, 'InfluxDB refused a batch for good; set aside, not retried, later points go on');
   }
 
   private pause(ms: number): Promise<void> {
