@@ -129,12 +129,12 @@ export class AlertBook {
   }
 
   /** Resolves a firing alert (its condition cleared); a resolved one is returned as is. */
-  close(alert: Alert, now: number): Alert {
+  close(alert: Alert, now: number, reason?: string): Alert {
     const current = this.get(alert.id);
     if (!current || current.state !== 'firing') return current ?? alert;
     const resolved = freeze({ ...current, state: 'resolved' as const, endsAt: now, updatedAt: now });
     this.put(resolved);
-    this.tell(resolved, { ts: now, alert: alert.id, who: 'system', action: 'resolved' });
+    this.tell(resolved, { ts: now, alert: alert.id, who: 'system', action: 'resolved', ...(reason ? { detail: { reason } } : {}) });
     return resolved;
   }
 

@@ -38,6 +38,13 @@ const DEFAULT_SUMMARY = {
 } as const;
 
 /** Returned when nothing changed, so the hot path allocates no array. */
+/** Rules whose alert stands on a series of values (per device, or a group's). */
+const VALUE_RULES = new Set<RuleDef['type']>(['threshold', 'rate', 'state', 'aggregate']);
+/**
+ * How long a firing alert from before a restart or reload waits for a value of its series before it
+ * is resolved unconfirmed: longer than any poll interval a device is given (SNMP: minutes).
+ */
+export const ORPHAN_GRACE_MS = 10 * 60_000;
 const NO_CHANGES: readonly AlertChange[] = Object.freeze([]);
 
 type SeriesRuleDef = ThresholdRule | RateRule | StateRule;
@@ -147,6 +154,8 @@ export class RuleEngine {
   private events!: EventRules;
   /** Alerts a live series, watch or group stands behind; the others (from before a restart or reload) are orphans. */
   private owned = new Set<string>();
+  /** When the rules were loaded (start or reload): orphans get ORPHAN_GRACE_MS from then to be taken up. */
+  private loadedAt = 0;
   /** Devices down now (a no-data alert firing), to the alert's id: their descendants' alerts are suppressed. */
   private readonly down = new Map<string, string>();
   private silenceKey = '';
@@ -322,11 +331,11 @@ export class RuleEngine {
   }
 
   /** Resolves an alert its condition no longer holds for (a no-op when a person already resolved it). */
-  private settle(alert: Alert, now: number): void {
+  private settle(alert: Alert, now: number, reason?: string): void {
     this.owned.delete(alert.id);
     const current = this.book.get(alert.id);
     if (current?.state !== 'firing') return;
-    const resolved = this.book.close(current, now);
+    const resolved = this.book.close(current, now, reason);
     (this.out ??= []).push(resolved);
     const device = alert.labels.device;
     if (device !== undefined && this.down.get(device) === alert.id) this.noteUp(device, alert.id, now);
@@ -363,7 +372,12 @@ export class RuleEngine {
       if (this.owned.has(a.id)) continue;
       const rule = this.byId.get(a.rule);
       const quiet = rule?.type === 'event' || rule?.type === 'correlation' ? rule.resolve_after : undefined;
-      if (rule === undefined || (quiet !== undefined && now - a.updatedAt >= quiet)) this.settle(a, now);
+      if (rule === undefined) this.settle(a, now, 'its rule is no longer loaded');
+      else if (quiet !== undefined && now - a.updatedAt >= quiet) this.settle(a, now);
+      // A value rule's alert from before a restart that no value has taken up since: the condition
+      // cannot be confirmed, and a NOC must not see it firing for ever. (A device gone silent has
+      // its no-data alert for that, which stays.)
+      else if (VALUE_RULES.has(rule.type) && now - this.loadedAt >= ORPHAN_GRACE_MS) this.settle(a, now, 'no value since the restart confirmed it');
     }
   }
 
@@ -375,6 +389,7 @@ export class RuleEngine {
 
   private load(rules: readonly RuleDef[]): void {
     this.defs = rules;
+    this.loadedAt = this.clock.now();
     this.byId = new Map(rules.map((r) => [r.id, r]));
     this.byMetric = new Map();
     this.heard = new Map();

@@ -17,7 +17,7 @@ export {
   type RuleInput,
   type TagMatch,
 } from './schema.ts';
-export { RuleEngine, type RuleEngineOptions, type RuleStatus } from './engine.ts';
+export { ORPHAN_GRACE_MS, RuleEngine, type RuleEngineOptions, type RuleStatus } from './engine.ts';
 export { fingerprintOf, renderSummary, AlertBook, type AlertChange, type AlertFilter } from './alert-book.ts';
 export { evaluateThreshold, elapseThreshold, breaches, clears, type ThresholdState, type Step, type Transition } from './threshold.ts';
 export { evaluateNodata, elapseNodata, type NodataState, type Presence } from './nodata.ts';

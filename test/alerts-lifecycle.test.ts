@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '../core/index.ts';
-import { loadRules, type RuleInput } from '../rules/index.ts';
+import { FakeClock, type Alert } from '../core/index.ts';
+import { ORPHAN_GRACE_MS, loadRules, type RuleInput } from '../rules/index.ts';
 import { eventually } from './support/net.ts';
 import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
 
@@ -139,6 +139,34 @@ describe('alerts survive a restart', () => {
       expect(second.app.rules.onPoint({ device: 's-9', metric: 'temperature', value: 34, ts: 0, tags: { device: 's-9' } })).toEqual([]);
       const [resolved] = second.app.rules.onPoint({ device: 's-9', metric: 'temperature', value: 20, ts: 0, tags: { device: 's-9' } });
       expect(resolved).toMatchObject({ id: a?.id, state: 'resolved', acknowledged: true });
+    } finally {
+      await second.app.stop();
+    }
+  });
+
+  it('resolves, as unconfirmed, a firing alert that no value takes up within 10 minutes of the restart', async () => {
+    const clock = new FakeClock(Date.now());
+    const first = await startProduct({ rules: loadRules(rules, 'test'), clock });
+    const [gone] = first.app.rules.onPoint({ device: 's-7', metric: 'temperature', value: 33, ts: clock.now(), tags: { device: 's-7' } });
+    const [back] = first.app.rules.onPoint({ device: 's-6', metric: 'temperature', value: 33, ts: clock.now(), tags: { device: 's-6' } });
+    expect([gone?.state, back?.state]).toEqual(['firing', 'firing']);
+    await first.app.stop();
+
+    const second = await startProduct({ rules: loadRules(rules, 'test'), dataDir: first.dataDir, clock });
+    try {
+      const s = await login(second.base);
+      const state = async (id: string | undefined): Promise<string> => ((await api(second.base, s, `/api/v1/alerts/${id}`)).body as Alert).state;
+      // s-6 reports again, still hot: its alert is taken up and stays. s-7 never reports again.
+      clock.advance(60_000);
+      second.app.rules.onPoint({ device: 's-6', metric: 'temperature', value: 34, ts: clock.now(), tags: { device: 's-6' } });
+      clock.advance(ORPHAN_GRACE_MS - 120_000);
+      await new Promise((r) => setTimeout(r, 1500)); // the product's rule ticker runs each second
+      expect(await state(gone?.id)).toBe('firing');
+      clock.advance(120_000);
+      await eventually(async () => ((await state(gone?.id)) === 'resolved' ? true : undefined), 10_000, 100);
+      expect(await state(back?.id)).toBe('firing');
+      const h = (await api(second.base, s, `/api/v1/alerts/${gone?.id}/history`)).body as { action: string; who: string; detail?: { reason?: string } }[];
+      expect(h.at(-1)).toMatchObject({ action: 'resolved', who: 'system', detail: { reason: 'no value since the restart confirmed it' } });
     } finally {
       await second.app.stop();
     }
