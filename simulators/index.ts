@@ -2,6 +2,7 @@
 export { buildSampleInventory, sampleInventoryYaml, SAMPLE_SNMP_PORTS } from './sample-estate.ts';
 export { startSnmpEstate, type SnmpEstate, type SnmpEstateOptions, type SimulatedSnmpDevice } from './snmp/index.ts';
 export { DataCenterModel, type Metrics, type Reading } from './model.ts';
+export type { HostResources, Workload } from './cloud.ts';
 export { scenarios, isScenarioName, resolveScenario, type ScenarioName, type ScenarioState } from './scenarios.ts';
 export { startFleet, type Fleet, type FleetOptions } from './fleet.ts';
 export { runSimulateCommand, type SimulateIo } from './cli.ts';

@@ -1,8 +1,10 @@
 /**
  * The data center as numbers: every simulated device's metrics as a pure function of
- * (device, time, scenario, seed). No clock, no I/O; the fleet asks it what to publish.
+ * (device, time, scenario, seed). No clock, no I/O; the fleet asks it what to publish, the
+ * simulated SNMP agents what their hosts, VMs and storage report (cloud.ts).
  */
 import { Estate, type Device, type Inventory, type Rack, type SensorPosition } from '../core/index.ts';
+import { CloudModel, type HostResources } from './cloud.ts';
 import { drift, jitter, signed, hash01 } from './noise.ts';
 import {
   compensatingCracResponse,
@@ -81,6 +83,7 @@ export class DataCenterModel {
   readonly estate: Estate;
   private readonly profiles = new Map<string, Profile>();
   private readonly rackStates = new Map<string, RackState>();
+  private readonly cloud: CloudModel;
 
   constructor(
     inventory: Inventory,
@@ -90,11 +93,22 @@ export class DataCenterModel {
     this.estate = new Estate(inventory);
     this.buildRacks();
     this.buildProfiles();
+    this.cloud = new CloudModel(this.estate, seed);
   }
 
-  /** The ids of the devices this model simulates, in inventory order. */
+  /** The ids of the devices this model simulates over MQTT (the fleet's), in inventory order. */
   get deviceIds(): string[] {
     return [...this.profiles.keys()];
+  }
+
+  /** The storage arrays, hypervisor hosts and VMs: their figures are served over SNMP (`hostResources`), not by the fleet. */
+  get cloudIds(): string[] {
+    return this.cloud.deviceIds;
+  }
+
+  /** A storage array's, host's or VM's CPUs, memory and disks at `now` (epoch ms); undefined for other devices. */
+  hostResources(deviceId: string, now: number): HostResources | undefined {
+    return this.cloud.resources(deviceId, now);
   }
 
   /** The temperature-humidity sensors on racks: the fleet's main load and the floor plan's heat map. */
@@ -293,7 +307,7 @@ export class DataCenterModel {
       case 'iot':
         break;
       default:
-        // Switches, routers, servers, hosts and VMs are SNMP's and the cloud collectors' business.
+        // Switches, routers and servers are SNMP's alone; hosts, VMs and storage answer SNMP from `hostResources`.
         return undefined;
     }
     switch (d.sensorType) {

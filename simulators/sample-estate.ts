@@ -5,6 +5,7 @@
  */
 import { Document, visit, isPair, isScalar } from 'yaml';
 import type { DeviceInput, InventoryInput, SensorPosition } from '../core/index.ts';
+import type { Workload } from './cloud.ts';
 
 const SITE = 'qnm-dc1';
 const RACK_WIDTH = 0.6;
@@ -179,22 +180,26 @@ export function buildSampleInventory(): InventoryInput {
     ...access,
   );
 
-  // The provincial private cloud: hypervisor hosts and the e-government systems they run.
+  // The provincial private cloud: hypervisor hosts and the e-government systems they run. The
+  // labels size them (logical CPUs, GB of RAM) and say when a VM is busy; the simulator's load
+  // follows them (simulators/cloud.ts).
   const cloud = { site: SITE, area: 'private-cloud' };
   for (let h = 1; h <= 4; h++) {
-    add({ id: `cloud-host-${h}`, name: `Hypervisor host ${h}`, kind: 'host', location: cloud, parents: ['core-sw-1', 'core-sw-2', 'san-1'] });
+    add({ id: `cloud-host-${h}`, name: `Hypervisor host ${h}`, kind: 'host', location: cloud, parents: ['core-sw-1', 'core-sw-2', 'san-1'], labels: { cpus: '32', memoryGb: '256' } });
   }
-  const vms: [string, string, number][] = [
-    ['vm-egov-portal-1', 'Provincial e-government portal (web 1)', 1],
-    ['vm-egov-portal-2', 'Provincial e-government portal (web 2)', 2],
-    ['vm-public-services', 'Online public services and one-stop-shop system', 1],
-    ['vm-lgsp', 'Local government service platform (LGSP)', 2],
-    ['vm-document-mgmt', 'Document management and e-office', 3],
-    ['vm-mail', 'Official e-mail', 3],
-    ['vm-db-1', 'Shared database server', 4],
-    ['vm-siem', 'SIEM log collector', 4],
+  const vms: [string, string, number, Workload, number, number][] = [
+    ['vm-egov-portal-1', 'Provincial e-government portal (web 1)', 1, 'office', 16, 32],
+    ['vm-egov-portal-2', 'Provincial e-government portal (web 2)', 2, 'office', 16, 32],
+    ['vm-public-services', 'Online public services and one-stop-shop system', 1, 'office', 24, 64],
+    ['vm-lgsp', 'Local government service platform (LGSP)', 2, 'office', 24, 48],
+    ['vm-document-mgmt', 'Document management and e-office', 3, 'office', 24, 64],
+    ['vm-mail', 'Official e-mail', 3, 'office', 16, 32],
+    ['vm-db-1', 'Shared database server', 4, 'database', 24, 128],
+    ['vm-siem', 'SIEM log collector', 4, 'steady', 16, 64],
   ];
-  for (const [id, name, host] of vms) add({ id, name, kind: 'vm', location: cloud, parents: [`cloud-host-${host}`] });
+  for (const [id, name, host, workload, vcpus, memoryGb] of vms) {
+    add({ id, name, kind: 'vm', location: cloud, parents: [`cloud-host-${host}`], labels: { workload, vcpus: String(vcpus), memoryGb: String(memoryGb) } });
+  }
 
   // IoT outside the server rooms; `environment: outdoor` tells the simulator to use tropical outdoor air.
   const outdoor = { environment: 'outdoor' };
@@ -219,16 +224,19 @@ export function buildSampleInventory(): InventoryInput {
 }
 
 /**
- * The sample's network, power and cooling gear answers SNMP on loopback, played by the agents of
- * simulators/snmp (startSnmpEstate) when `npm start` runs. Fixed UDP ports so the inventory stays
+ * The sample's network, power, cooling and cloud gear answers SNMP on loopback, played by the agents
+ * of simulators/snmp (startSnmpEstate) when `npm start` runs. Fixed UDP ports so the inventory stays
  * static data: 16100-16119 network (router, firewalls, switches), 16120-16129 UPS, 16130-16139
- * CRACs, 16200-16299 PDUs in rack order. v2c with a read community per device; the firewalls show
- * SNMPv3 authPriv (SHA-256, AES). Sample credentials only: real gear has its own.
+ * CRACs, 16140-16159 cloud (SAN, hypervisor hosts, VMs: Net-SNMP's HOST-RESOURCES-MIB), 16200-16299
+ * PDUs in rack order. v2c with a read community per device; the firewalls show SNMPv3 authPriv
+ * (SHA-256, AES). Sample credentials only: real gear has its own.
  */
-export const SAMPLE_SNMP_PORTS = { network: 16100, ups: 16120, crac: 16130, pdu: 16200 } as const;
+export const SAMPLE_SNMP_PORTS = { network: 16100, ups: 16120, crac: 16130, cloud: 16140, pdu: 16200 } as const;
+
+const CLOUD_KINDS = new Set<DeviceInput['kind']>(['storage', 'host', 'vm']);
 
 function addSampleSnmp(devices: DeviceInput[]): void {
-  const next = { network: SAMPLE_SNMP_PORTS.network, ups: SAMPLE_SNMP_PORTS.ups, crac: SAMPLE_SNMP_PORTS.crac, pdu: SAMPLE_SNMP_PORTS.pdu };
+  const next: Record<keyof typeof SAMPLE_SNMP_PORTS, number> = { ...SAMPLE_SNMP_PORTS };
   const network = ['edge-rtr-1', 'fw-1', 'fw-2', 'core-sw-1', 'core-sw-2', ...devices.filter((d) => d.id.startsWith('acc-sw-')).map((d) => d.id)];
   const byId = new Map(devices.map((d) => [d.id, d]));
   for (const id of network) {
@@ -244,14 +252,18 @@ function addSampleSnmp(devices: DeviceInput[]): void {
     if (d.kind !== 'ups' && d.kind !== 'crac' && d.kind !== 'pdu') continue;
     d.snmp = { host: '127.0.0.1', port: next[d.kind]++, version: '2c', community: `${d.id}-ro`, intervalSeconds: d.kind === 'pdu' ? 60 : 30 };
   }
+  for (const d of devices) {
+    if (CLOUD_KINDS.has(d.kind)) d.snmp = { host: '127.0.0.1', port: next.cloud++, version: '2c', community: `${d.id}-ro`, intervalSeconds: 30 };
+  }
 }
 
 const HEADER = `Watchfloor sample data center: the Quảng Nam provincial e-government data center (qnm-dc1).
 Server room 1 holds rows A-D (6 racks each), server room 2 rows E-F (5 racks each); racks
 are 0.6 x 1.2 m, (x, y) is a rack's top-left corner in metres, aisles are 1.2 m wide, and
 rows face each other across cold aisles. Each rack is cooled mainly by one CRAC (cooledBy).
-The router, firewalls, switches, UPSes, CRACs and PDUs answer SNMP on 127.0.0.1, UDP ports
-16100-16299, played by the simulated agents that \`npm start\` (start --simulate) runs.
+The router, firewalls, switches, UPSes, CRACs, PDUs, the SAN, the hypervisor hosts and their
+VMs answer SNMP on 127.0.0.1, UDP ports 16100-16299, played by the simulated agents that
+\`npm start\` (start --simulate) runs.
 
 GENERATED by config/generate-sample.ts; edit the generator, then run
   node bin/run-ts.js config/generate-sample.ts`;

@@ -68,6 +68,9 @@ describe('built-in rules (config/rules.yaml)', () => {
     devices: [
       { id: 'th-r01-front', kind: 'sensor', sensorType: 'temperature-humidity', location: { rack: 'R01', position: 'front-middle' } },
       { id: 'th-r01-rear', kind: 'sensor', sensorType: 'temperature-humidity', location: { rack: 'R01', position: 'rear' } },
+      { id: 'san1', kind: 'storage', location: { rack: 'R01', u: 1 } },
+      { id: 'host1', kind: 'host', location: { site: 'dc1', area: 'cloud' }, parents: ['san1'] },
+      { id: 'vm1', kind: 'vm', location: { site: 'dc1', area: 'cloud' }, parents: ['host1'] },
     ],
   });
 
@@ -90,7 +93,7 @@ describe('built-in rules (config/rules.yaml)', () => {
     expect(loadRulesFile(builtinRulesPath).map((r) => r.id)).toEqual([
       'cold-aisle-warm', 'cold-aisle-hot', 'humidity-out-of-range', 'device-offline', 'rack-hot-spot', 'row-cold-aisle-warm', 'inlet-rising-fast',
       'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
-      'port-up', 'reboot-detected', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
+      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
     ]);
   });
 
@@ -109,5 +112,22 @@ describe('built-in rules (config/rules.yaml)', () => {
   it('cold-aisle humidity outside 20-80 % fires after a minute', () => {
     const { feed } = engine();
     expect(feed('th-r01-front', 'humidity', 85, 60)).toEqual(['humidity-out-of-range:warning:firing']);
+  });
+
+  it('a host or VM above 90 % CPU for 10 minutes is a warning; nine minutes, or a storage array\'s controllers, are not', () => {
+    expect(engine().feed('host1', 'cpu_load_pct', 95, 9 * 60)).toEqual([]);
+    expect(engine().feed('san1', 'cpu_load_pct', 99, 20 * 60)).toEqual([]);
+    for (const device of ['host1', 'vm1']) expect(engine().feed(device, 'cpu_load_pct', 95, 10 * 60), device).toEqual(['host-cpu-high:warning:firing']);
+    const { rules, feed } = engine();
+    feed('vm1', 'cpu_load_pct', 92.5, 10 * 60);
+    expect(rules.alerts()[0]?.summary).toBe('vm1 CPU 92.5 % for 10m');
+  });
+
+  it('a disk or storage pool above 85 % for 5 minutes is a warning, on any kind of device', () => {
+    expect(engine().feed('san1', 'storage_used_max_pct', 84.9, 30 * 60)).toEqual([]);
+    for (const device of ['san1', 'host1', 'vm1']) expect(engine().feed(device, 'storage_used_max_pct', 91, 5 * 60), device).toEqual(['disk-space-low:warning:firing']);
+    const { rules, feed } = engine();
+    feed('san1', 'storage_used_max_pct', 96.25, 5 * 60);
+    expect(rules.alerts()[0]?.summary).toBe('san1 fullest disk 96.25 % used (above 85 %)');
   });
 });

@@ -123,6 +123,22 @@ describe('the bundled sample data center', () => {
     const serverRoomIds = new Set(serverRooms.map((r) => r.id));
     for (const d of iot) expect('site' in d.location || !serverRoomIds.has(roomOf(d) ?? ''), d.id).toBe(true);
   });
+
+  it('answers SNMP on loopback with a port and a community of its own per device, the SAN, hosts and VMs every 30 s on 16140-16159', () => {
+    const polled = devices((d) => d.snmp !== undefined);
+    expect(polled).toHaveLength(100);
+    for (const d of polled) expect(d.snmp!.host, d.id).toBe('127.0.0.1');
+    expect(new Set(polled.map((d) => d.snmp!.port)).size).toBe(polled.length);
+    const communities = polled.filter((d) => d.snmp!.version !== '3').map((d) => d.snmp!.community);
+    expect(new Set(communities).size).toBe(communities.length);
+    const cloud = devices((d) => d.kind === 'storage' || d.kind === 'host' || d.kind === 'vm');
+    expect(cloud).toHaveLength(13);
+    for (const d of cloud) {
+      expect(d.snmp, d.id).toMatchObject({ version: '2c', community: `${d.id}-ro`, intervalSeconds: 30 });
+      expect(d.snmp!.port, d.id).toBeGreaterThanOrEqual(16140);
+      expect(d.snmp!.port, d.id).toBeLessThanOrEqual(16159);
+    }
+  });
 });
 
 describe('a broken copy of the sample', () => {

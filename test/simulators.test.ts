@@ -178,6 +178,76 @@ describe('the data center model (fake time)', () => {
   });
 });
 
+describe('the private cloud in the model (fake time): what its Net-SNMP agents report', () => {
+  const DAY = 24 * 60 * MINUTE;
+  const m = modelFor('normal');
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cpu = (id: string, t: number): number => mean(m.hostResources(id, t)!.cpus);
+  const used = (id: string, t: number): number => m.hostResources(id, t)!.memory.usedBytes;
+  const hosts = inventory.devices.filter((d) => d.kind === 'host').map((d) => d.id);
+  const vmsOf = (host: string): string[] => inventory.devices.filter((d) => d.kind === 'vm' && d.parents.includes(host)).map((d) => d.id);
+  /** A wall-clock hour in Vietnam (UTC+7, no daylight saving) on Monday 2 June 2025. */
+  const vnMonday = (hour: number): number => Date.UTC(2025, 5, 2, hour - 7);
+
+  it('has figures for the SAN, every host and every VM (their CPUs as the labels say), none of them published by the fleet', () => {
+    const cloud = inventory.devices.filter((d) => ['storage', 'host', 'vm'].includes(d.kind)).map((d) => d.id);
+    expect(new Set(m.cloudIds)).toEqual(new Set(cloud));
+    for (const id of cloud) expect(m.deviceIds, id).not.toContain(id);
+    expect(m.hostResources('s-a01-ft', T0)).toBeUndefined();
+    expect(m.hostResources('cloud-host-1', T0)!.cpus).toHaveLength(32);
+    expect(m.hostResources('vm-egov-portal-1', T0)!.cpus).toHaveLength(16);
+    expect(m.hostResources('san-1', T0)!.disks.map((d) => d.label)).toEqual(['pool-ssd-tier1', 'pool-sas-tier2', 'pool-nl-backup']);
+    for (const id of cloud) {
+      for (const c of m.hostResources(id, T0)!.cpus) expect(c, id).toBeGreaterThanOrEqual(0);
+      for (const c of m.hostResources(id, T0)!.cpus) expect(c, id).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('is a pure function of device, time and seed', () => {
+    expect(modelFor('normal').hostResources('cloud-host-2', T0 + 12_345)).toEqual(m.hostResources('cloud-host-2', T0 + 12_345));
+    expect(modelFor('normal', undefined, 1, 2).hostResources('cloud-host-2', T0)).not.toEqual(m.hostResources('cloud-host-2', T0));
+  });
+
+  it('keeps the portals busier in Vietnamese office hours than at night, and on a weekday than on a Saturday', () => {
+    for (const vm of ['vm-egov-portal-1', 'vm-egov-portal-2', 'vm-public-services']) {
+      expect(cpu(vm, vnMonday(10)), vm).toBeGreaterThan(cpu(vm, vnMonday(3)) + 20);
+      expect(cpu(vm, vnMonday(10)), vm).toBeGreaterThan(cpu(vm, vnMonday(10) - 2 * DAY) + 15);
+    }
+  });
+
+  it('over two days: each host above the mean of its VMs and never above 90 %, its memory above theirs; VM memory steady; the SAN pools filling slowly', () => {
+    const peak = new Map<string, number>();
+    const memRange = new Map<string, [number, number]>();
+    for (let t = T0; t <= T0 + 2 * DAY; t += 5 * MINUTE) {
+      for (const host of hosts) {
+        const vms = vmsOf(host);
+        const at = new Date(t).toISOString();
+        expect(cpu(host, t), `${host} at ${at}`).toBeGreaterThan(mean(vms.map((vm) => cpu(vm, t))));
+        expect(used(host, t), `${host} at ${at}`).toBeGreaterThan(vms.reduce((sum, vm) => sum + used(vm, t), 0));
+        peak.set(host, Math.max(peak.get(host) ?? 0, cpu(host, t)));
+        for (const vm of vms) {
+          const r = m.hostResources(vm, t)!.memory;
+          const pct = (100 * r.usedBytes) / r.totalBytes;
+          const [lo, hi] = memRange.get(vm) ?? [Infinity, -Infinity];
+          memRange.set(vm, [Math.min(lo, pct), Math.max(hi, pct)]);
+        }
+      }
+    }
+    for (const [host, p] of peak) {
+      expect(p, host).toBeLessThan(90);
+      expect(p, host).toBeGreaterThan(30);
+    }
+    for (const [vm, [lo, hi]] of memRange) expect(hi - lo, vm).toBeLessThan(15);
+    const pools = (t: number): number[] => m.hostResources('san-1', t)!.disks.map((d) => (100 * d.usedBytes) / d.totalBytes);
+    pools(T0 + 2 * DAY).forEach((end, i) => {
+      const start = pools(T0)[i]!;
+      expect(end, `pool ${i}`).toBeGreaterThan(start);
+      expect(end - start, `pool ${i}`).toBeLessThan(1);
+      expect(end, `pool ${i}`).toBeLessThan(85);
+    });
+  });
+});
+
 // A real broker on a loopback port that requires a username and password.
 const accounts: Record<string, string> = { 'collector-sim': 'sim-secret', ops: 'ops-secret' };
 let peer: PasswordBroker;

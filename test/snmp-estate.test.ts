@@ -43,12 +43,13 @@ describe('the sample data center played by simulated SNMP agents (npm start --si
     squatter?.close();
   });
 
-  it('starts an agent for the router, firewalls, switches, UPSes, CRACs and PDUs, with the switches\' ports from the links', () => {
+  it('starts an agent for the router, firewalls, switches, UPSes, CRACs, PDUs, the SAN, hosts and VMs, with the switches\' ports from the links', () => {
     const estate = product.app.snmpEstate;
     expect(estate).toBeDefined();
     const kinds = new Map<string, number>();
     for (const d of estate!.devices.values()) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
-    expect(Object.fromEntries(kinds)).toEqual({ router: 1, firewall: 2, switch: 8, ups: 2, crac: 6, pdu: 68 });
+    expect(Object.fromEntries(kinds)).toEqual({ router: 1, firewall: 2, switch: 8, ups: 2, crac: 6, pdu: 68, storage: 1, host: 4, vm: 8 });
+    expect(estate!.devices.size).toBe(100);
     expect(estate!.skipped).toEqual([]);
     // Free ports are picked before the agents bind, so a parallel test may take one more now and then.
     expect(estate!.moved.map((m) => m.device)).toContain('pdu-b01-a');
@@ -109,6 +110,35 @@ describe('the sample data center played by simulated SNMP agents (npm start --si
     const moved = await eventually(async () => ((await latest('pdu-b01-a')).get('snmp_up') === 1 ? true : undefined), 15_000, 250);
     expect(moved).toBe(true);
   }, 60_000);
+
+  it('serves CPU, memory and disk use of a hypervisor host, its VMs and the SAN, the host carrying its VMs', async () => {
+    const vms = product.app.estate.inventory.devices.filter((d) => d.kind === 'vm' && d.parents.includes('cloud-host-1')).map((d) => d.id);
+    expect(vms.length).toBeGreaterThanOrEqual(2);
+    const read = (id: string): Promise<Map<string, number>> =>
+      eventually(async () => {
+        const m = await latest(id);
+        return m.get('snmp_up') === 1 && m.has('cpu_load_pct') && m.has('mem_used_pct') && m.has('storage_used_max_pct') ? m : undefined;
+      }, 25_000, 250);
+    const disks = (m: Map<string, number>): number[] => [...m].filter(([metric]) => metric.startsWith('storage_used_pct.')).map(([, v]) => v);
+    const [host, san, ...guests] = await Promise.all(['cloud-host-1', 'san-1', ...vms].map(read));
+    for (const [id, m] of [['cloud-host-1', host!], ['san-1', san!], [vms[0]!, guests[0]!]] as const) {
+      expect(m.get('cpu_load_pct'), id).toBeGreaterThan(0);
+      expect(m.get('cpu_load_pct'), id).toBeLessThan(90);
+      expect(m.get('mem_used_pct'), id).toBeGreaterThan(5);
+      expect(m.get('mem_used_pct'), id).toBeLessThan(95);
+      expect(disks(m).length, id).toBeGreaterThanOrEqual(2);
+      for (const used of disks(m)) {
+        expect(used, id).toBeGreaterThan(0);
+        expect(used, id).toBeLessThan(85);
+      }
+      expect(m.get('storage_used_max_pct'), id).toBeCloseTo(Math.max(...disks(m)), 6);
+    }
+    expect(san!.get('storage_used_pct.pool_ssd_tier1')).toBeGreaterThan(0);
+    expect(guests[0]!.get('storage_used_pct.data')).toBeGreaterThan(0);
+    // Its VMs' vCPUs outnumber its CPUs and the hypervisor adds its own share: the host is busier than their mean.
+    const meanOfVms = guests.reduce((sum, m) => sum + m.get('cpu_load_pct')!, 0) / guests.length;
+    expect(host!.get('cpu_load_pct')).toBeGreaterThan(meanOfVms);
+  }, 40_000);
 
   it('raises "UPS on battery" when a simulated UPS loses mains, and "Interface went down" when a switch port goes down', async () => {
     const ups = product.app.snmpEstate!.devices.get('ups-b')!.ups!;

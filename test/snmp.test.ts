@@ -4,7 +4,7 @@ import {
   builtinProfiles, counterRate, DevicePoll, SnmpClient, SnmpPoller, type Accumulator, type PollOutcome,
 } from '../collectors/index.ts';
 import { silentLogger, type DeviceStatus } from '../core/index.ts';
-import { parseSnmprec, readSnmprec, RecordStore, startAgent, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
+import { parseSnmprec, readSnmprec, RecordStore, startAgent, syntheticHost, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
 import { eventually } from './support/net.ts';
 
 const REF = '/work/shared/reference/snmp';
@@ -129,6 +129,8 @@ describe('profiles against the real recordings, served by the simulator', () => 
     expect(o.profile).toBe('net-snmp-host');
     expect(o.metrics.mem_used_pct).toBeCloseTo((100 * 958176) / 1021976, 3);
     expect(o.metrics['storage_used_pct.usr_local']).toBeCloseTo((100 * 13299705) / 16822765, 3);
+    // The fullest fixed disk (of /, /usr/local and /export), one figure a rule can watch.
+    expect(o.metrics.storage_used_max_pct).toBeCloseTo((100 * 90601816) / 96144541, 3);
   });
 });
 
@@ -154,6 +156,46 @@ describe('a synthetic switch: rates, oper-status events, reboots', () => {
       const third = await dp.poll(client, now);
       expect(third.events.map((e) => e.type)).toContain('reboot');
       expect(third.metrics['if_in_bps.Gi0_1']).toBeUndefined(); // counters restarted: no bogus rate
+    } finally {
+      client.close();
+      await agent.close();
+    }
+  });
+});
+
+describe('a synthetic Net-SNMP host, read by the net-snmp-host profile', () => {
+  it('averages its CPUs and turns RAM and disks into percentages, a 368 TB pool counted in larger allocation units', async () => {
+    const TB = 2 ** 40;
+    let now = 1_000_000;
+    const host = syntheticHost({
+      name: 'san-x',
+      descr: 'Linux san-x',
+      now: () => now,
+      resources: (t) => ({
+        cpus: [10, 30, t > 1_000_000 ? 80 : 50, 40],
+        memory: { totalBytes: 128 * 2 ** 30, usedBytes: 96 * 2 ** 30 },
+        disks: [{ label: '/', totalBytes: 0.5 * TB, usedBytes: 0.1 * TB }, { label: 'pool-nl-backup', totalBytes: 368 * TB, usedBytes: 0.8 * 368 * TB }],
+      }),
+    });
+    const agent = await startAgent(host.store);
+    const client = new SnmpClient({ host: '127.0.0.1', port: agent.port, version: '2c', community: 'public' }, fast);
+    try {
+      const dp = new DevicePoll(builtinProfiles());
+      const first = await dp.poll(client, now);
+      expect(first.profile).toBe('net-snmp-host');
+      expect(first.warnings).toEqual([]);
+      expect(first.metrics.cpu_load_pct).toBe(32.5);
+      expect(first.metrics.mem_used_pct).toBe(75);
+      // `/`, the root filesystem, is `root` once made safe for a metric name.
+      expect(first.metrics['storage_used_pct.root']).toBeCloseTo(20, 6);
+      expect(first.metrics['storage_used_pct.pool_nl_backup']).toBeCloseTo(80, 6);
+      expect(first.metrics.storage_used_max_pct).toBeCloseTo(80, 6);
+      // hrStorageSize is an Integer32 (RFC 2790): 368 TB in 4096-byte units would not fit.
+      const units = host.store.get('1.3.6.1.2.1.25.2.3.1.4.32')?.value as number;
+      expect(units).toBeGreaterThan(4096);
+      expect(host.store.get('1.3.6.1.2.1.25.2.3.1.5.32')?.value).toBeLessThanOrEqual(2 ** 31 - 1);
+      now += 30_000;
+      expect((await dp.poll(client, now)).metrics.cpu_load_pct).toBe(40);
     } finally {
       client.close();
       await agent.close();

@@ -193,7 +193,7 @@ describe('the watch floor in the browser', () => {
       await page.locator('html[lang="vi"]').waitFor(WAIT);
       await page.click('#nav-cloud');
       await page.locator('#cloud-table').waitFor(WAIT);
-      expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Thiết bị', 'loại', 'chạy trên', 'Trạng thái', 'Giá trị']);
+      expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Thiết bị', 'loại', 'Trạng thái', 'CPU', 'Bộ nhớ', 'Ổ đĩa đầy nhất', 'Cảnh báo']);
       await page.click('#nav-soc');
       await page.locator('#soc-table').waitFor(WAIT);
       expect(await page.locator('#soc-table thead th').allTextContents()).toEqual(['', 'cảnh báo', 'vị trí', 'từ lúc', 'phân loại', 'kết luận', '']);
@@ -202,7 +202,7 @@ describe('the watch floor in the browser', () => {
       const english = [
         'COLD AISLE', 'HOT AISLE', 'north up', 'Floor plan', 'Rack a01', 'front faces', 'no data', 'since ', 'lasted ', 'firing',
         'Power & cooling', 'Network', 'SOC queue', 'Dashboards', 'Alerts', 'Severity', 'Search', 'Heat map', 'Legend', 'Server rooms',
-        'Log out', 'Retry', 'Hosts and VMs', 'Security queue', 'disposition', 'triage', 'related:',
+        'Log out', 'Retry', 'Hosts, VMs and storage', 'Fullest disk', 'Security queue', 'disposition', 'triage', 'related:',
         'Topology', 'Links', 'Interfaces', 'Utilisation', 'Built-in dashboards', 'Time range', 'Refresh', 'Export JSON',
         'Data center environment', 'Rack inlet temperature', 'Hottest inlet', 'Latest readings',
       ];
@@ -240,7 +240,7 @@ describe('the watch floor in the browser', () => {
     await page.click('#nav-soc');
     expect(await page.locator('#soc-table thead th').allTextContents()).toEqual(['', 'alert', 'where', 'since', 'triage', 'disposition', '']);
     await page.click('#nav-cloud');
-    expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Device', 'kind', 'on', 'Status', 'Value']);
+    expect(await page.locator('#cloud-table thead th').allTextContents()).toEqual(['Device', 'kind', 'Status', 'CPU', 'Memory', 'Fullest disk', 'Alert']);
     await page.click('#nav-floor');
     expect(await page.getAttribute('.rack[data-rack="a01"]', 'aria-label')).toMatch(/^Rack a01, row A, front faces south/);
   }, 60_000);
@@ -406,6 +406,32 @@ describe('the watch floor in the browser', () => {
     await page.screenshot({ path: join(artifactsDir, 'network.png'), fullPage: true });
   }, 90_000);
 
+  it('shows each hypervisor host with its VMs under it and the SAN with its pools: CPU, memory and fullest disk from the SNMP collector', async () => {
+    const page = pages[3]!;
+    await page.click('#nav-cloud');
+    const host = page.locator('#cloud-table tr[data-device="cloud-host-1"]');
+    await host.locator('td.cpu[data-value]').waitFor({ timeout: 60_000 });
+    // The CPU % the API's latest cpu_load_pct says (the values move: compare the same poll).
+    await eventually(async () => {
+      const latest = await api(base, admin, '/api/v1/metrics/latest?device=cloud-host-1');
+      const cpu = (latest.body as { metric: string; value: number }[]).find((p) => p.metric === 'cpu_load_pct')?.value;
+      return cpu !== undefined && (await host.locator('td.cpu').textContent())?.trim() === `${cpu.toFixed(1)} %` ? true : undefined;
+    }, 40_000, 250);
+    expect(await host.locator('td.mem').textContent()).toMatch(/^\s*\d+\.\d %\s*$/);
+    expect(await host.locator('td.disk').textContent()).toMatch(/^\s*\d+\.\d % \S+\s*$/);
+    // Its VMs are grouped under it: its group's rows are the host, then each VM naming it as parent.
+    const group = page.locator('#cloud-table tbody[data-group="cloud-host-1"] tr');
+    const vms = inventory.devices.filter((d) => d.kind === 'vm' && d.parents.includes('cloud-host-1')).map((d) => [d.id, 'cloud-host-1']);
+    expect(vms.length).toBeGreaterThanOrEqual(2);
+    expect(await group.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-device'), r.getAttribute('data-parent')]))).toEqual([['cloud-host-1', ''], ...vms]);
+    // The SAN shows its fullest pool by name, and every pool under it.
+    const san = page.locator('#cloud-table tr[data-device="san-1"] td.disk[data-value]');
+    await san.waitFor({ timeout: 60_000 });
+    expect(await san.textContent()).toMatch(/^\s*\d+\.\d % pool_\w+\s*$/);
+    await eventually(async () => ((await page.locator('#cloud-table tr.cloud-pool[data-parent="san-1"] td.disk[data-value]').count()) === 3 ? true : undefined), 20_000, 250);
+    await page.screenshot({ path: join(artifactsDir, 'cloud.png'), fullPage: true });
+  }, 120_000);
+
   it('shows every PDU per phase from the SNMP collector, the most loaded phase first', async () => {
     const page = pages[3]!;
     await page.click('#nav-power');
@@ -496,6 +522,6 @@ describe('the watch floor in the browser', () => {
     await page.locator('#live[data-state=live]').waitFor(WAIT);
     await page.locator('svg.plan [data-device][data-stale="false"]').first().waitFor(WAIT);
     expect(pageErrors).toEqual([]);
-    // Its waits add up to more than 90 s on a loaded machine (two restarts with 87 SNMP agents, login, live).
+    // Its waits add up to more than 90 s on a loaded machine (two restarts with 100 SNMP agents, login, live).
   }, 180_000);
 });

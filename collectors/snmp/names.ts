@@ -1,8 +1,13 @@
 /** Metric names carry a dimension after a dot (`if_in_bps.Gi0_1`); core/telemetry's MetricName allows [A-Za-z0-9_.], 64 long. */
 export const MAX_METRIC = 64;
 
-/** Turns an interface or sensor name into a metric-name suffix: `GigabitEthernet0/1` -> `GigabitEthernet0_1`. */
+/**
+ * Turns an interface, sensor or disk name into a metric-name suffix: `GigabitEthernet0/1` ->
+ * `GigabitEthernet0_1`, `/var/lib/libvirt` -> `var_lib_libvirt`. The root filesystem, which
+ * HOST-RESOURCES names `/`, would leave nothing: it is `root`.
+ */
 export function dimension(label: string): string {
+  if (label === '/') return 'root';
   return label.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
 }
 

@@ -4,11 +4,12 @@
  * DataCenterModel that drives the MQTT sensor fleet so both paths tell one story.
  */
 import { silentLogger, type Device, type Inventory, type Logger } from '../../core/index.ts';
+import type { HostResources } from '../cloud.ts';
 import { DataCenterModel } from '../model.ts';
 import { resolveScenario } from '../scenarios.ts';
 import { startAgent, type SimulatedAgent } from './agent.ts';
 import type { RecordStore } from './store.ts';
-import { syntheticPdu, syntheticSensors, syntheticSwitch, syntheticUps, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
+import { syntheticHost, syntheticPdu, syntheticSensors, syntheticSwitch, syntheticUps, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
 
 export interface SnmpEstateOptions {
   /** A port per device id to bind instead of the inventory's (tests, or a host where the sample's range is busy). */
@@ -119,6 +120,15 @@ function play(device: Device, inventory: Inventory, model: DataCenterModel, now:
       ];
       return { store: syntheticSensors({ name: device.id, kind: 'crac', sensors, now }).store };
     }
+    case 'storage':
+    case 'host':
+    case 'vm': {
+      const first = model.hostResources(device.id, now());
+      if (!first) return `no load model for ${device.kind} ${device.id}`;
+      const role = { storage: 'storage array', host: 'hypervisor host', vm: 'virtual machine' }[device.kind];
+      const resources = (t: number): HostResources => model.hostResources(device.id, t) ?? first;
+      return { store: syntheticHost({ name: device.id, descr: `Linux ${device.id} (Watchfloor simulated ${role}: ${name}, Net-SNMP)`, resources, now }).store };
+    }
     case 'sensor':
     case 'iot':
       if (device.sensorType === 'temperature-humidity') {
@@ -132,8 +142,9 @@ function play(device: Device, inventory: Inventory, model: DataCenterModel, now:
 
 /**
  * Starts one synthetic agent per device whose `snmp` block points at loopback (switch, router and
- * firewall with their interfaces, UPS, PDU, CRAC, temperature sensor), each on its inventory port
- * with its community or v3 user. A taken port is logged and never fails the whole estate.
+ * firewall with their interfaces, UPS, PDU, CRAC, temperature sensor, and storage, hypervisor host
+ * and VM as Net-SNMP Linux hosts), each on its inventory port with its community or v3 user. A
+ * taken port is logged and never fails the whole estate.
  */
 export async function startSnmpEstate(inventory: Inventory, options: SnmpEstateOptions = {}): Promise<SnmpEstate> {
   const logger = options.logger ?? silentLogger;

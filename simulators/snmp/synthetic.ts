@@ -1,5 +1,6 @@
 import snmp from 'net-snmp';
 import { bigintToCounter64 } from '../../collectors/index.ts';
+import type { HostResources } from '../cloud.ts';
 import { RecordStore } from './store.ts';
 
 const T = snmp.ObjectType;
@@ -177,6 +178,76 @@ export function syntheticSensors(o: { name: string; kind: 'crac' | 'environment'
     store.set(`1.3.6.1.2.1.99.1.1.1.3.${i}`, T.Integer, 1, false); // one decimal
     store.set(`1.3.6.1.2.1.99.1.1.1.4.${i}`, T.Integer, () => Math.round(s.celsius() * 10), false);
     store.set(`1.3.6.1.2.1.99.1.1.1.5.${i}`, T.Integer, 1, false);
+  });
+  store.reindex();
+  return { store };
+}
+
+// HOST-RESOURCES-MIB (RFC 2790): hrStorage 1.3.6.1.2.1.25.2, hrDevice 1.3.6.1.2.1.25.3.
+const HR = '1.3.6.1.2.1.25';
+const HR_STORAGE_RAM = `${HR}.2.1.2`;
+const HR_STORAGE_VIRTUAL = `${HR}.2.1.3`;
+const HR_STORAGE_FIXED_DISK = `${HR}.2.1.4`;
+const HR_DEVICE_PROCESSOR = `${HR}.3.1.3`;
+/** net-snmp numbers processors from hrDeviceIndex 196608 (hrDeviceProcessor(3) << 16) on Linux. */
+const FIRST_CPU_INDEX = 196_608;
+/** net-snmp's hrStorageIndex: 1 physical memory, 10 swap, 31 and up the mounted file systems. */
+const STORAGE_INDEX = { ram: 1, swap: 10, firstDisk: 31 };
+const INT32_MAX = 2 ** 31 - 1;
+
+/** hrStorageSize and hrStorageUsed are Integer32 (RFC 2790): a big pool is counted in bigger allocation units. */
+function allocationUnit(totalBytes: number, smallest: number): number {
+  let unit = smallest;
+  while (totalBytes / unit > INT32_MAX) unit *= 2;
+  return unit;
+}
+
+/**
+ * A Linux machine running Net-SNMP (sysObjectID netSnmpAgentOIDs.linux): HOST-RESOURCES-MIB with a
+ * hrDeviceTable/hrProcessorTable row per logical CPU and hrStorageTable rows for physical memory,
+ * swap and each fixed disk, laid out as net-snmp does (linux-full-walk.snmprec). `resources` is asked
+ * at each request, once per instant, so the figures move with time.
+ */
+export function syntheticHost(o: { name: string; descr: string; resources: (now: number) => HostResources; cpuModel?: string; now?: Now }): { store: RecordStore } {
+  const now = o.now ?? Date.now;
+  const store = new RecordStore();
+  system(store, now, o.descr, '1.3.6.1.4.1.8072.3.2.10', o.name);
+  let last: { at: number; value: HostResources } | undefined;
+  const current = (): HostResources => {
+    const at = now();
+    if (last?.at !== at) last = { at, value: o.resources(at) };
+    return last.value;
+  };
+  // The rows are fixed when the agent starts, as a real host's CPUs and mounts are between reboots.
+  const shape = current();
+  const cpuModel = o.cpuModel ?? 'GenuineIntel: Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz';
+  shape.cpus.forEach((_, k) => {
+    const i = FIRST_CPU_INDEX + k;
+    store.set(`${HR}.3.2.1.1.${i}`, T.Integer, i, false);
+    store.set(`${HR}.3.2.1.2.${i}`, T.OID, HR_DEVICE_PROCESSOR, false);
+    store.set(`${HR}.3.2.1.3.${i}`, T.OctetString, cpuModel, false);
+    store.set(`${HR}.3.2.1.5.${i}`, T.Integer, 2, false); // hrDeviceStatus running(2)
+    store.set(`${HR}.3.3.1.1.${i}`, T.OID, '0.0', false); // hrProcessorFrwID: unknown
+    store.set(`${HR}.3.3.1.2.${i}`, T.Integer, () => Math.round(current().cpus[k] ?? 0), false);
+  });
+
+  store.set(`${HR}.2.2.0`, T.Integer, Math.min(INT32_MAX, Math.round(shape.memory.totalBytes / 1024)), false); // hrMemorySize, KB
+  const storage = (index: number, type: string, descr: string, unit: number, size: () => number, used: () => number): void => {
+    store.set(`${HR}.2.3.1.1.${index}`, T.Integer, index, false);
+    store.set(`${HR}.2.3.1.2.${index}`, T.OID, type, false);
+    store.set(`${HR}.2.3.1.3.${index}`, T.OctetString, descr, false);
+    store.set(`${HR}.2.3.1.4.${index}`, T.Integer, unit, false);
+    store.set(`${HR}.2.3.1.5.${index}`, T.Integer, () => Math.floor(size() / unit), false);
+    store.set(`${HR}.2.3.1.6.${index}`, T.Integer, () => Math.floor(used() / unit), false);
+  };
+  const ramUnit = allocationUnit(shape.memory.totalBytes, 1024);
+  storage(STORAGE_INDEX.ram, HR_STORAGE_RAM, 'Physical memory', ramUnit, () => current().memory.totalBytes, () => current().memory.usedBytes);
+  // Swap: a hypervisor keeps a little and hardly touches it.
+  const swapBytes = Math.min(8 * 2 ** 30, shape.memory.totalBytes / 4);
+  storage(STORAGE_INDEX.swap, HR_STORAGE_VIRTUAL, 'Swap space', 1024, () => swapBytes, () => swapBytes * 0.01);
+  shape.disks.forEach((d, k) => {
+    const disk = (): HostResources['disks'][number] => current().disks[k] ?? d;
+    storage(STORAGE_INDEX.firstDisk + k, HR_STORAGE_FIXED_DISK, d.label, allocationUnit(d.totalBytes, 4096), () => disk().totalBytes, () => disk().usedBytes);
   });
   store.reindex();
   return { store };

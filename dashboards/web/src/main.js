@@ -13,7 +13,8 @@ import { html, render, Store } from './ui.js';
 import { DashboardsView } from './dashboards.js';
 import { NetworkView } from './network.js';
 import { PowerView } from './power.js';
-import { CloudView, SocView } from './views.js';
+import { CloudView } from './cloud.js';
+import { SocView } from './views.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { http } from './api.js';
 import { TimeChart } from './chart.js';
 import { currentLang, named, t } from './i18n.js';
-import { staleAfter } from './status.js';
+import { UtilBar, staleAfter } from './status.js';
 import { formatValue } from './units.js';
 import { html, useStore } from './ui.js';
 
@@ -159,7 +159,7 @@ export function NetworkView({ page }) {
         return html`<tr data-link=${l.id} data-state=${info.state} data-util=${info.util === undefined ? '' : info.util.toFixed(2)}><td>${l.label ?? l.id}</td><td>${l.kind.toUpperCase()}</td>
         <td>${l.a.device ?? l.a.external}${l.a.interface ? ` ${l.a.interface}` : ''}</td><td>${l.b.device ?? l.b.external}${l.b.interface ? ` ${l.b.interface}` : ''}</td>
         <td>${l.bandwidthMbps ? formatValue(l.bandwidthMbps * 1e6, 'bps') : '—'}</td><td>${formatValue(info.inBps, 'bps')}</td><td>${formatValue(info.outBps, 'bps')}</td>
-        <td class="util"><span class="util-bar" aria-hidden="true"><span style=${`width:${Math.min(100, info.util ?? 0).toFixed(1)}%`}></span></span> ${pct(info.util)}</td>
+        <td class="util"><${UtilBar} pct=${info.util} /> ${pct(info.util)}</td>
         <td class=${`link-state state-${info.state}`}>${stateText(info.state)}${info.stale ? ` · ${t('common.stale')}` : ''}</td></tr>`;
       })}</tbody></table>
 

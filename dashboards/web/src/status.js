@@ -1,5 +1,6 @@
 // A device's liveness as the tables show it: current, stale, offline or without data, with its
-// worst firing alert beside it. Shared by the power, cloud and network views.
+// worst firing alert beside it; and the small bar beside a percentage. Shared by the power, cloud
+// and network views.
 import { named, t } from './i18n.js';
 import { STALE_AFTER_MS } from './readings.js';
 import { html } from './ui.js';
@@ -29,3 +30,7 @@ export const Status = ({ page, id }) => {
   const worst = page.alerts.worstBy('device').get(id);
   return html`<span class="status status-${s}" data-status=${s}>${t(STATUS_TEXT[s])}${worst ? html` · <b class="sev-text sev-${worst}">${named('sev', worst).toUpperCase()}</b>` : ''}</span>`;
 };
+
+/** A percentage (a link's utilisation, a host's CPU, a disk) as a small bar to put beside its number. */
+export const UtilBar = ({ pct }) =>
+  html`<span class="util-bar" aria-hidden="true"><span style=${`width:${Math.min(100, Math.max(0, pct ?? 0)).toFixed(1)}%`}></span></span>`;

@@ -1,24 +1,11 @@
-// The views beside the floor plan: cloud and the SOC queue (power.js, network.js and dashboards.js
-// hold the others). Each reads the page state; controls appear only for roles that may use them.
+// The SOC queue, one of the views beside the floor plan (power.js, network.js, cloud.js and
+// dashboards.js hold the others). It reads the page state; controls appear only for roles that may use them.
 import { useState } from 'preact/hooks';
 import { http } from './api.js';
 import { act, mayActOn } from './alertpane.js';
 import { formatAge, formatClock } from './dom.js';
 import { named, t } from './i18n.js';
-import { Status } from './status.js';
 import { html, useStore } from './ui.js';
-
-export function CloudView({ page }) {
-  useStore(page.store, 'readings', 'alerts', 'lang');
-  const items = [...page.devicesById.values()].filter((d) => d.kind === 'host' || d.kind === 'vm' || d.kind === 'storage');
-  return html`<div class="view-body">
-    <h2>${t('cloud.hosts')}</h2>
-    <table class="data-table" id="cloud-table"><thead><tr><th>${t('common.device')}</th><th>${t('cloud.kind')}</th><th>${t('cloud.on')}</th><th>${t('common.status')}</th><th>${t('common.value')}</th></tr></thead>
-      <tbody>${items.map((d) => html`<tr data-device=${d.id}><td>${d.name ?? d.id}</td><td>${named('kind', d.kind)}</td><td>${d.parents.join(', ')}</td>
-        <td><${Status} page=${page} id=${d.id} /></td>
-        <td>${page.readings.all(d.id).slice(0, 4).map(([m, v]) => `${named('metric', m)} ${Number.isInteger(v.value) ? v.value : v.value.toFixed(1)}`).join(' · ') || '—'}</td></tr>`)}</tbody></table>
-  </div>`;
-}
 
 const DISPOSITIONS = ['true_positive', 'false_positive', 'benign', 'duplicate'];
 
