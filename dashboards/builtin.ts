@@ -3,6 +3,7 @@
  * the /query mapping (measurement = device kind, field = metric, tags = inventory tags), so the same
  * JSON charts Watchfloor's own /query and an InfluxDB filled by Watchfloor's InfluxDB writer.
  */
+import type { Link } from '../core/index.ts';
 import { Dashboard, type DashboardInput, type Variable } from './grafana/model.ts';
 
 type PanelInput = DashboardInput['panels'][number];
@@ -21,20 +22,34 @@ export function influxql(measurement: string, field: string, opts: { agg?: strin
 /**
  * One query per interface of `metric` (`if_in_bps`, `if_out_bps`, `if_oper_status`), each series
  * named by the interface. The SNMP collector publishes a field per interface (`if_in_bps.Gi0_0_0`,
- * already in bits/s, see collectors/snmp/names.ts) and InfluxQL selects fields by name, so a panel
- * names the interfaces it charts: here the linked interfaces of the bundled estate
- * (config/sample-datacenter.yaml `links`).
+ * already in bits/s, see collectors/snmp/names.ts) and InfluxQL selects fields by name, not by
+ * pattern, so a panel names the interfaces it charts: those the inventory's links name.
  */
-function perInterface(measurement: string, metric: string, interfaces: string[], agg = 'mean'): string[] {
+function perInterface(measurement: string, metric: string, interfaces: readonly string[], agg = 'mean'): string[] {
   return interfaces.map((name) => influxql(measurement, `${metric}.${name.replace(/[^A-Za-z0-9_]+/g, '_')}`, { agg, alias: name, groupBy: ['device'] }));
 }
 
-/** Edge router: primary and backup Internet, the government WAN, the provincial MAN. */
-const ROUTER_LINKS = ['Gi0/0/0', 'Gi0/0/1', 'Gi0/0/2', 'Te0/1/0'];
-/** Switches: each access switch's two uplinks, each core switch's link to its firewall and the inter-switch link. */
-const SWITCH_LINKS = ['Te1/1/1', 'Te1/1/2', 'Te1/0/24', 'Hu1/0/49'];
-/** Firewalls: the link from the router, the link to the core. */
-const FIREWALL_LINKS = ['eth1', 'eth2'];
+/** The interfaces the inventory's links name, by the kind of device at that end: what the network panels chart. */
+export interface LinkedInterfaces {
+  router: string[];
+  switch: string[];
+  firewall: string[];
+}
+
+/** Reads the linked interfaces of routers, switches and firewalls from an inventory's links (sorted, each name once per kind). */
+export function linkedInterfaces(inventory: { links: readonly Link[]; devices: Iterable<{ id: string; kind: string }> }): LinkedInterfaces {
+  const kindOf = new Map<string, string>();
+  for (const d of inventory.devices) kindOf.set(d.id, d.kind);
+  const out: Record<keyof LinkedInterfaces, Set<string>> = { router: new Set(), switch: new Set(), firewall: new Set() };
+  for (const link of inventory.links) {
+    for (const end of [link.a, link.b]) {
+      const kind = end.device === undefined ? undefined : kindOf.get(end.device);
+      if (end.interface && (kind === 'router' || kind === 'switch' || kind === 'firewall')) out[kind].add(end.interface);
+    }
+  }
+  const sorted = (set: Set<string>): string[] => [...set].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  return { router: sorted(out.router), switch: sorted(out.switch), firewall: sorted(out.firewall) };
+}
 
 const roomFilter = `("room" =~ /^$room$/)`;
 
@@ -75,8 +90,13 @@ function define(d: DashboardInput): Dashboard {
   return Dashboard.parse({ ...d, panels: d.panels.map((p) => ({ ...p, id: nextId++ })) });
 }
 
-/** The four built-in dashboards: data center environment, power and cooling, network, security. */
-export function builtinDashboards(): Dashboard[] {
+/**
+ * The four built-in dashboards: data center environment, power and cooling, network, security. The
+ * network panels chart `linked` (from `linkedInterfaces(inventory)`); a kind with none gets no panel.
+ */
+export function builtinDashboards(linked: LinkedInterfaces): Dashboard[] {
+  const ifPanel = (title: string, kind: keyof LinkedInterfaces, metric: string, pos: { x: number; y: number; w: number; h: number }, unit?: string, agg?: string): PanelInput[] =>
+    linked[kind].length === 0 ? [] : [panel('timeseries', title, perInterface(kind, metric, linked[kind], agg), pos, unit)];
   return [
     define({
       uid: 'wf-environment',
@@ -114,12 +134,12 @@ export function builtinDashboards(): Dashboard[] {
       title: 'Network',
       tags: ['watchfloor', 'network'],
       panels: [
-        panel('timeseries', 'Switch uplinks in (bits/s)', perInterface('switch', 'if_in_bps', SWITCH_LINKS), { x: 0, y: 0, w: 12, h: 9 }, 'bps'),
-        panel('timeseries', 'Switch uplinks out (bits/s)', perInterface('switch', 'if_out_bps', SWITCH_LINKS), { x: 12, y: 0, w: 12, h: 9 }, 'bps'),
-        panel('timeseries', 'Router links in (bits/s)', perInterface('router', 'if_in_bps', ROUTER_LINKS), { x: 0, y: 9, w: 12, h: 8 }, 'bps'),
-        panel('timeseries', 'Router links out (bits/s)', perInterface('router', 'if_out_bps', ROUTER_LINKS), { x: 12, y: 9, w: 12, h: 8 }, 'bps'),
+        ...ifPanel('Switch links in (bits/s)', 'switch', 'if_in_bps', { x: 0, y: 0, w: 12, h: 9 }, 'bps'),
+        ...ifPanel('Switch links out (bits/s)', 'switch', 'if_out_bps', { x: 12, y: 0, w: 12, h: 9 }, 'bps'),
+        ...ifPanel('Router links in (bits/s)', 'router', 'if_in_bps', { x: 0, y: 9, w: 12, h: 8 }, 'bps'),
+        ...ifPanel('Router links out (bits/s)', 'router', 'if_out_bps', { x: 12, y: 9, w: 12, h: 8 }, 'bps'),
         // IF-MIB ifOperStatus: 1 up, 2 down, 7 lowerLayerDown; max() so a spell down within a bucket shows.
-        panel('timeseries', 'Router link status (1 = up, 2 = down)', perInterface('router', 'if_oper_status', ROUTER_LINKS, 'max'), { x: 0, y: 17, w: 24, h: 6 }),
+        ...ifPanel('Router link status (1 = up, 2 = down)', 'router', 'if_oper_status', { x: 0, y: 17, w: 24, h: 6 }, undefined, 'max'),
       ],
     }),
     define({
@@ -135,7 +155,7 @@ export function builtinDashboards(): Dashboard[] {
           options: { mode: 'markdown', content: 'Physical security sensors (doors, smoke, water) and firewalls. Security alerts themselves are triaged in Watchfloor\'s SOC view.' },
         },
         panel('timeseries', 'Door and contact sensors (1 = open)', [influxql('sensor', 'state', { agg: 'max', groupBy: ['device'] })], { x: 0, y: 3, w: 12, h: 8 }),
-        panel('timeseries', 'Firewall traffic in (bits/s)', perInterface('firewall', 'if_in_bps', FIREWALL_LINKS), { x: 12, y: 3, w: 12, h: 8 }, 'bps'),
+        ...ifPanel('Firewall traffic in (bits/s)', 'firewall', 'if_in_bps', { x: 12, y: 3, w: 12, h: 8 }, 'bps'),
       ],
     }),
   ];

@@ -1,29 +1,33 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { builtinDashboards } from './builtin.ts';
+import { Inventory, bundledConfigDir, readDataFile } from '../core/index.ts';
+import { builtinDashboards, linkedInterfaces } from './builtin.ts';
 import { toGrafanaJson } from './grafana/export.ts';
 import { DashboardImportError, importGrafanaText } from './grafana/import.ts';
 
 const HELP = `Usage:
-  watchfloor dashboards export DIR     write the built-in dashboards as Grafana JSON (InfluxQL queries) into DIR
+  watchfloor dashboards export DIR     write the built-in dashboards as Grafana JSON (InfluxQL queries) into DIR;
+                                       the network panels chart the interfaces the inventory's links name
   watchfloor dashboards import FILE    import a dashboard exported from Grafana; prints what was converted or
                                        could not be mapped, and saves it under DATA_DIR/dashboards/
 
+  --inventory FILE the inventory whose links the network panels chart (default: the bundled sample)
   --data-dir DIR   where imported dashboards are kept (default: WATCHFLOOR_DATA_DIR or ./data)
 `;
 
 /** `watchfloor dashboards export DIR | import FILE`; returns the exit code. */
 export async function runDashboardsCommand(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' }, inventory: { type: 'string' } } });
   const [action, target] = positionals;
   if (values.help || action === undefined) {
     out.write(HELP);
     return values.help ? 0 : 2;
   }
   if (action === 'export' && target) {
+    const inventory = readDataFile(values.inventory ?? join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
     mkdirSync(target, { recursive: true });
-    for (const d of builtinDashboards()) {
+    for (const d of builtinDashboards(linkedInterfaces(inventory))) {
       const file = join(target, `${d.uid}.json`);
       writeFileSync(file, `${JSON.stringify(toGrafanaJson(d), null, 2)}\n`);
       out.write(`${file}  ${d.title}\n`);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 /** The web UI's static files (plain HTML, CSS and ES modules, no build step), served by the ops server. */
 export const publicDir = fileURLToPath(new URL('./public', import.meta.url));
 export { Dashboard, PANEL_TYPES, type Panel, type PanelType } from './grafana/model.ts';
-export { builtinDashboards, influxql } from './builtin.ts';
+export { builtinDashboards, influxql, linkedInterfaces, type LinkedInterfaces } from './builtin.ts';
 export { toGrafanaJson } from './grafana/export.ts';
 export { importGrafana, importGrafanaText, renderBuilderTarget, DashboardImportError, type ImportNote, type ImportResult } from './grafana/import.ts';
 export { runDashboardsCommand } from './cli.ts';

@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDashboards, DashboardImportError, importGrafanaText, toGrafanaJson, type ImportResult } from '../dashboards/index.ts';
+import { Inventory, bundledConfigDir, readDataFile } from '../core/index.ts';
+import { builtinDashboards, DashboardImportError, importGrafanaText, linkedInterfaces, toGrafanaJson, type ImportResult } from '../dashboards/index.ts';
 import { run } from './support/net.ts';
 import { grafanaSchemaDir, interpolate, realDashboardsDir } from './support/grafana.ts';
 import { ADMIN_PASSWORD, startProduct, type StartedProduct } from './support/product.ts';
+
+const sample = readDataFile(join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
+const sampleLinks = linkedInterfaces(sample);
 
 const schema = JSON.parse(readFileSync(`${grafanaSchemaDir}/dashboard.schema.json`, 'utf8')) as object;
 let validate: ValidateFunction;
@@ -48,7 +52,7 @@ describe('dashboards as code, exported as Grafana JSON', () => {
   });
 
   it('exports the four built-in dashboards, each valid against Grafana\'s dashboard schema', () => {
-    const dashboards = builtinDashboards();
+    const dashboards = builtinDashboards(sampleLinks);
     expect(dashboards.map((d) => d.title)).toEqual(['Data center environment', 'Power and cooling', 'Network', 'Security']);
     const types = new Set<string>();
     for (const d of dashboards) {
@@ -59,9 +63,30 @@ describe('dashboards as code, exported as Grafana JSON', () => {
     expect([...types].sort()).toEqual(['bargauge', 'gauge', 'row', 'stat', 'table', 'text', 'timeseries']);
   });
 
+  it('charts on the network dashboard exactly the interfaces the inventory\'s links name', () => {
+    // The sample: the edge router's Internet, WAN, MAN and VPN links, each switch's linked ports, the firewalls' sides and tunnels.
+    expect(sampleLinks.router).toEqual(['Gi0/0/0', 'Gi0/0/1', 'Gi0/0/2', 'Gi0/0/4', 'Gi0/0/5', 'Te0/1/0']);
+    expect(sampleLinks.firewall).toEqual(['eth1', 'eth2', 'tunnel1', 'tunnel2']);
+    expect(sampleLinks.switch).toContain('Hu1/0/49');
+    const network = builtinDashboards(sampleLinks).find((d) => d.uid === 'wf-network')!;
+    const routerIn = network.panels.find((p) => p.title === 'Router links in (bits/s)');
+    expect(routerIn && 'targets' in routerIn ? routerIn.targets.map((t) => t.query) : []).toEqual(
+      sampleLinks.router.map((name) => `SELECT mean("if_in_bps.${name.replace(/[^A-Za-z0-9_]+/g, '_')}") AS "${name}" FROM "router" WHERE $timeFilter GROUP BY time($__interval), "device" fill(null)`),
+    );
+    // Another estate: one switch with two linked ports, no router or firewall: their panels are left out, not left empty.
+    const small = linkedInterfaces({
+      devices: [{ id: 'sw-1', kind: 'switch' }, { id: 'srv-1', kind: 'server' }],
+      links: [{ id: 'l1', kind: 'lan', a: { device: 'sw-1', interface: 'ge-0/0/1' }, b: { device: 'srv-1', interface: 'eth0' } }, { id: 'l2', kind: 'internet', a: { device: 'sw-1', interface: 'ge-0/0/48' }, b: { external: 'ISP' } }],
+    });
+    expect(small).toEqual({ router: [], switch: ['ge-0/0/1', 'ge-0/0/48'], firewall: [] });
+    const titles = builtinDashboards(small).flatMap((d) => d.panels.map((p) => p.title));
+    expect(titles).toContain('Switch links in (bits/s)');
+    expect(titles.filter((t) => /Router|Firewall/.test(t ?? ''))).toEqual([]);
+  });
+
   it('exports queries that Watchfloor\'s own /query answers without an error, as Grafana would send them', async () => {
     const now = Date.now();
-    for (const d of builtinDashboards()) {
+    for (const d of builtinDashboards(sampleLinks)) {
       for (const panel of (toGrafanaJson(d).panels as GPanel[])) {
         for (const t of panel.targets ?? []) {
           const q = interpolate(t.query, now - 3_600_000, now, 'room-1');

@@ -4,7 +4,7 @@
 // refresh; the export button hands out the same JSON Grafana imports.
 import { useEffect, useState } from 'preact/hooks';
 import { influxql } from './api.js';
-import { builtinDashboards } from '../../builtin.ts';
+import { builtinDashboards, linkedInterfaces } from '../../builtin.ts';
 import { toGrafanaJson } from '../../grafana/export.ts';
 import { TimeChart } from './chart.js';
 import { formatClock } from './dom.js';
@@ -166,7 +166,8 @@ function DashPanel({ panel, range, vars }) {
 
 export function DashboardsView({ page }) {
   useStore(page.store, 'lang');
-  const dashboards = builtinDashboards();
+  // The network panels chart the interfaces the inventory's links name.
+  const dashboards = builtinDashboards(linkedInterfaces({ links: page.links, devices: page.devicesById.values() }));
   const [uid, setUid] = useState(dashboards[0]?.uid);
   const d = dashboards.find((x) => x.uid === uid) ?? dashboards[0];
   const [rangeKey, setRangeKey] = useState(() => parseRange(d?.time?.from));
