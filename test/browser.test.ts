@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesFor, simulatorPassword, startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { Config, Inventory, bundledConfigDir, readDataFile, silentLogger, type Clock, type Device } from '../core/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
+import { launchChromium } from './support/ui.ts';
 
 /**
  * The floor plan in Debian's Chromium against the real product (bundled sample data center, no
@@ -16,7 +17,6 @@ import { connectMqtt, eventually } from './support/net.ts';
  * rule's `for` takes no real time; everything else runs on real time.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'browser-test-admin-pass';
 const SENSOR_PASSWORD = 'secret-pass';
 const WAIT = { timeout: 10_000 };
@@ -85,10 +85,7 @@ describe('floor plan in the browser', () => {
     const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } });
     app = await startWatchfloor({ config, inventory, logger: silentLogger, adminPassword: ADMIN_PASSWORD, clock });
     base = `http://127.0.0.1:${app.httpPort}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ autoplay: false });
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
