@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { z } from 'zod';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import { MqttConfig, systemClock, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
 import type { MqttAccount, MqttAccounts } from './accounts.ts';
@@ -30,7 +31,30 @@ export interface BrokerOptions {
   presence?: boolean;
   /** A refusal or an anomaly worth a SOC's attention. */
   onSecurityEvent?: (event: SecurityEvent) => void;
+  /**
+   * Clustered (`persistence: redis`): also hand this node's security events to the cluster, for a node
+   * with the rules to hear. A `--role broker` node has no rules of its own, so it forwards.
+   */
+  forwardSecurityEvents?: boolean;
+  /** Clustered: the security events other nodes forwarded. */
+  onForwardedSecurityEvent?: (event: SecurityEvent) => void;
 }
+
+/** Where forwarded security events travel between cluster nodes: `$SYS`, so no device can publish or (without `$SYS` rights) read them. */
+const FORWARDED = (brokerId: string): string => `$SYS/${brokerId}/watchfloor/security-events`;
+
+/** A forwarded event as it arrives from Redis, checked before it reaches the rules. */
+const ForwardedEvent = z.object({
+  ts: z.number(),
+  type: z.string().min(1).max(64),
+  origin: z.enum(['mqtt', 'snmp', 'http']),
+  source: z.string().max(256).optional(),
+  username: z.string().max(256).optional(),
+  clientId: z.string().max(256).optional(),
+  device: z.string().max(256).optional(),
+  topic: z.string().max(1024).optional(),
+  detail: z.string().max(2048).optional(),
+});
 
 export interface ClientEvent {
   username: string;
@@ -129,8 +153,11 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 
   const refusals = new Map<RefusalReason, number>();
   const lastFloodEvent = new Map<string, number>();
+  let forward: ((event: SecurityEvent) => void) | undefined; // set once the cluster's emitter is open
   const securityEvent = (event: Omit<SecurityEvent, 'ts' | 'origin'>): void => {
-    options.onSecurityEvent?.({ ts: clock.now(), origin: 'mqtt', ...event });
+    const e: SecurityEvent = { ts: clock.now(), origin: 'mqtt', ...event };
+    options.onSecurityEvent?.(e);
+    forward?.(e);
   };
   /** Counts a refusal, logs it with its reason, and reports it (floods: once per interval and source). */
   const refuse = (type: RefusalReason, event: Omit<SecurityEvent, 'ts' | 'origin' | 'type'>, flood = false): void => {
@@ -204,12 +231,32 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   // that close neither reads as the device going offline nor fires its last will.
   const brokerId = randomUUID();
   if (state.mq) {
-    type Emitter = { on(topic: string, fn: (packet: { topic: string; payload: Buffer }, cb: () => void) => void): void };
-    (state.mq as Emitter).on('$SYS/+/new/clients', (packet, cb) => {
+    type Emitter = {
+      on(topic: string, fn: (packet: { topic: string; payload: Buffer }, cb: () => void) => void): void;
+      emit(packet: { topic: string; payload: Buffer }): void;
+    };
+    const mq = state.mq as Emitter;
+    mq.on('$SYS/+/new/clients', (packet, cb) => {
       const holder = clientsById()[packet.payload.toString()];
       if (packet.topic.split('/')[1] !== brokerId && holder && !holder.closed) takenOver.add(holder);
       cb();
     });
+    if (options.forwardSecurityEvents) forward = (e) => mq.emit({ topic: FORWARDED(brokerId), payload: Buffer.from(JSON.stringify(e)) });
+    const hear = options.onForwardedSecurityEvent;
+    if (hear) {
+      mq.on(FORWARDED('+'), (packet, cb) => {
+        cb();
+        if (packet.topic.split('/')[1] === brokerId) return; // this node's own, reported already
+        let parsed: z.ZodSafeParseResult<z.infer<typeof ForwardedEvent>> | undefined;
+        try {
+          parsed = ForwardedEvent.safeParse(JSON.parse(packet.payload.toString()));
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed?.success) hear(parsed.data);
+        else logger.warn({ topic: packet.topic, bytes: packet.payload.length }, 'mqtt: a forwarded security event was not one; dropped');
+      });
+    }
   }
 
   const inflight = new WeakMap<Client, number>();

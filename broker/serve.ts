@@ -7,7 +7,8 @@ import { startBroker, type Broker } from './broker.ts';
 /**
  * Runs only the broker from the product's config (`watchfloor start --role broker`): one node of a broker
  * cluster when `mqtt.persistence` is `redis`, with the same accounts file (`{dataDir}/mqtt-accounts.json`,
- * shared or copied between nodes) and the inventory for collector grants by kind. Security events are logged.
+ * shared or copied between nodes) and the inventory for collector grants by kind. Its security events
+ * are logged, and forwarded through the cluster to the nodes that run the rules (`--role all`).
  */
 export async function serveBroker(options: { config: Config; inventory: Inventory; logger: Logger }): Promise<Broker> {
   const { config, logger } = options;
@@ -21,5 +22,6 @@ export async function serveBroker(options: { config: Config; inventory: Inventor
     kindOf: (id) => estate.devices.get(id)?.kind,
     logger,
     onSecurityEvent: (event) => logger.info({ securityEvent: event }, `mqtt: security event ${event.type}`),
+    forwardSecurityEvents: true,
   });
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { connectExternalBroker, startBroker, registerBrokerMetrics, MqttAccounts, type Broker, type ExternalBroker, type MqttBus } from '../broker/index.ts';
-import { startMqttIngest, startSnmpCollectors, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
+import { partitionOf, startMqttIngest, startSnmpCollectors, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
 import {
   Estate,
   randomSecret,
@@ -173,6 +173,12 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     accounts,
     logger,
     onSecurityEvent: (e) => reportSecurityEvent(e),
+    // Events seen by `--role broker` nodes of the cluster; with several full nodes, the one whose ingest
+    // partition the source falls in takes each, so an attack is counted once.
+    onForwardedSecurityEvent: (e) => {
+      const p = config.mqtt.ingestPartition;
+      if (!p || partitionOf(e.source ?? e.username ?? e.type, p.count) === p.index) reportSecurityEvent(e);
+    },
     onClient: (event) => {
       if (event.role === 'device' && estate.devices.has(event.username)) setPresence(event.username, event.status, clock.now());
       demo?.onClient(event);

@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { MqttAccounts } from '../broker/index.ts';
+import { startWatchfloor } from '../cli/index.ts';
+import { freeUdpPort } from '../collectors/index.ts';
+import { Config, Inventory, silentLogger } from '../core/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
 import { startRedis, type RedisServer } from './support/redis.ts';
-import { smallInventory } from './support/product.ts';
+import { ADMIN_PASSWORD, api, connectSocket, login, smallInventory } from './support/product.ts';
 
 
 /** A broker OS process: `watchfloor start --role broker`, and the MQTT port it printed. */
@@ -53,12 +56,13 @@ describe('scale-out: two broker processes (watchfloor start --role broker) on on
   const brokers: BrokerProcess[] = [];
   const soc = { username: 'soc', password: 'admin-pass-1' };
   const crac = { username: 'crac-1', password: 'crac-pass-1' };
+  let dataDir = '';
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-scaleout-'));
     redis = await startRedis();
     // Both nodes read the same accounts file, as nodes sharing a volume (or a copied file) would.
-    const dataDir = join(dir, 'data');
+    dataDir = join(dir, 'data');
     const accounts = new MqttAccounts(join(dataDir, 'mqtt-accounts.json'));
     await accounts.setDevicePassword(crac.username, crac.password);
     await accounts.setAdmin(soc.username, soc.password);
@@ -141,4 +145,35 @@ describe('scale-out: two broker processes (watchfloor start --role broker) on on
     onA.end(true);
     await watcher.endAsync();
   });
+
+  it('a brute force against a broker-only process reaches the SOC of the full node on the same Redis', async () => {
+    const [a] = brokers as [BrokerProcess, BrokerProcess];
+    // The full node: rules, API and its own broker, clustered on the same Redis, the accounts file shared.
+    const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0, persistence: 'redis', redis: { url: redis!.url } }, snmp: { trapPort: await freeUdpPort() } });
+    const full = await startWatchfloor({ config, inventory: Inventory.parse(smallInventory), logger: silentLogger, adminPassword: ADMIN_PASSWORD });
+    try {
+      const base = `http://127.0.0.1:${full.httpPort}`;
+      const admin = await login(base);
+      const socket = await connectSocket(base, admin);
+      const seen: { type: string; source?: string }[] = [];
+      socket.on('security-event', (e: { type: string; source?: string }) => seen.push(e));
+      // Six wrong passwords on process A, which has no rules of its own.
+      for (let i = 0; i < 6; i++) {
+        const r = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(a.port), '-u', crac.username, '-P', `wrong-${i}`, '-i', `guess-${i}`, '-t', 'devices/crac-1/telemetry', '-m', '{}']);
+        expect(r.code).not.toBe(0);
+      }
+      const brute = await eventually(async () => {
+        const r = await api(base, admin, '/api/v1/alerts?state=firing');
+        return (r.body as { rule: string; labels: Record<string, string> }[]).find((x) => x.rule === 'mqtt-brute-force');
+      }, 15_000, 200);
+      expect(brute.labels.source).toBe('127.0.0.1');
+      expect(seen.filter((e) => e.type === 'bad_credentials').length).toBeGreaterThanOrEqual(5);
+      // Heard once each: the full node does not count the same failure twice.
+      const events = await api(base, admin, '/api/v1/security-events');
+      expect((events.body as { type: string }[]).filter((e) => e.type === 'bad_credentials').length).toBe(seen.filter((e) => e.type === 'bad_credentials').length);
+      socket.close();
+    } finally {
+      await full.stop();
+    }
+  }, 60_000);
 });
