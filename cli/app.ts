@@ -101,8 +101,9 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     dataDir: config.dataDir, estate, clock, logger, notify: config.notify, publish: (changes) => publishAlerts(changes),
   });
   const rules: RuleEngine = alertRules.engine;
-  const events = new EventLog<DeviceEvent>();
-  const securityEvents = new EventLog<SecurityEvent>();
+  // Device and security events outlive a restart: the last 10,000 of each under DATA_DIR/events/.
+  const events = new EventLog<DeviceEvent>(10_000, join(config.dataDir, 'events', 'device-events.jsonl'), logger);
+  const securityEvents = new EventLog<SecurityEvent>(10_000, join(config.dataDir, 'events', 'security-events.jsonl'), logger);
   const presence = new Map<string, DevicePresence>();
 
   // Filled in once the ops server and broker exist; the sink below only runs after both are up.
@@ -338,6 +339,9 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       await external?.close();
       await store.close();
       alertRules.close();
+      // Last: stopping the poller and the broker can still add events.
+      events.close();
+      securityEvents.close();
     },
   };
   return app;
