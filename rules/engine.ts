@@ -464,7 +464,14 @@ export class RuleEngine {
       // A flapping alert is held firing through its flaps: one alert, not one per flap.
       if (s.alert !== undefined && this.book.get(s.alert.id)?.state === 'firing') return;
       s.alert = this.raise(this.seriesOpening(s, step.state.since), now);
-      if (s.flapping) s.alert = this.book.update(s.alert.id, { flapping: true }, now, 'flapping') ?? s.alert;
+      if (s.flapping) {
+        // Raised while the series flaps: marked at once, and said, so every view shows it as flapping.
+        const next = this.book.update(s.alert.id, { flapping: true }, now, 'flapping');
+        if (next) {
+          s.alert = next;
+          (this.out ??= []).push(next);
+        }
+      }
     } else if (step.transition === 'resolved' && s.alert && !s.flapping) {
       this.settle(s.alert, now);
       s.alert = undefined;

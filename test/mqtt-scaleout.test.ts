@@ -113,13 +113,15 @@ describe('scale-out: two broker processes (watchfloor start --role broker) on on
         c.on('message', (_t, payload) => received.push(payload.toString()));
         c.once('connect', (connack) => (connack.sessionPresent ? resolve(c) : reject(new Error(`session not found on port ${port}`))));
         c.once('error', reject);
+        c.once('close', () => reject(new Error(`the broker on port ${port} closed the connection before CONNACK`)));
       });
-      await eventually(() => received.find((m) => m === `{"supply_temp": ${value}}`), 10_000);
+      await eventually(() => received.find((m) => m === `{"supply_temp": ${value}}`), 20_000);
       await back.endAsync();
     };
     await resume(b.port, b.port, 19); // made on A, resumed on B
     await resume(a.port, b.port, 20); // and back on A
-  });
+    // Two processes, Redis and the rest of the suite share two cores: the waits above can add up past 30 s.
+  }, 60_000);
 
   it('keeps a device online when its client id moves to the other process, and offline once it leaves', async () => {
     const [a, b] = brokers as [BrokerProcess, BrokerProcess];
