@@ -13,7 +13,7 @@ export const StoreConfig = z
     kind: z.enum(['embedded', 'influxdb']).default('embedded'),
     flushIntervalMs: z.number().int().positive().default(200),
     /** Retention per tier, in days: raw points, 1-minute rollups, 1-hour rollups. */
-    retention: z.strictObject({ rawDays: Days.default(7), minuteDays: Days.default(90), hourDays: Days.default(1825) }).prefault({}),
+    retention: z.strictObject({ rawDays: Days.default(7), minuteDays: Days.default(90), fiveMinuteDays: Days.default(365), hourDays: Days.default(1825) }).prefault({}),
     /** The cardinality limit: points of series beyond it are refused and counted. */
     maxSeries: z.number().int().positive().default(100_000),
     influxdb: z

@@ -25,7 +25,12 @@ export async function openStore(config: StoreConfig, where: StoreSurroundings): 
     flushIntervalMs: config.flushIntervalMs,
     maxSeries: config.maxSeries,
     onSeriesLimit: where.onSeriesLimit,
-    tiers: { rawRetentionMs: config.retention.rawDays * DAY, minuteRetentionMs: config.retention.minuteDays * DAY, hourRetentionMs: config.retention.hourDays * DAY },
+    tiers: {
+      rawRetentionMs: config.retention.rawDays * DAY,
+      minuteRetentionMs: config.retention.minuteDays * DAY,
+      fiveMinuteRetentionMs: config.retention.fiveMinuteDays * DAY,
+      hourRetentionMs: config.retention.hourDays * DAY,
+    },
   });
   if (config.kind !== 'influxdb' || !config.influxdb) return embedded;
   const i = config.influxdb;

@@ -1,8 +1,9 @@
 /*
  * Retention and downsampling tiers of the embedded store.
  *
- * raw points are kept for days; 1-minute and 1-hour rollups (count, sum, min, max, last) for months
- * and years. Rollups are built from the raw points of settled periods (older than `settleMs`), each
+ * raw points are kept for days; 1-minute, 5-minute and 1-hour rollups (count, sum, min, max, last)
+ * for months, a year and years. The 5-minute tier is what a day or a week at a 5-minute step reads:
+ * five times fewer rows than the minute tier (1,000 series over a day: 288 k rows, not 1.44 M). Rollups are built from the raw points of settled periods (older than `settleMs`), each
  * tier with its own watermark: everything before the watermark is in the rollup table, everything at
  * or after it is read from the raw points. A query therefore reads one rollup tier below its
  * watermark and the raw points above it, and never loses the newest minutes to the rollup lag.
@@ -19,6 +20,8 @@ export interface TierOptions {
   rawRetentionMs: number;
   /** How long 1-minute rollups are kept (default 90 days). */
   minuteRetentionMs: number;
+  /** How long 5-minute rollups are kept (default 1 year). */
+  fiveMinuteRetentionMs: number;
   /** How long 1-hour rollups are kept (default 5 years). */
   hourRetentionMs: number;
   /** Points younger than this are not rolled up yet: late senders still land in the rollups (default 2 min). */
@@ -28,20 +31,24 @@ export interface TierOptions {
 export const defaultTiers: TierOptions = {
   rawRetentionMs: 7 * DAY,
   minuteRetentionMs: 90 * DAY,
+  fiveMinuteRetentionMs: 365 * DAY,
   hourRetentionMs: 5 * 365 * DAY,
   settleMs: 2 * MINUTE,
 };
 
-export type TierName = 'raw' | 'minute' | 'hour';
+export type TierName = 'raw' | 'minute' | 'fiveMinutes' | 'hour';
+/** Finest first. */
+export const TIERS: readonly TierName[] = ['raw', 'minute', 'fiveMinutes', 'hour'];
 
 export interface Rollup {
-  readonly name: 'minute' | 'hour';
+  readonly name: Exclude<TierName, 'raw'>;
   readonly table: string;
   readonly resolutionMs: number;
 }
 
 export const ROLLUPS: readonly Rollup[] = [
   { name: 'minute', table: 'rollup_1m', resolutionMs: MINUTE },
+  { name: 'fiveMinutes', table: 'rollup_5m', resolutionMs: 5 * MINUTE },
   { name: 'hour', table: 'rollup_1h', resolutionMs: HOUR },
 ];
 
@@ -54,19 +61,20 @@ export const TIER_SCHEMA = `
   ).join('\n')}`;
 
 const retentionOf = (t: TierName, o: TierOptions): number =>
-  t === 'raw' ? o.rawRetentionMs : t === 'minute' ? o.minuteRetentionMs : o.hourRetentionMs;
+  ({ raw: o.rawRetentionMs, minute: o.minuteRetentionMs, fiveMinutes: o.fiveMinuteRetentionMs, hour: o.hourRetentionMs })[t];
+
+/** The table each tier is kept in. */
+export const TIER_TABLE: Record<TierName, string> = { raw: 'points', ...Object.fromEntries(ROLLUPS.map((r) => [r.name, r.table])) } as Record<TierName, string>;
 
 /**
  * The tier a query reads: the coarsest one whose resolution divides the step (fewest rows), moved to a
  * coarser tier when the finer one no longer holds data as old as `from`.
  */
 export function chooseTier(from: number, stepMs: number, now: number, o: TierOptions): TierName {
-  const order: TierName[] = ['raw', 'minute', 'hour'];
   let pick = 0;
-  if (stepMs % HOUR === 0) pick = 2;
-  else if (stepMs % MINUTE === 0) pick = 1;
-  while (pick < 2 && from < now - retentionOf(order[pick] as TierName, o)) pick++;
-  return order[pick] as TierName;
+  for (const [i, r] of ROLLUPS.entries()) if (stepMs % r.resolutionMs === 0) pick = i + 1;
+  while (pick < TIERS.length - 1 && from < now - retentionOf(TIERS[pick] as TierName, o)) pick++;
+  return TIERS[pick] as TierName;
 }
 
 /** Per-bucket combination of partial aggregates (n, s, lo, hi, lt, lv): the same for rollup rows and raw points. */
@@ -95,6 +103,7 @@ export function cutoffs(now: number, o: TierOptions, watermarks: Map<string, num
   return {
     raw: Math.min(now - o.rawRetentionMs, rolled),
     minute: now - o.minuteRetentionMs,
+    fiveMinutes: now - o.fiveMinuteRetentionMs,
     hour: now - o.hourRetentionMs,
   };
 }

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger, type Point } from '../core/index.ts';
-import { chooseTier, defaultTiers, openEmbeddedStore, type EmbeddedTimeSeriesStore, type EmbeddedStoreOptions } from '../store/index.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { chooseTier, DATABASE_FILE, defaultTiers, openEmbeddedStore, type EmbeddedTimeSeriesStore, type EmbeddedStoreOptions } from '../store/index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 1);
-const tiers = { rawRetentionMs: 2 * DAY, minuteRetentionMs: 10 * DAY, hourRetentionMs: 400 * DAY, settleMs: 2 * MIN };
+const tiers = { rawRetentionMs: 2 * DAY, minuteRetentionMs: 10 * DAY, fiveMinuteRetentionMs: 20 * DAY, hourRetentionMs: 400 * DAY, settleMs: 2 * MIN };
 
 let dir: string;
 let clock: FakeClock;
@@ -39,10 +40,13 @@ describe('retention and downsampling tiers', () => {
   it('chooses the coarsest tier the step allows, and a coarser one when the range is older than a tier keeps', () => {
     const now = T0 + 100 * DAY;
     expect(chooseTier(now - HOUR, 10_000, now, defaultTiers)).toBe('raw');
-    expect(chooseTier(now - DAY, 5 * MIN, now, defaultTiers)).toBe('minute');
+    expect(chooseTier(now - DAY, 5 * MIN, now, defaultTiers)).toBe('fiveMinutes');
+    expect(chooseTier(now - DAY, 2 * MIN, now, defaultTiers)).toBe('minute');
+    expect(chooseTier(now - DAY, 15 * MIN, now, defaultTiers)).toBe('fiveMinutes');
     expect(chooseTier(now - 30 * DAY, HOUR, now, defaultTiers)).toBe('hour');
     expect(chooseTier(now - 30 * DAY, 10_000, now, defaultTiers)).toBe('minute');
-    expect(chooseTier(now - 95 * DAY, MIN, now, defaultTiers)).toBe('hour');
+    expect(chooseTier(now - 95 * DAY, MIN, now, defaultTiers)).toBe('fiveMinutes');
+    expect(chooseTier(now - 400 * DAY, MIN, now, defaultTiers)).toBe('hour');
   });
 
   it('answers the same from the rollups as from the raw points, then keeps answering after raw and minute data expire', async () => {
@@ -61,7 +65,7 @@ describe('retention and downsampling tiers', () => {
 
     const report = await store.maintain();
     // 3 h of settled minutes (the clock is 5 min past the data): 180 minute rows, 3 hour rows.
-    expect(report.rolledUp).toEqual({ minute: 180, hour: 3 });
+    expect(report.rolledUp).toEqual({ minute: 180, fiveMinutes: 36, hour: 3 });
     const close = (a: { value: number | null }[], b: { value: number | null }[]): void =>
       expect(a.map((x) => x.value?.toFixed(9))).toEqual(b.map((x) => x.value?.toFixed(9)));
     close(await store.range({ ...byMinute, agg: 'mean' }), before.mean);
@@ -78,12 +82,41 @@ describe('retention and downsampling tiers', () => {
     const fine = await store.range({ ...byMinute, stepMs: 10_000, agg: 'mean' });
     expect(fine.filter((b) => b.value !== null)).toHaveLength(180);
 
-    // Past the minute tier's retention only hours remain.
+    // Past the minute tier's retention the 5-minute rollups answer a 5-minute step in full.
     clock.advance(10 * DAY);
     expect((await store.maintain()).deleted.minute).toBe(180);
+    close(await store.range({ ...byMinute, agg: 'mean' }), before.mean);
+    close(await store.range({ ...byMinute, agg: 'last' }), before.last);
+    // Past theirs only hours remain.
+    clock.advance(10 * DAY);
+    expect((await store.maintain()).deleted.fiveMinutes).toBe(36);
     close(await store.range({ ...byHour, agg: 'mean' }), before.hour);
     const minutesNow = await store.range({ ...byMinute, agg: 'mean' });
     expect(minutesNow.filter((b) => b.value !== null)).toHaveLength(3);
+  });
+
+  it('fills the 5-minute tier from the minute rollups in a store made before it, history and all', async () => {
+    store.write(threeHours());
+    await store.flush();
+    await store.maintain();
+    const q = { device: 'th-1', metric: 'temperature', from: T0, to: T0 + 3 * HOUR - 1, stepMs: 5 * MIN } as const;
+    const before = { mean: await store.range({ ...q, agg: 'mean' }), count: await store.range({ ...q, agg: 'count' }), last: await store.range({ ...q, agg: 'last' }) };
+    await store.close();
+    // What a store from before the tier looks like once its raw points expired: minute and hour rollups only.
+    const db = await DuckDBInstance.create(join(dir, DATABASE_FILE));
+    const c = await db.connect();
+    await c.run('DELETE FROM rollup_5m');
+    await c.run("DELETE FROM tier_watermarks WHERE tier = 'fiveMinutes'");
+    await c.run('DELETE FROM points');
+    c.closeSync();
+    db.closeSync();
+    store = await open();
+    expect((await store.maintain()).rolledUp).toEqual({ fiveMinutes: 36 });
+    expect((await store.range({ ...q, agg: 'count' })).map((b) => b.value)).toEqual(before.count.map((b) => b.value));
+    expect((await store.range({ ...q, agg: 'mean' })).map((b) => b.value?.toFixed(9))).toEqual(before.mean.map((b) => b.value?.toFixed(9)));
+    expect((await store.range({ ...q, agg: 'last' })).map((b) => b.value)).toEqual(before.last.map((b) => b.value));
+    // Once only: the next pass has nothing new to fill.
+    expect((await store.maintain()).rolledUp).toEqual({});
   });
 
   it('serves points newer than the watermark from the raw tier, and keeps the watermarks across a reopen', async () => {
