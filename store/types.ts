@@ -40,7 +40,7 @@ export interface StoreStats {
   /** Bytes of the store's files on disk. */
   diskBytes?: number;
   /** With `store: influxdb`: the writer's figures. */
-  influxdb?: { sent: number; bufferedBytes: number; segments: number; dropped: number; failures: number };
+  influxdb?: { sent: number; bufferedBytes: number; segments: number; dropped: number; failures: number; rejected: number };
 }
 
 /** A series as listed: its key, its tags and its latest value when it has one. */

@@ -89,6 +89,10 @@ describe('store: influxdb reads from InfluxDB 1.x', () => {
     const points = await rangeOf('s-a01-ft', T0, T0 + 10 * MIN - 1);
     expect(points).toEqual(Array.from({ length: 10 }, (_, m) => [T0 + m * MIN, 20 + 2 * m + 0.5]));
     expect(app.store.stats().influxdb).toMatchObject({ sent: 20, segments: 0 });
+    // The writer's figures on /metrics, for the Prometheus that watches Watchfloor itself.
+    const m = await api(base, undefined, '/metrics');
+    expect(m.body).toMatch(/^watchfloor_influxdb_sent_points_total 20$/m);
+    expect(m.body).toMatch(/^watchfloor_influxdb_rejected_points_total 0$/m);
   });
 
   it('shows points another writer put straight into InfluxDB, for a known device and for one the product never saw', async () => {
