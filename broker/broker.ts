@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { z } from 'zod';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
-import { MqttConfig, systemClock, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
+import { MqttConfig, SecurityEventSchema, systemClock, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
 import type { MqttAccount, MqttAccounts } from './accounts.ts';
 import { mayPublish, maySubscribe, type KindOf } from './acl.ts';
 import { FrontDoor, plainAddress } from './front-door.ts';
@@ -42,19 +41,6 @@ export interface BrokerOptions {
 
 /** Where forwarded security events travel between cluster nodes: `$SYS`, so no device can publish or (without `$SYS` rights) read them. */
 const FORWARDED = (brokerId: string): string => `$SYS/${brokerId}/watchfloor/security-events`;
-
-/** A forwarded event as it arrives from Redis, checked before it reaches the rules. */
-const ForwardedEvent = z.object({
-  ts: z.number(),
-  type: z.string().min(1).max(64),
-  origin: z.enum(['mqtt', 'snmp', 'http']),
-  source: z.string().max(256).optional(),
-  username: z.string().max(256).optional(),
-  clientId: z.string().max(256).optional(),
-  device: z.string().max(256).optional(),
-  topic: z.string().max(1024).optional(),
-  detail: z.string().max(2048).optional(),
-});
 
 export interface ClientEvent {
   username: string;
@@ -247,9 +233,9 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       mq.on(FORWARDED('+'), (packet, cb) => {
         cb();
         if (packet.topic.split('/')[1] === brokerId) return; // this node's own, reported already
-        let parsed: z.ZodSafeParseResult<z.infer<typeof ForwardedEvent>> | undefined;
+        let parsed: ReturnType<typeof SecurityEventSchema.safeParse> | undefined;
         try {
-          parsed = ForwardedEvent.safeParse(JSON.parse(packet.payload.toString()));
+          parsed = SecurityEventSchema.safeParse(JSON.parse(packet.payload.toString()));
         } catch {
           parsed = undefined;
         }

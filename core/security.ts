@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Something a SOC should see: a refused login, a denied publish, a probe with a wrong SNMP community.
  * Every source (broker, trap receiver, ops server) reports in this one shape.
@@ -16,3 +18,19 @@ export interface SecurityEvent {
   topic?: string;
   detail?: string;
 }
+
+/**
+ * A security event arriving from outside this process (another cluster node, over Redis), checked
+ * before it reaches the rules; the bounds keep a forged one from carrying megabytes.
+ */
+export const SecurityEventSchema = z.object({
+  ts: z.number(),
+  type: z.string().min(1).max(64),
+  origin: z.enum(['mqtt', 'snmp', 'http']),
+  source: z.string().max(256).optional(),
+  username: z.string().max(256).optional(),
+  clientId: z.string().max(256).optional(),
+  device: z.string().max(256).optional(),
+  topic: z.string().max(1024).optional(),
+  detail: z.string().max(2048).optional(),
+}) satisfies z.ZodType<SecurityEvent>;

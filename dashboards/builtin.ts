@@ -26,8 +26,15 @@ export function influxql(measurement: string, field: string, opts: { agg?: strin
  * pattern, so a panel names the interfaces it charts: those the inventory's links name.
  */
 function perInterface(measurement: string, metric: string, interfaces: readonly string[], agg = 'mean'): string[] {
-  return interfaces.map((name) => influxql(measurement, `${metric}.${name.replace(/[^A-Za-z0-9_]+/g, '_')}`, { agg, alias: name, groupBy: ['device'] }));
+  return interfaces.map((name) => influxql(measurement, `${metric}.${ifDimension(name)}`, { agg, alias: name, groupBy: ['device'] }));
 }
+
+/**
+ * The suffix the SNMP collector gives an interface's metrics: `Gi0/0/1` -> `Gi0_0_1`. The rule is
+ * collectors/snmp/names.ts `dimension`; this copy is for the dashboards and the browser bundle,
+ * which cannot take the collectors' door (it loads net-snmp).
+ */
+export const ifDimension = (name: string): string => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** The interfaces the inventory's links name, by the kind of device at that end: what the network panels chart. */
 export interface LinkedInterfaces {

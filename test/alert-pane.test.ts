@@ -10,7 +10,8 @@ import { ensureUiBuilt, launchChromium } from './support/ui.ts';
 /**
  * The alert pane's actions and noise marks in Chromium, on a product with rules made to show them:
  * a noc technician assigns, comments and silences from the card; an alert behind a device that is
- * down is marked suppressed; one whose condition keeps changing is marked flapping.
+ * down is marked suppressed; one whose condition keeps changing is marked flapping. And the page
+ * works from the keyboard alone: views by arrow keys, a rack's card on focus, its panel on Enter.
  */
 
 const WAIT = { timeout: 15_000 };
@@ -27,7 +28,7 @@ const inventory = {
   ],
 };
 
-describe('the alert pane in the browser: assign, comment, silence; suppressed and flapping marks', () => {
+describe('the alert pane in the browser: assign, comment, silence; suppressed and flapping marks; the keyboard', () => {
   let p: StartedProduct;
   let admin: LoggedIn;
   let browser: Browser;
@@ -122,6 +123,26 @@ describe('the alert pane in the browser: assign, comment, silence; suppressed an
     const all = (await api(p.base, admin, '/api/v1/alerts')).body as Alert[];
     // One alert held through the flaps, not one per flap (the first few before flapping was seen resolved).
     expect(all.filter((a) => a.rule === 'hot' && a.labels.device === 's-a01-fb' && a.state === 'firing')).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('works from the keyboard: arrows between views, a rack card on focus, its elevation on Enter, Escape to close', async () => {
+    await page.focus('#nav-floor');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('nav-power');
+    expect(await page.getAttribute('body', 'data-view')).toBe('power');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getAttribute('body', 'data-view')).toBe('floor');
+
+    await page.focus('svg.plan .rack[data-rack="A01"]');
+    const tip = page.locator('#tooltip');
+    await tip.waitFor({ state: 'visible', ...WAIT });
+    expect(await tip.textContent()).toContain('A01');
+    await page.keyboard.press('Enter');
+    await page.locator('#rack-panel').waitFor(WAIT);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rack-panel-close');
+    await page.keyboard.press('Escape');
+    await page.locator('#rack-panel').waitFor({ state: 'detached', ...WAIT });
     expect(pageErrors).toEqual([]);
   });
 });

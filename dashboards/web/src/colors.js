@@ -13,15 +13,18 @@ export const TEMP_MAX = 45;
 // Inferno's darkest tenth is black on a dark floor plan, so the scale starts past it.
 const T_START = 0.12;
 
-/** The colour of inferno at t in [0, 1], as [r, g, b]. */
-export function inferno(t) {
-  const x = Math.min(1, Math.max(0, t)) * (INFERNO.length - 1);
-  const i = Math.min(INFERNO.length - 2, Math.floor(x));
+/** The colour of a palette (stops as [r, g, b]) at t in [0, 1], interpolated linearly between stops. */
+function along(palette, t) {
+  const x = Math.min(1, Math.max(0, t)) * (palette.length - 1);
+  const i = Math.min(palette.length - 2, Math.floor(x));
   const f = x - i;
-  const a = INFERNO[i];
-  const b = INFERNO[i + 1];
+  const a = palette[i];
+  const b = palette[i + 1];
   return [0, 1, 2].map((k) => Math.round(a[k] + (b[k] - a[k]) * f));
 }
+
+/** The colour of inferno at t in [0, 1], as [r, g, b]. */
+export const inferno = (t) => along(INFERNO, t);
 
 const position = (celsius) => T_START + (1 - T_START) * ((celsius - TEMP_MIN) / (TEMP_MAX - TEMP_MIN));
 
@@ -57,14 +60,7 @@ export const RH_MIN = 20;
 export const RH_MAX = 80;
 
 /** The colour of viridis at t in [0, 1], as [r, g, b]. */
-export function viridis(t) {
-  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = VIRIDIS[i];
-  const b = VIRIDIS[i + 1];
-  return [0, 1, 2].map((k) => Math.round(a[k] + (b[k] - a[k]) * f));
-}
+export const viridis = (t) => along(VIRIDIS, t);
 
 /** [r, g, b] of a value on a layer's scale: `temperature` (°C, inferno) or `humidity` (%RH, viridis). */
 export function layerRgb(layer, v) {

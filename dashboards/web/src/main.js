@@ -80,6 +80,7 @@ onLangChange(() => {
   view.summarize();
   if (typeof bannerText === 'function') $('banner-text').textContent = bannerText();
   if (cueText) $('critical-cue-text').textContent = cueText();
+  showSound();
   state.store.changed('lang');
 });
 
@@ -93,7 +94,6 @@ function showSound(s = soundState()) {
 }
 $('sound').addEventListener('click', () => toggleSound());
 onSoundChange(showSound);
-onLangChange(() => showSound());
 showSound();
 $('heat-layer').addEventListener('change', (ev) => view.setHeatLayer(ev.currentTarget.value));
 

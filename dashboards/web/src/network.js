@@ -5,6 +5,7 @@
 // `if_admin_status`, `if_speed_bps`, `if_in_errors_ps`, `if_out_errors_ps`.
 import { useEffect, useState } from 'preact/hooks';
 import { http } from './api.js';
+import { ifDimension } from '../../builtin.ts';
 import { TimeChart } from './chart.js';
 import { currentLang, named, t } from './i18n.js';
 import { UtilBar, staleAfter } from './status.js';
@@ -16,8 +17,6 @@ const OPER = ['', 'up', 'down', 'testing', 'unknown', 'dormant', 'notPresent', '
 const IF_METRIC = /^if_(in_bps|out_bps|oper_status|admin_status|speed_bps|in_errors_ps|out_errors_ps)\.(.+)$/;
 const NETWORK_KINDS = new Set(['router', 'switch', 'firewall']);
 
-/** The collector's metric-name suffix for an interface name: `Gi0/0/1` -> `Gi0_0_1` (collectors/snmp/names.ts). */
-export const ifDimension = (name) => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** Every interface a device reports, by suffix: {in, out, oper, admin, speed, inErr, outErr, ts}. */
 function interfacesOf(page, deviceId) {
