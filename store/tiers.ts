@@ -87,6 +87,16 @@ export const COMBINE_SQL: Record<Aggregation, string> = {
   count: 'CAST(sum(n) AS DOUBLE)',
 };
 
+/** The same, for a bucket that is one partial aggregate row (no combination needed). */
+export const ROW_VALUE_SQL: Record<Aggregation, string> = {
+  mean: 's / n',
+  min: 'lo',
+  max: 'hi',
+  last: 'lv',
+  sum: 's',
+  count: 'CAST(n AS DOUBLE)',
+};
+
 /** Raw points as partial aggregates of one point each. */
 export const RAW_AS_PARTIAL = 'SELECT series, ts, 1 AS n, value AS s, value AS lo, value AS hi, ts AS lt, value AS lv FROM points';
 

@@ -69,7 +69,8 @@ describe('InfluxDB writer', () => {
       for (let i = 0; i < 12_000; i += 1000) {
         writer.write(Array.from({ length: 1000 }, (_, k): Point => ({ device: 's-1', metric: 'temperature', ts: T + i + k, value: i + k, tags: tags('s-1') })));
       }
-      await eventually(() => (writer?.stats().sent === 12_000 ? true : undefined), 30_000, 50);
+      // The count rises as each batch is in; the segment file goes once its last batch is: wait for both.
+      await eventually(() => (writer?.stats().sent === 12_000 && writer.stats().segments === 0 ? true : undefined), 30_000, 50);
       const lines = bodies.flatMap((b) => b.split('\n').filter(Boolean));
       expect(lines.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)) - T)).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
       expect(Math.max(...bodies.map((b) => b.split('\n').filter(Boolean).length))).toBeLessThanOrEqual(5000);
@@ -109,7 +110,7 @@ describe('InfluxDB writer', () => {
       writer.write([point(-10 * 86_400_000)]);
       await eventually(() => (writer?.stats().rejected === 1 ? true : undefined), 10_000, 20);
       writer.write([point(3), point(4)]);
-      await eventually(() => (writer?.stats().sent === 4 ? true : undefined), 10_000, 20);
+      await eventually(() => (writer?.stats().sent === 4 && writer.stats().segments === 0 ? true : undefined), 10_000, 20);
       expect(accepted.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)) - T)).toEqual([0, 1, 3, 4]);
       const files = readdirSync(join(dir, 'rejected'));
       expect(files).toHaveLength(1);

@@ -57,6 +57,8 @@ describe('retention and downsampling tiers', () => {
     const before = {
       mean: await store.range({ ...byMinute, agg: 'mean' }),
       max: await store.range({ ...byMinute, agg: 'max' }),
+      min: await store.range({ ...byMinute, agg: 'min' }),
+      sum: await store.range({ ...byMinute, agg: 'sum' }),
       last: await store.range({ ...byMinute, agg: 'last' }),
       count: await store.range({ ...byMinute, agg: 'count' }),
       hour: await store.range({ ...byHour, agg: 'mean' }),
@@ -70,6 +72,8 @@ describe('retention and downsampling tiers', () => {
       expect(a.map((x) => x.value?.toFixed(9))).toEqual(b.map((x) => x.value?.toFixed(9)));
     close(await store.range({ ...byMinute, agg: 'mean' }), before.mean);
     close(await store.range({ ...byMinute, agg: 'max' }), before.max);
+    close(await store.range({ ...byMinute, agg: 'min' }), before.min);
+    close(await store.range({ ...byMinute, agg: 'sum' }), before.sum);
     close(await store.range({ ...byMinute, agg: 'last' }), before.last);
     close(await store.range({ ...byMinute, agg: 'count' }), before.count);
     close(await store.range({ ...byHour, agg: 'mean' }), before.hour);
@@ -85,8 +89,7 @@ describe('retention and downsampling tiers', () => {
     // Past the minute tier's retention the 5-minute rollups answer a 5-minute step in full.
     clock.advance(10 * DAY);
     expect((await store.maintain()).deleted.minute).toBe(180);
-    close(await store.range({ ...byMinute, agg: 'mean' }), before.mean);
-    close(await store.range({ ...byMinute, agg: 'last' }), before.last);
+    for (const agg of ['mean', 'min', 'max', 'sum', 'count', 'last'] as const) close(await store.range({ ...byMinute, agg }), before[agg]);
     // Past theirs only hours remain.
     clock.advance(10 * DAY);
     expect((await store.maintain()).deleted.fiveMinutes).toBe(36);

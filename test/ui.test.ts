@@ -255,7 +255,15 @@ describe('the watch floor in the browser', () => {
       { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l), signal: abort.signal },
     );
     try {
-      await eventually(() => lines.find((l) => l.includes('racks it cools')), 15_000);
+      let ended: number | undefined;
+      void running.then((code) => (ended = code));
+      // A simulator that could not start says why: the failure shows its words, not only a timeout.
+      await eventually(() => {
+        if (ended !== undefined) throw new Error(`watchfloor simulate exited ${ended}: ${lines.join(' | ')}`);
+        return lines.find((l) => l.includes('racks it cools'));
+      }, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}; the simulator said: ${lines.join(' | ') || '(nothing)'}`);
+      });
       const cooled = (lines.find((l) => l.includes('racks it cools')) as string).split('racks it cools: ')[1]!.split(', ');
       const hot = cooled[0]!;
       // The plan heats up: the rack's number rises past 32 °C before any alert fires.
