@@ -114,6 +114,35 @@ describe('the watch floor in the browser', () => {
     expect(JSON.stringify(audit.body)).not.toContain('__probe__');
   });
 
+  it('offers Vietnamese on the login page, says a wrong password in it, and keeps it after the login', async () => {
+    // A browser set to English, as a shared wall-screen PC often is: the switch is on the login card.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    page.on('pageerror', (err) => pageErrors.push(`login in Vietnamese: ${err.message}`));
+    try {
+      await page.goto(`${base}/`);
+      await page.locator('#login-form').waitFor(WAIT);
+      expect(await page.textContent('#login-submit')).toBe('Log in');
+      await page.click('#login-lang');
+      await page.locator('html[lang="vi"]').waitFor(WAIT);
+      expect(await page.textContent('#login-submit')).toBe('Đăng nhập');
+      expect(await page.textContent('label[for="password"]')).toBe('Mật khẩu');
+      expect(await page.getAttribute('#login-lang', 'lang')).toBe('en');
+      expect(await page.textContent('#login-lang')).toBe('English');
+      await page.fill('#username', 'viewer');
+      await page.fill('#password', 'not-the-password');
+      await page.click('#login-submit');
+      await page.locator('#login-message:not([hidden])').waitFor(WAIT);
+      expect(await page.textContent('#login-message')).toBe('Sai tên đăng nhập hoặc mật khẩu.');
+      await page.fill('#password', PASSWORDS.viewer);
+      await page.click('#login-submit');
+      await page.locator('#live[data-state=live]').waitFor(WAIT);
+      expect(await page.textContent('#nav-floor')).toBe('Sơ đồ phòng máy');
+      expect(await page.textContent('#lang-switch')).toBe('English');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('draws the heat map with numbers beside the colours, in English and Vietnamese', async () => {
     const page = pages[3]!;
     await page.click('#tab-sr1');

@@ -729,9 +729,8 @@ export function translatePage(root = document) {
   for (const attr of ATTRIBUTES) {
     for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`)));
   }
-  // The switch is written in the other language ("English" on a Vietnamese page): its lang says so.
-  const other = document.getElementById('lang-switch');
-  if (other) other.lang = lang === 'vi' ? 'en' : 'vi';
+  // A switch (top bar, login page) is written in the other language ("English" on a Vietnamese page): its lang says so.
+  for (const other of document.querySelectorAll('.lang-switch')) other.lang = lang === 'vi' ? 'en' : 'vi';
 }
 
 export function setLang(next) {

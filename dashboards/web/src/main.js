@@ -68,7 +68,8 @@ const KIOSK = params.get('kiosk') === '1';
 if (KIOSK) document.body.dataset.kiosk = '1';
 translatePage();
 $('live').textContent = t('live.connecting');
-$('lang-switch').addEventListener('click', () => setLang(currentLang() === 'vi' ? 'en' : 'vi'));
+// The login page has its own: the first person at a wall screen may not read English.
+for (const id of ['lang-switch', 'login-lang']) $(id).addEventListener('click', () => setLang(currentLang() === 'vi' ? 'en' : 'vi'));
 onLangChange(() => {
   setLive(document.body.dataset.live, $('live').title || undefined);
   renderNav();
