@@ -92,7 +92,7 @@ describe('built-in rules (config/rules.yaml)', () => {
   it('loads', () => {
     expect(loadRulesFile(builtinRulesPath).map((r) => r.id)).toEqual([
       'cold-aisle-warm', 'cold-aisle-hot', 'humidity-out-of-range', 'device-offline', 'rack-hot-spot', 'row-cold-aisle-warm', 'inlet-rising-fast',
-      'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
+      'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'pdu-phase-near-overload', 'pdu-phase-overload', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
       'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
     ]);
   });

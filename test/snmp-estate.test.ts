@@ -161,4 +161,27 @@ describe('the sample data center played by simulated SNMP agents (npm start --si
     }, 5000, 250);
     expect(linkAlert.summary).toContain('Gi1/0/5');
   }, 40_000);
+
+  it('raises "PDU phase near overload" then "overloaded" from what a simulated rack PDU says of its phase, and clears them', async () => {
+    const pdu = product.app.snmpEstate!.devices.get('pdu-a01-a')!.pdu!;
+    const firing = async (rule: string): Promise<Alert | undefined> => {
+      const r = await api(product.base, session, '/api/v1/alerts?state=firing');
+      return (r.body as Alert[]).find((a) => a.rule === rule && a.labels.device === 'pdu-a01-a');
+    };
+    // 27 A of its 32 A rating (84 %, the wobble keeps it within 80-89 %): the PDU says nearOverload.
+    pdu.setLoad(27);
+    const near = await eventually(() => firing('pdu-phase-near-overload'), 25_000, 250);
+    expect(near.severity).toBe('major');
+    expect(near.summary).toContain('near overload');
+    expect((await latest('pdu-a01-a')).get('pdu_phase_current_a.phase1')).toBeGreaterThan(25);
+    // Past the rating: overloaded, critical at once, and no longer "near".
+    pdu.setLoad(34);
+    const over = await eventually(() => firing('pdu-phase-overload'), 15_000, 250);
+    expect(over.severity).toBe('critical');
+    await eventually(async () => ((await firing('pdu-phase-near-overload')) ? undefined : true), 10_000, 250);
+    // Its own load again (6 A): both resolved.
+    pdu.setLoad(undefined);
+    await eventually(async () => ((await firing('pdu-phase-overload')) ? undefined : true), 15_000, 250);
+    expect(await firing('pdu-phase-near-overload')).toBeUndefined();
+  }, 70_000);
 });

@@ -9,7 +9,7 @@ import { DataCenterModel } from '../model.ts';
 import { resolveScenario } from '../scenarios.ts';
 import { startAgent, type SimulatedAgent } from './agent.ts';
 import type { RecordStore } from './store.ts';
-import { syntheticHost, syntheticPdu, syntheticSensors, syntheticSwitch, syntheticUps, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
+import { syntheticHost, syntheticPdu, syntheticSensors, syntheticSwitch, syntheticUps, type SyntheticPdu, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
 
 export interface SnmpEstateOptions {
   /** A port per device id to bind instead of the inventory's (tests, or a host where the sample's range is busy). */
@@ -26,7 +26,7 @@ export interface SnmpEstateOptions {
   now?: () => number;
 }
 
-/** One simulated device: its agent, and the handles to change its state (link down, UPS on battery). */
+/** One simulated device: its agent, and the handles to change its state (link down, UPS on battery, PDU load). */
 export interface SimulatedSnmpDevice {
   readonly device: string;
   readonly kind: Device['kind'];
@@ -34,6 +34,7 @@ export interface SimulatedSnmpDevice {
   readonly agent: SimulatedAgent;
   readonly switch?: SyntheticSwitch;
   readonly ups?: SyntheticUps;
+  readonly pdu?: SyntheticPdu;
 }
 
 export interface SnmpEstate {
@@ -89,6 +90,7 @@ interface Played {
   store: RecordStore;
   switch?: SyntheticSwitch;
   ups?: SyntheticUps;
+  pdu?: SyntheticPdu;
 }
 
 /** The synthetic device for an inventory device's kind, or a reason it has none. */
@@ -109,8 +111,10 @@ function play(device: Device, inventory: Inventory, model: DataCenterModel, now:
       return { store: ups.store, ups };
     }
     case 'pdu': {
-      const amps = model.read(device.id, now())?.current_a ?? 6;
-      return { store: syntheticPdu({ name: device.id, amps, now }).store };
+      // The current the model draws through this PDU now, followed as it moves (a rack heating up draws more).
+      const amps = (): number => model.read(device.id, now())?.current_a ?? 6;
+      const pdu = syntheticPdu({ name: device.id, amps, now });
+      return { store: pdu.store, pdu };
     }
     case 'crac': {
       const read = (metric: string, fallback: number) => (): number => model.read(device.id, now())?.[metric] ?? fallback;
@@ -185,7 +189,7 @@ export async function startSnmpEstate(inventory: Inventory, options: SnmpEstateO
       logger.debug({ device: d.id, port: wanted, now: agent.port }, 'simulated SNMP agent: port taken, listening on another one');
     }
     if (agent.port !== snmp.port) moved.push({ device: d.id, from: snmp.port, to: agent.port });
-    devices.set(d.id, { device: d.id, kind: d.kind, port: agent.port, agent, switch: played.switch, ups: played.ups });
+    devices.set(d.id, { device: d.id, kind: d.kind, port: agent.port, agent, switch: played.switch, ups: played.ups, pdu: played.pdu });
   };
 
   await Promise.all(inventory.devices.map(startOne));

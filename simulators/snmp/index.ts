@@ -2,6 +2,6 @@
 export { parseSnmprec, readSnmprec, type ParsedRecording, type SnmpRecord } from './snmprec.ts';
 export { RecordStore } from './store.ts';
 export { startAgent, type AgentOptions, type SimulatedAgent } from './agent.ts';
-export { syntheticSwitch, syntheticUps, syntheticPdu, syntheticSensors, syntheticHost, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
+export { syntheticSwitch, syntheticUps, syntheticPdu, syntheticSensors, syntheticHost, type SyntheticPdu, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
 export { sendTrap, type TrapTarget } from './traps.ts';
 export { startSnmpEstate, interfacesOf, type SnmpEstate, type SnmpEstateOptions, type SimulatedSnmpDevice } from './estate.ts';

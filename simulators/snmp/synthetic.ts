@@ -136,33 +136,58 @@ export function syntheticUps(o: { name: string; loadPct?: number; now?: Now }): 
   };
 }
 
-/** An APC-style rack PDU (PowerNet rPDU2 device and phase tables), its load moving a little. */
-export function syntheticPdu(o: { name: string; phases?: number; amps?: number; now?: Now }): { store: RecordStore } {
+export interface SyntheticPdu {
+  store: RecordStore;
+  /** Draws `amps` on every phase (a server room's load moved onto this rack); undefined: back to its own load. */
+  setLoad(amps: number | undefined): void;
+}
+
+/** rPDU2 load states (PowerNet-MIB): lowLoad(1), normal(2), nearOverload(3), overload(4). */
+const LOAD_STATE = { normal: 2, nearOverload: 3, overload: 4 } as const;
+/** The PDU's own thresholds, as a share of its rating: APC's defaults put near overload at 80 %. */
+const NEAR_OVERLOAD = 0.8;
+
+/**
+ * An APC-style rack PDU (PowerNet rPDU2 device and phase tables), its load moving a little around
+ * `amps` (a number, or a function of time: the sample's model). Like a real one, it judges each
+ * phase against its rating and says nearOverload or overload in the phase and device status.
+ */
+export function syntheticPdu(o: { name: string; phases?: number; amps?: number | (() => number); ratedA?: number; now?: Now }): SyntheticPdu {
   const now = o.now ?? Date.now;
   const store = new RecordStore();
   system(store, now, 'Watchfloor simulated rack PDU (PowerNet rPDU2)', '1.3.6.1.4.1.318.1.3.4.6', o.name);
   const R = '1.3.6.1.4.1.318.1.1.26';
-  const amps = o.amps ?? 6;
-  const wobble = (k: number) => (): number => amps * (1 + 0.05 * Math.sin(now() / 60_000 + k));
+  const own = o.amps ?? 6;
+  let forced: number | undefined;
+  const base = (): number => forced ?? (typeof own === 'function' ? own() : own);
+  const rated = o.ratedA ?? 32;
+  const wobble = (k: number) => (): number => base() * (1 + 0.05 * Math.sin(now() / 60_000 + k));
+  const stateOf = (amps: number): number => (amps >= rated ? LOAD_STATE.overload : amps >= NEAR_OVERLOAD * rated ? LOAD_STATE.nearOverload : LOAD_STATE.normal);
   const phases = o.phases ?? 1;
-  let total = (): number => 0;
+  const draws: (() => number)[] = [];
   for (let p = 1; p <= phases; p++) {
     const a = wobble(p);
-    const prev = total;
-    total = () => prev() + a();
+    draws.push(a);
     store.set(`${R}.6.3.1.1.${p}`, T.Integer, p, false);
     store.set(`${R}.6.3.1.3.${p}`, T.Integer, p, false);
-    store.set(`${R}.6.3.1.4.${p}`, T.Integer, 2, false);
+    store.set(`${R}.6.3.1.4.${p}`, T.Integer, () => stateOf(a()), false);
     store.set(`${R}.6.3.1.5.${p}`, T.Integer, () => Math.round(a() * 10), false);
     store.set(`${R}.6.3.1.6.${p}`, T.Integer, 230, false);
     store.set(`${R}.6.3.1.7.${p}`, T.Integer, () => Math.round((a() * 230) / 10), false);
   }
+  const total = (): number => draws.reduce((sum, a) => sum + a(), 0);
   store.set(`${R}.4.3.1.1.1`, T.Integer, 1, false);
-  store.set(`${R}.4.3.1.4.1`, T.Integer, 2, false);
+  // The device's state is its worst phase's.
+  store.set(`${R}.4.3.1.4.1`, T.Integer, () => Math.max(...draws.map((a) => stateOf(a()))), false);
   store.set(`${R}.4.3.1.5.1`, T.Integer, () => Math.round((total() * 230) / 10), false);
   store.set(`${R}.4.3.1.9.1`, T.Integer, () => Math.floor(now() / 3_600_000) % 100_000, false);
   store.reindex();
-  return { store };
+  return {
+    store,
+    setLoad(amps) {
+      forced = amps;
+    },
+  };
 }
 
 /** A CRAC unit or an environmental monitor: ENTITY-SENSOR-MIB celsius sensors named by entPhysicalName. */
