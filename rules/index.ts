@@ -23,7 +23,7 @@ export { evaluateThreshold, elapseThreshold, breaches, clears, type ThresholdSta
 export { evaluateNodata, elapseNodata, type NodataState, type Presence } from './nodata.ts';
 export { applyAction, type AlertAction, type HistoryEntry } from './lifecycle.ts';
 export { SilenceBook, SilenceInput, matchesAll, type Silence, type Matcher } from './silences.ts';
-export { inSchedule, wallClock } from './schedule.ts';
+export { inSchedule } from './schedule.ts';
 export { dependencyTree } from './dependencies.ts';
 export { changeShare, isFlapping, recordBit, DEFAULT_FLAP, type FlapPolicy } from './flapping.ts';
 export { AlertJournal } from './journal.ts';

@@ -4,8 +4,7 @@
  * A VM's CPU follows its workload's day in its site's time zone (the e-government portals are busy in
  * office hours), a host carries its VMs plus the hypervisor's own share, and the SAN's pools fill slowly.
  */
-import type { Device, Estate } from '../core/index.ts';
-import { wallClock } from '../rules/index.ts';
+import { wallClock, type Device, type Estate } from '../core/index.ts';
 import { drift, hash01, jitter } from './noise.ts';
 
 /** When a VM is busy: `office` (portals, e-office: working hours), `database` (office plus a nightly backup), `steady` (log collection). */
