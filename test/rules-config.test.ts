@@ -93,7 +93,7 @@ describe('built-in rules (config/rules.yaml)', () => {
     expect(loadRulesFile(builtinRulesPath).map((r) => r.id)).toEqual([
       'cold-aisle-warm', 'cold-aisle-hot', 'humidity-out-of-range', 'device-offline', 'rack-hot-spot', 'row-cold-aisle-warm', 'inlet-rising-fast',
       'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'pdu-phase-near-overload', 'pdu-phase-overload', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
-      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
+      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'disk-space-critical', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
     ]);
   });
 
@@ -127,7 +127,15 @@ describe('built-in rules (config/rules.yaml)', () => {
     expect(engine().feed('san1', 'storage_used_max_pct', 84.9, 30 * 60)).toEqual([]);
     for (const device of ['san1', 'host1', 'vm1']) expect(engine().feed(device, 'storage_used_max_pct', 91, 5 * 60), device).toEqual(['disk-space-low:warning:firing']);
     const { rules, feed } = engine();
-    feed('san1', 'storage_used_max_pct', 96.25, 5 * 60);
-    expect(rules.alerts()[0]?.summary).toBe('san1 fullest disk 96.25 % used (above 85 %)');
+    feed('san1', 'storage_used_max_pct', 91.25, 5 * 60);
+    expect(rules.alerts()[0]?.summary).toBe('san1 fullest disk 91.25 % used (above 85 %)');
+  });
+
+  it('a disk or storage pool above 95 % for 2 minutes is major as well, and only the major clears when it drops to 90 %', () => {
+    expect(engine().feed('vm1', 'storage_used_max_pct', 94.9, 30 * 60)).toEqual(['disk-space-low:warning:firing']);
+    const { rules, feed } = engine();
+    expect(feed('vm1', 'storage_used_max_pct', 96.25, 5 * 60).sort()).toEqual(['disk-space-critical:major:firing', 'disk-space-low:warning:firing']);
+    expect(rules.alerts({ severity: 'major' })[0]?.summary).toBe('vm1 fullest disk 96.25 % used (above 95 %): nearly full');
+    expect(feed('vm1', 'storage_used_max_pct', 90, 60)).toEqual(['disk-space-critical:major:resolved']);
   });
 });
