@@ -138,6 +138,15 @@ describe('the sample data center played by simulated SNMP agents (npm start --si
     // Its VMs' vCPUs outnumber its CPUs and the hypervisor adds its own share: the host is busier than their mean.
     const meanOfVms = guests.reduce((sum, m) => sum + m.get('cpu_load_pct')!, 0) / guests.length;
     expect(host!.get('cpu_load_pct')).toBeGreaterThan(meanOfVms);
+    // The SAN's two controller ports, as the inventory links them to the core switches, measured from its side too.
+    const ports = await eventually(async () => {
+      const m = await latest('san-1');
+      return (m.get('if_in_bps.ctrl_a') ?? 0) > 0 && (m.get('if_out_bps.ctrl_b') ?? 0) > 0 ? m : undefined;
+    }, 15_000, 250);
+    expect(ports.get('if_oper_status.ctrl_a')).toBe(1);
+    expect(ports.get('if_speed_bps.ctrl_b')).toBe(10e9);
+    expect(ports.get('if_in_bps.ctrl_a')).toBeLessThan(10e9);
+    expect((await latest(vms[0]!)).get('if_oper_status.eth0')).toBe(1);
   }, 40_000);
 
   it('raises "UPS on battery" when a simulated UPS loses mains, and "Interface went down" when a switch port goes down', async () => {

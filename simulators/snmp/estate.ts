@@ -82,7 +82,8 @@ export function interfacesOf(device: Device, inventory: Inventory): { name: stri
   }
   const have = new Set(out.map((p) => p.name));
   for (const [name, mbps] of linked) if (!have.has(name)) out.push({ name, speedMbps: speedOf(name, mbps) });
-  if (out.length === 0) out.push({ name: 'mgmt0', speedMbps: 1000 });
+  // Unlinked: a network device's management port, or a Linux host's first NIC (10 Gb/s in a cloud host).
+  if (out.length === 0) out.push(['host', 'vm', 'storage'].includes(device.kind) ? { name: 'eth0', speedMbps: 10_000 } : { name: 'mgmt0', speedMbps: 1000 });
   return out;
 }
 
@@ -131,7 +132,8 @@ function play(device: Device, inventory: Inventory, model: DataCenterModel, now:
       if (!first) return `no load model for ${device.kind} ${device.id}`;
       const role = { storage: 'storage array', host: 'hypervisor host', vm: 'virtual machine' }[device.kind];
       const resources = (t: number): HostResources => model.hostResources(device.id, t) ?? first;
-      return { store: syntheticHost({ name: device.id, descr: `Linux ${device.id} (Watchfloor simulated ${role}: ${name}, Net-SNMP)`, resources, now }).store };
+      const interfaces = interfacesOf(device, inventory);
+      return { store: syntheticHost({ name: device.id, descr: `Linux ${device.id} (Watchfloor simulated ${role}: ${name}, Net-SNMP)`, resources, interfaces, now }).store };
     }
     case 'sensor':
     case 'iot':

@@ -40,34 +40,9 @@ export function syntheticSwitch(o: { name: string; interfaces: number; speedMbps
   let since = now();
   const oper = new Map<number, number>();
   const ifName = (i: number): string => o.ports?.[i - 1]?.name ?? `Gi0/${i}`;
-  store.set(`1.3.6.1.2.1.2.1.0`, T.Integer, count, false);
-  for (let i = 1; i <= count; i++) {
-    const speed = (o.ports?.[i - 1]?.speedMbps ?? o.speedMbps ?? 1000) * 1e6;
-    oper.set(i, 1);
-    // Each port carries a steady share of its speed (5..45 %), in and out a little different.
-    const load = 0.05 + ((i * 37) % 41) / 100;
-    const octets = (share: number) => (): bigint => BigInt(Math.floor(((now() - since) / 1000) * (speed / 8) * share));
-    const inOct = octets(load);
-    const outOct = octets(load * 0.7);
-    const name = ifName(i);
-    store.set(`${IF}.1.${i}`, T.Integer, i, false);
-    store.set(`${IF}.2.${i}`, T.OctetString, o.ports ? name : `GigabitEthernet0/${i}`, false);
-    store.set(`${IF}.3.${i}`, T.Integer, 6, false);
-    store.set(`${IF}.5.${i}`, T.Gauge, Math.min(speed, 4294967295), false);
-    store.set(`${IF}.7.${i}`, T.Integer, 1, false);
-    store.set(`${IF}.8.${i}`, T.Integer, () => oper.get(i) ?? 1, false);
-    store.set(`${IF}.10.${i}`, T.Counter, () => Number(inOct() % 2n ** 32n), false);
-    store.set(`${IF}.13.${i}`, T.Counter, 0, false);
-    store.set(`${IF}.14.${i}`, T.Counter, () => Math.floor((now() - since) / 60_000) % 2 ** 32, false);
-    store.set(`${IF}.16.${i}`, T.Counter, () => Number(outOct() % 2n ** 32n), false);
-    store.set(`${IF}.19.${i}`, T.Counter, 0, false);
-    store.set(`${IF}.20.${i}`, T.Counter, 0, false);
-    store.set(`${IFX}.1.${i}`, T.OctetString, name, false);
-    store.set(`${IFX}.6.${i}`, T.Counter64, () => bigintToCounter64(inOct()), false);
-    store.set(`${IFX}.10.${i}`, T.Counter64, () => bigintToCounter64(outOct()), false);
-    store.set(`${IFX}.15.${i}`, T.Gauge, speed / 1e6, false);
-    store.set(`${IFX}.19.${i}`, T.TimeTicks, 0, false);
-  }
+  const ports = Array.from({ length: count }, (_, k) => ({ name: ifName(k + 1), descr: o.ports ? ifName(k + 1) : `GigabitEthernet0/${k + 1}`, speedMbps: o.ports?.[k]?.speedMbps ?? o.speedMbps ?? 1000 }));
+  for (let i = 1; i <= count; i++) oper.set(i, 1);
+  interfaceTable(store, now, ports, () => since, (i) => oper.get(i) ?? 1);
   store.reindex();
   return {
     store,
@@ -88,6 +63,39 @@ export function syntheticSwitch(o: { name: string; interfaces: number; speedMbps
       since = now();
     },
   };
+}
+
+/**
+ * IF-MIB ifTable and ifXTable rows for `ports` (ifIndex from 1): each port carries a steady share of
+ * its speed (5..45 %), in and out a little different, counted from `since()`.
+ */
+function interfaceTable(store: RecordStore, now: Now, ports: readonly { name: string; descr?: string; speedMbps: number }[], since: () => number, operOf: (ifIndex: number) => number): void {
+  store.set(`1.3.6.1.2.1.2.1.0`, T.Integer, ports.length, false);
+  ports.forEach((port, k) => {
+    const i = k + 1;
+    const speed = port.speedMbps * 1e6;
+    const load = 0.05 + ((i * 37) % 41) / 100;
+    const octets = (share: number) => (): bigint => BigInt(Math.floor(((now() - since()) / 1000) * (speed / 8) * share));
+    const inOct = octets(load);
+    const outOct = octets(load * 0.7);
+    store.set(`${IF}.1.${i}`, T.Integer, i, false);
+    store.set(`${IF}.2.${i}`, T.OctetString, port.descr ?? port.name, false);
+    store.set(`${IF}.3.${i}`, T.Integer, 6, false);
+    store.set(`${IF}.5.${i}`, T.Gauge, Math.min(speed, 4294967295), false);
+    store.set(`${IF}.7.${i}`, T.Integer, 1, false);
+    store.set(`${IF}.8.${i}`, T.Integer, () => operOf(i), false);
+    store.set(`${IF}.10.${i}`, T.Counter, () => Number(inOct() % 2n ** 32n), false);
+    store.set(`${IF}.13.${i}`, T.Counter, 0, false);
+    store.set(`${IF}.14.${i}`, T.Counter, () => Math.floor((now() - since()) / 60_000) % 2 ** 32, false);
+    store.set(`${IF}.16.${i}`, T.Counter, () => Number(outOct() % 2n ** 32n), false);
+    store.set(`${IF}.19.${i}`, T.Counter, 0, false);
+    store.set(`${IF}.20.${i}`, T.Counter, 0, false);
+    store.set(`${IFX}.1.${i}`, T.OctetString, port.name, false);
+    store.set(`${IFX}.6.${i}`, T.Counter64, () => bigintToCounter64(inOct()), false);
+    store.set(`${IFX}.10.${i}`, T.Counter64, () => bigintToCounter64(outOct()), false);
+    store.set(`${IFX}.15.${i}`, T.Gauge, port.speedMbps, false);
+    store.set(`${IFX}.19.${i}`, T.TimeTicks, 0, false);
+  });
 }
 
 export interface SyntheticUps {
@@ -233,10 +241,20 @@ function allocationUnit(totalBytes: number, smallest: number): number {
  * swap and each fixed disk, laid out as net-snmp does (linux-full-walk.snmprec). `resources` is asked
  * at each request, once per instant, so the figures move with time.
  */
-export function syntheticHost(o: { name: string; descr: string; resources: (now: number) => HostResources; cpuModel?: string; now?: Now }): { store: RecordStore } {
+export function syntheticHost(o: {
+  name: string;
+  descr: string;
+  resources: (now: number) => HostResources;
+  /** Its network interfaces (a SAN's controller ports, a host's NICs), all up. */
+  interfaces?: readonly { name: string; speedMbps: number }[];
+  cpuModel?: string;
+  now?: Now;
+}): { store: RecordStore } {
   const now = o.now ?? Date.now;
   const store = new RecordStore();
   system(store, now, o.descr, '1.3.6.1.4.1.8072.3.2.10', o.name);
+  const started = now();
+  interfaceTable(store, now, o.interfaces ?? [], () => started, () => 1);
   let last: { at: number; value: HostResources } | undefined;
   const current = (): HostResources => {
     const at = now();
