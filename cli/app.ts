@@ -48,7 +48,7 @@ export interface Watchfloor {
   readonly store: TimeSeriesStore;
   readonly rules: RuleEngine;
   readonly ingest: MqttIngest;
-  /** The SNMP poller and trap receiver (collectors/snmp, collectors/traps); reading it throws with an external broker, where they do not run. */
+  /** The SNMP poller and trap receiver (collectors/snmp, collectors/traps), publishing onto the embedded or the external broker. */
   readonly snmp: SnmpCollectors;
   readonly ops: OpsServer;
   readonly estate: Estate;
@@ -59,8 +59,9 @@ export interface Watchfloor {
   /** The simulated SNMP agents of the inventory's loopback `snmp` devices, once startSimulation ran. */
   readonly snmpEstate?: SnmpEstate;
   /**
-   * Starts the bundled sensor fleet against this broker and the simulated SNMP agents (what `--simulate`
-   * does); `snmpPorts` binds agents elsewhere than their inventory ports (the poller follows them).
+   * Starts the bundled sensor fleet against this broker (embedded or external) and the simulated SNMP
+   * agents (what `--simulate` does); `snmpPorts` binds agents elsewhere than their inventory ports (the
+   * poller follows them).
    */
   startSimulation(options?: { scenario?: ScenarioName; speed?: number; intervalMs?: number; snmp?: boolean; snmpPorts?: ReadonlyMap<string, number> }): Promise<Fleet>;
   stop(): Promise<void>;
@@ -191,8 +192,18 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     source: link, estate, sink, clock, logger,
     shareGroup: config.mqtt.external?.shareGroup, partition: config.mqtt.ingestPartition,
   });
-  if (external) logger.warn('mqtt: external broker; the SNMP poller and trap receiver and the simulated fleet run only with the embedded broker');
-  const snmp = !mqttBroker ? undefined : await startSnmpCollectors({ estate, accounts, mqttPort: mqttBroker.port, trapPort: config.snmp.trapPort, trapHost: config.mqtt.host, logger, clock, onSecurityEvent: reportSecurityEvent });
+  // Collectors publish onto the broker like any device would: the embedded one with an account made for
+  // them, an external one as the account configured for collectors (else the link's own).
+  const externalCollector = config.mqtt.external && {
+    url: config.mqtt.external.url,
+    ...(config.mqtt.external.collector ?? { username: config.mqtt.external.username, password: config.mqtt.external.password }),
+  };
+  const snmp = await startSnmpCollectors({
+    estate,
+    publishTo: externalCollector ? { external: externalCollector } : { embedded: { accounts, port: (mqttBroker as Broker).port } },
+    partition: config.mqtt.ingestPartition,
+    trapPort: config.snmp.trapPort, trapHost: config.mqtt.host, logger, clock, onSecurityEvent: reportSecurityEvent,
+  });
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'watchfloor_' });
@@ -283,10 +294,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     store,
     rules,
     ingest,
-    get snmp(): SnmpCollectors {
-      if (!snmp) throw new Error('the SNMP collectors do not run with an external MQTT broker');
-      return snmp;
-    },
+    snmp,
     ops,
     estate,
     accounts,
@@ -298,23 +306,24 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       return snmpEstate;
     },
     async startSimulation(sim = {}) {
-      if (!mqttBroker) throw new Error('the simulated fleet runs against the embedded broker; with mqtt.external, run `watchfloor simulate --broker URL` instead');
       if (sim.snmp !== false && !snmpEstate) {
         // The agents come up while the poller's first polls are spread over its first seconds; a poll
         // that goes out before its agent binds is answered on the poller's retry.
         snmpEstate = await startSnmpEstate(estate.inventory, { ports: sim.snmpPorts, logger });
         for (const m of snmpEstate.moved) {
           const device = estate.devices.get(m.device);
-          if (device?.snmp) snmp?.addDevice({ ...device, snmp: { ...device.snmp, port: m.to } });
+          if (device?.snmp) snmp.addDevice({ ...device, snmp: { ...device.snmp, port: m.to } });
         }
       }
-      const password = await simulatorPassword(config.dataDir, accounts);
+      // The fleet logs in like the collectors: the simulator account on the embedded broker, the collector
+      // account on an external one (whose accounts Watchfloor does not keep).
+      const as = externalCollector
+        ? { brokerUrl: externalCollector.url, username: externalCollector.username, password: externalCollector.password }
+        : { brokerUrl: `mqtt://127.0.0.1:${(mqttBroker as Broker).port}`, username: SIMULATOR_ACCOUNT, password: await simulatorPassword(config.dataDir, accounts) };
       const launch = (clientId: string): Promise<Fleet> =>
         startFleet({
           clientId,
-          brokerUrl: `mqtt://127.0.0.1:${mqttBroker.port}`,
-          username: SIMULATOR_ACCOUNT,
-          password,
+          ...as,
           inventory: estate.inventory,
           scenario: sim.scenario,
           speed: sim.speed,

@@ -63,6 +63,11 @@ export const MqttConfig = z.strictObject({
       /** Subscribe as `$share/{shareGroup}/devices/+/...`, so ingest workers in the group split the stream. */
       shareGroup: z.string().regex(/^[^/+#$]+$/, 'a name without "/", "+", "#" or "$"').optional(),
       clientId: z.string().optional(),
+      /**
+       * The account the SNMP poller, the trap receiver and the simulated fleet publish as: one the broker
+       * lets publish under `devices/+/`. Default: `username` and `password` above.
+       */
+      collector: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
     })
     .optional(),
   /**

@@ -8,11 +8,27 @@ import { connectExternalBroker, type ExternalBroker } from '../broker/index.ts';
 import { startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { freeUdpPort, startMqttIngest, type MqttIngest } from '../collectors/index.ts';
 import { Config, Estate, Inventory, silentLogger, systemClock, type Point } from '../core/index.ts';
+import { startAgent, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
 import { connectMqtt, eventually, freePort, run } from './support/net.ts';
 import { ADMIN_PASSWORD, api, login, smallInventory } from './support/product.ts';
 
 
-const USERS = { ingest: 'ingest-pass-1', sensor: 'sensor-pass-1' };
+const USERS = { ingest: 'ingest-pass-1', sensor: 'sensor-pass-1', collector: 'collector-pass-1' };
+
+/**
+ * Mosquitto's topic ACL as a site would write it: the ingest account reads devices' topics and sends
+ * commands and alerts; only the sensor and the collector account write device topics.
+ */
+const ACL = `user ingest
+topic read devices/#
+topic write devices/+/commands/#
+topic readwrite alerts/#
+user sensor
+topic write devices/#
+user collector
+topic write devices/#
+topic read devices/+/commands/#
+`;
 
 /** Debian's Mosquitto 2 on a loopback port, with a password file made by mosquitto_passwd. */
 async function startMosquitto(dir: string): Promise<{ child: ChildProcess; port: number; log: () => string }> {
@@ -27,7 +43,9 @@ async function startMosquitto(dir: string): Promise<{ child: ChildProcess; port:
   const conf = join(dir, 'mosquitto.conf');
   // Run as the current user; as root, Mosquitto would otherwise switch to a "mosquitto" user that cannot read the temp dir.
   const user = process.getuid?.() === 0 ? 'user root\n' : '';
-  writeFileSync(conf, `${user}listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwd}\npersistence false\nlog_dest stderr\n`);
+  const acl = join(dir, 'acl');
+  writeFileSync(acl, ACL);
+  writeFileSync(conf, `${user}listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwd}\nacl_file ${acl}\npersistence false\nlog_dest stderr\n`);
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
@@ -91,6 +109,7 @@ describe('an external Mosquitto in place of the embedded broker', () => {
 
   describe('watchfloor started with mqtt.external', () => {
     let app: Watchfloor | undefined;
+    let agent: SimulatedAgent | undefined;
     let base: string;
 
     beforeAll(async () => {
@@ -98,14 +117,23 @@ describe('an external Mosquitto in place of the embedded broker', () => {
       const config = Config.parse({
         dataDir,
         http: { host: '127.0.0.1', port: 0 },
-        mqtt: { external: { url, username: 'ingest', password: USERS.ingest, shareGroup: 'watchfloor' } },
+        mqtt: { external: { url, username: 'ingest', password: USERS.ingest, shareGroup: 'watchfloor', collector: { username: 'collector', password: USERS.collector } } },
         snmp: { trapPort: await freeUdpPort() },
         store: { flushIntervalMs: 50 },
       });
-      app = await startWatchfloor({ config, inventory: Inventory.parse(smallInventory), logger: silentLogger, adminPassword: ADMIN_PASSWORD });
+      // A switch answering SNMP on loopback, polled each second by the product.
+      agent = await startAgent(syntheticSwitch({ name: 'sw-ext', interfaces: 4 }).store, { community: 'ext-ro' });
+      const inventory = Inventory.parse({
+        ...smallInventory,
+        devices: [...(smallInventory.devices ?? []), { id: 'sw-ext', kind: 'switch', location: { site: 'dc1', area: 'network' }, snmp: { host: '127.0.0.1', port: agent.port, version: '2c', community: 'ext-ro', intervalSeconds: 1 } }],
+      });
+      app = await startWatchfloor({ config, inventory, logger: silentLogger, adminPassword: ADMIN_PASSWORD });
       base = `http://127.0.0.1:${app.httpPort}`;
     }, 60_000);
-    afterAll(() => app?.stop());
+    afterAll(async () => {
+      await app?.stop();
+      await agent?.close();
+    });
 
     it('serves a value published to Mosquitto at /api/v1/metrics/latest', async () => {
       expect(app?.broker).toBeUndefined();
@@ -120,5 +148,26 @@ describe('an external Mosquitto in place of the embedded broker', () => {
       const health = await fetch(`${base}/healthz`);
       expect(health.status).toBe(200);
     });
+
+    it('polls SNMP and runs the simulated fleet onto Mosquitto as the collector account, and stores what they publish', async () => {
+      const session = await login(base);
+      const latest = async (device: string): Promise<Map<string, number>> => {
+        const r = await api(base, session, `/api/v1/metrics/latest?device=${device}`);
+        return new Map((r.body as { metric: string; value: number }[]).map((v) => [v.metric, v.value]));
+      };
+      // The ingest account may not write device topics (the ACL above): these values came through the collector's.
+      const sw = await eventually(async () => {
+        const m = await latest('sw-ext');
+        return m.get('snmp_up') === 1 && (m.get('if_in_bps.Gi0_1') ?? 0) > 0 ? m : undefined;
+      }, 15_000, 250);
+      expect(sw.get('if_oper_status.Gi0_4')).toBe(1);
+      await app!.startSimulation({ snmp: false, intervalMs: 500 });
+      const crac = await eventually(async () => {
+        const m = await latest('crac-1');
+        return m.has('supply_temp') ? m : undefined;
+      }, 15_000, 250);
+      expect(crac.get('supply_temp')).toBeGreaterThan(10);
+      expect(mosquitto?.log()).not.toMatch(/Denied PUBLISH from snmp-collector/);
+    }, 40_000);
   });
 });

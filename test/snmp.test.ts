@@ -1,11 +1,13 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MqttAccounts, startBroker } from '../broker/index.ts';
 import {
-  builtinProfiles, counterRate, DevicePoll, SnmpClient, SnmpPoller, type Accumulator, type PollOutcome,
+  builtinProfiles, counterRate, DevicePoll, freeUdpPort, SnmpClient, SnmpPoller, startSnmpCollectors, type Accumulator, type PollOutcome,
 } from '../collectors/index.ts';
-import { silentLogger, type DeviceStatus } from '../core/index.ts';
+import { Estate, Inventory, silentLogger, type DeviceStatus } from '../core/index.ts';
 import { parseSnmprec, readSnmprec, RecordStore, startAgent, syntheticHost, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
 import { eventually } from './support/net.ts';
+import { smallInventory } from './support/product.ts';
 
 const REF = '/work/shared/reference/snmp';
 const fast = { timeoutMs: 800, retries: 0 };
@@ -283,6 +285,45 @@ describe('the poller: availability and bad agents', () => {
       await eventually(() => (acc.log.filter((l) => l.kind === 'telemetry').length >= 2 ? true : undefined), 10_000);
     } finally {
       await poller.stop();
+    }
+  });
+});
+
+describe('the SNMP collectors of a scale-out (mqtt.ingestPartition)', () => {
+  it('poll each device on exactly one of the full nodes sharing the estate, and every device is polled', async () => {
+    const agents = await Promise.all(Array.from({ length: 8 }, (_, i) => startAgent(syntheticSwitch({ name: `sw-${i}`, interfaces: 1 }).store)));
+    const switches = agents.map((a, i) => ({ id: `sw-${i}`, kind: 'switch' as const, location: { site: 'dc1', area: 'network' }, snmp: { host: '127.0.0.1', port: a.port, version: '2c' as const, community: 'public', intervalSeconds: 1 } }));
+    const estate = new Estate(Inventory.parse({ ...smallInventory, devices: [...(smallInventory.devices ?? []), ...switches] }));
+    // Two full nodes, each with its own broker and accounts; what each node's collectors polled, by device.
+    const polledBy = new Map<string, Set<number>>();
+    const brokers = [];
+    const nodes = [];
+    try {
+      for (const index of [0, 1]) {
+        const accounts = new MqttAccounts();
+        const broker = await startBroker({ mqtt: { host: '127.0.0.1', port: 0, persistence: 'memory' }, accounts, logger: silentLogger });
+        brokers.push(broker);
+        await new Promise<void>((ok) =>
+          broker.aedes.subscribe('devices/+/telemetry', (packet, done) => {
+            const device = packet.topic.split('/')[1] ?? '';
+            if (JSON.parse(packet.payload.toString()).metrics?.snmp_up === 1) polledBy.set(device, new Set([...(polledBy.get(device) ?? []), index]));
+            done();
+          }, ok),
+        );
+        nodes.push(await startSnmpCollectors({ estate, publishTo: { embedded: { accounts, port: broker.port } }, partition: { index, count: 2 }, trapPort: await freeUdpPort(), trapHost: '127.0.0.1', logger: silentLogger, onSecurityEvent: () => undefined }));
+      }
+      const [a = [], b = []] = nodes.map((n) => n.poller.devices);
+      expect(a.length).toBeGreaterThan(0);
+      expect(b.length).toBeGreaterThan(0);
+      expect([...a, ...b].sort()).toEqual(switches.map((s) => s.id).sort());
+      await eventually(() => (polledBy.size === switches.length ? true : undefined), 10_000, 100);
+      // Three more seconds of polls at 1 s: still each device by one node only.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect([...polledBy.values()].map((by) => by.size)).toEqual(switches.map(() => 1));
+    } finally {
+      for (const n of nodes) await n.stop();
+      for (const agent of agents) await agent.close();
+      for (const broker of brokers) await broker.close();
     }
   });
 });

@@ -4,8 +4,8 @@ import type { Accumulator } from '../registry.ts';
 
 export interface MqttAccumulatorOptions {
   brokerUrl: string;
-  username: string;
-  password: string;
+  username?: string;
+  password?: string;
   clientId: string;
   logger: Logger;
 }

@@ -69,6 +69,11 @@ export class SnmpPoller implements Collector {
     for (const t of o.targets) this.add(t);
   }
 
+  /** The devices this poller polls. */
+  get devices(): string[] {
+    return [...this.slots.keys()];
+  }
+
   /** Adds (or replaces) a device; it is polled from the next start or at once when running. */
   add(target: SnmpTarget): void {
     this.remove(target.device);

@@ -1,4 +1,5 @@
 import { randomSecret, type Clock, type Device, type Estate, type Logger, type SecurityEvent } from '../../core/index.ts';
+import { partitionOf, type IngestPartition } from '../mqtt/index.ts';
 import { TrapReceiver } from '../traps/receiver.ts';
 import { connectMqttAccumulator, type MqttAccumulator } from './mqtt-accumulator.ts';
 import { SnmpPoller } from './poller.ts';
@@ -8,10 +9,19 @@ export interface CollectorAccounts {
   setCollector(username: string, password: string, devices: '*' | string[]): Promise<void>;
 }
 
+/**
+ * Where the collectors publish: the embedded broker, where they get an account of their own, or an
+ * external broker (Mosquitto, EMQX), as an account it knows that may publish under `devices/+/`.
+ */
+export type SnmpPublishTarget =
+  | { embedded: { accounts: CollectorAccounts; port: number } }
+  | { external: { url: string; username?: string; password?: string } };
+
 export interface SnmpCollectorsOptions {
   estate: Estate;
-  accounts: CollectorAccounts;
-  mqttPort: number;
+  publishTo: SnmpPublishTarget;
+  /** Poll only this partition's devices: the full nodes of a scale-out share the estate, each polls its part. */
+  partition?: IngestPartition;
   trapPort: number;
   trapHost?: string;
   logger: Logger;
@@ -33,16 +43,24 @@ export interface SnmpCollectors {
 export const SNMP_COLLECTOR_ACCOUNT = 'snmp-collector';
 
 /**
- * Starts the poller for every inventory device with an `snmp` block and the trap receiver, both publishing
- * onto the broker as the `snmp-collector` account (a fresh password each start, held only in memory).
+ * Starts the poller for every inventory device with an `snmp` block (of its partition, if any) and the
+ * trap receiver, both publishing onto the broker: the embedded one as the `snmp-collector` account (a
+ * fresh password each start, held only in memory), or an external one as the account configured for it.
  */
 export async function startSnmpCollectors(o: SnmpCollectorsOptions): Promise<SnmpCollectors> {
-  const password = randomSecret();
-  await o.accounts.setCollector(SNMP_COLLECTOR_ACCOUNT, password, '*');
-  const accumulator = await connectMqttAccumulator({
-    brokerUrl: `mqtt://127.0.0.1:${o.mqttPort}`, username: SNMP_COLLECTOR_ACCOUNT, password, clientId: `${SNMP_COLLECTOR_ACCOUNT}-${process.pid}`, logger: o.logger,
-  });
-  const targets = [...o.estate.devices.values()].flatMap((d) => (d.snmp ? [{ device: d.id, snmp: d.snmp }] : []));
+  // Unique per process and start: two nodes on one external broker must not take each other's session.
+  const clientId = `${SNMP_COLLECTOR_ACCOUNT}-${process.pid}-${randomSecret().slice(0, 6)}`;
+  let broker: { brokerUrl: string; username?: string; password?: string };
+  if ('embedded' in o.publishTo) {
+    const password = randomSecret();
+    await o.publishTo.embedded.accounts.setCollector(SNMP_COLLECTOR_ACCOUNT, password, '*');
+    broker = { brokerUrl: `mqtt://127.0.0.1:${o.publishTo.embedded.port}`, username: SNMP_COLLECTOR_ACCOUNT, password };
+  } else {
+    broker = { brokerUrl: o.publishTo.external.url, username: o.publishTo.external.username, password: o.publishTo.external.password };
+  }
+  const accumulator = await connectMqttAccumulator({ ...broker, clientId, logger: o.logger });
+  const mine = (device: string): boolean => !o.partition || partitionOf(device, o.partition.count) === o.partition.index;
+  const targets = [...o.estate.devices.values()].flatMap((d) => (d.snmp && mine(d.id) ? [{ device: d.id, snmp: d.snmp }] : []));
   const poller = new SnmpPoller({ targets, accumulator, logger: o.logger, clock: o.clock });
   await poller.start();
   let traps: TrapReceiver | undefined = new TrapReceiver({
@@ -61,7 +79,7 @@ export async function startSnmpCollectors(o: SnmpCollectorsOptions): Promise<Snm
     traps,
     accumulator,
     addDevice(device) {
-      if (!device.snmp) return;
+      if (!device.snmp || !mine(device.id)) return;
       poller.add({ device: device.id, snmp: device.snmp });
       void poller.pollNow(device.id);
       traps?.refreshCredentials();
