@@ -356,7 +356,7 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
         for (let i = 0; i < rows; i++) {
           const b = bucket.getItem(i) as number;
           const v = value.getItem(i) as number | null;
-          // Rollup rows from before `from` fall in no bucket of this plan.
+          // A row outside the plan's buckets (a rollup period ending past `to`) has no bucket to go in.
           if (b < 0 || b >= count || v === null) continue;
           const at = (grp.getItem(i) as number) * count + b;
           values[at] = v;
