@@ -140,7 +140,7 @@ describe('the alert pane in the browser: assign, comment, silence; suppressed an
     expect(await tip.textContent()).toContain('A01');
     await page.keyboard.press('Enter');
     await page.locator('#rack-panel').waitFor(WAIT);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rack-panel-close');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 5000 }).toBe('rack-panel-close');
     await page.keyboard.press('Escape');
     await page.locator('#rack-panel').waitFor({ state: 'detached', ...WAIT });
     expect(pageErrors).toEqual([]);

@@ -136,7 +136,7 @@ describe('the watch floor in the browser', () => {
       await page.fill('#password', PASSWORDS.viewer);
       await page.click('#login-submit');
       await page.locator('#live[data-state=live]').waitFor(WAIT);
-      expect(await page.textContent('#nav-floor')).toBe('Sơ đồ phòng máy');
+      await page.locator('#nav-floor', { hasText: /^Sơ đồ phòng máy$/ }).waitFor(WAIT);
       expect(await page.textContent('#lang-switch')).toBe('English');
     } finally {
       await page.close();

@@ -52,7 +52,6 @@ state.notify = (message) => showBanner(message);
 state.openRackPanel = (id) => {
   state.openRack = id;
   state.store.changed('rack');
-  if (id) setTimeout(() => $('rack-panel-close')?.focus(), 50);
 };
 Object.defineProperty(state, 'roomNames', { get: () => state.roomNamesMap });
 const view = createFloorView(state, serverNow, { onRackOpen: (id) => state.openRackPanel(id) });

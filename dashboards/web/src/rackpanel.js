@@ -1,6 +1,6 @@
 // A rack opened from the plan: its elevation (devices by U), PDU load, inlet and outlet
 // temperatures over the last hour, and "why is this red": each firing alert with its rule and values.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { http } from './api.js';
 import { TimeChart } from './chart.js';
 import { formatAge, formatClock } from './dom.js';
@@ -71,6 +71,12 @@ export function RackPanel({ page }) {
     };
     // The series are named in the page's language: a language change fetches them again.
   }, [rackId, to, currentLang()]);
+  // Keyboard users land on the panel's close button as the panel is put in the page (a layout effect
+  // runs right after the DOM is changed; a timer guessed at the time that takes and missed on a busy machine).
+  const closeButton = useRef(null);
+  useLayoutEffect(() => {
+    if (rack) closeButton.current?.focus();
+  }, [rackId]);
   if (!rack) return null;
   const inRack = [...page.devicesById.values()].filter((d) => d.location?.rack === rack.id && !d.location.position);
   const pdus = inRack.filter((d) => d.kind === 'pdu');
@@ -80,7 +86,7 @@ export function RackPanel({ page }) {
       onKeyDown=${(e) => e.key === 'Escape' && close()}>
     <header class="rack-panel-head">
       <h2 id="rack-panel-title">${t('rack.title', { id: rack.id })}</h2>
-      <button type="button" id="rack-panel-close" onClick=${close}>${t('rack.close')}</button>
+      <button type="button" id="rack-panel-close" ref=${closeButton} onClick=${close}>${t('rack.close')}</button>
     </header>
     <div class="why" id="rack-why" data-firing=${String(firing.length)}>
       <h3>${t('rack.why')}</h3>
