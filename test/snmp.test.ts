@@ -108,6 +108,8 @@ describe('profiles against the real recordings, served by the simulator', () => 
     expect(o.metrics.pdu_power_kw).toBe(1.21);
     expect(o.metrics['pdu_phase_current_a.phase1']).toBe(6.5);
     expect(o.metrics['pdu_phase_voltage_v.phase1']).toBe(201);
+    // Its own verdict on its one phase, what the pdu-phase-* rules read: normal(2).
+    expect(o.metrics.pdu_phase_load_state_max).toBe(2);
   });
   it('Eaton 9PX: UPS load, runtime and source from XUPS-MIB', async () => {
     const o = await pollRecording('eaton-9PX-partial-walk.snmprec');
