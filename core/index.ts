@@ -7,3 +7,4 @@ export * from './alert.ts';
 export * from './config.ts';
 export * from './secrets.ts';
 export * from './security.ts';
+export * from './regex.ts';
