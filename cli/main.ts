@@ -17,7 +17,7 @@ Usage:
   watchfloor rules test FILE...                   run rule tests on a virtual clock (like promtool test rules)
   watchfloor devices list|passwd|collector|admin|remove   MQTT credentials (see devices --help)
   watchfloor dashboards export DIR | import FILE   Grafana JSON out (built-in dashboards) and in
-  watchfloor users add|passwd|disable|enable|list  local users of the ops server (see users --help)
+  watchfloor users add|passwd|disable|enable|list|unlock|locks  local users of the ops server (see users --help)
   watchfloor audit verify                         check the audit log's hash chain
   watchfloor COMMAND --help                       help on one command
 

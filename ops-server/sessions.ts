@@ -15,6 +15,8 @@ export interface Session {
   lastSeenAt: number;
   /** How the caller proved who they are: a session cookie, or an API token (no CSRF: no ambient credential). */
   via: 'cookie' | 'token';
+  /** The user's credential stamp at login (users.ts credentialStamp): a password change ends the session. */
+  credential?: string;
 }
 
 export const SESSION_COOKIE = 'wf_session';
@@ -39,6 +41,7 @@ const StoredSession = z.strictObject({
   csrfToken: z.string().min(1),
   createdAt: z.number(),
   lastSeenAt: z.number(),
+  credential: z.string().optional(),
 });
 type StoredSession = z.infer<typeof StoredSession>;
 
@@ -57,6 +60,7 @@ export class SessionBook {
   private readonly warn: (message: string) => void;
   private touched = false;
   private readonly saver: NodeJS.Timeout | undefined;
+  private admit: (s: Session) => boolean = () => true;
 
   constructor(
     private readonly clock: Clock,
@@ -72,8 +76,17 @@ export class SessionBook {
     }
   }
 
+  /**
+   * Sets the check every look-up applies (the user still enabled, same role, same password): a
+   * session it refuses ends there, for the HTTP API, /query and the sockets alike. One check per
+   * book; a later call replaces it.
+   */
+  admitWith(check: (s: Session) => boolean): void {
+    this.admit = check;
+  }
+
   /** A new session with a fresh id (never reusing one the client brought, against fixation). */
-  create(username: string, role: Role): Session {
+  create(username: string, role: Role, credential?: string): Session {
     const now = this.clock.now();
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
@@ -83,6 +96,7 @@ export class SessionBook {
       createdAt: now,
       lastSeenAt: now,
       via: 'cookie',
+      ...(credential !== undefined ? { credential } : {}),
     };
     this.sessions.set(digest(session.id), session);
     this.save();
@@ -106,11 +120,11 @@ export class SessionBook {
     const s = this.sessions.get(key);
     if (!s) return undefined;
     const now = this.clock.now();
-    if (now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs) {
+    s.id = id; // known again for a session restored from disk (so its end reaches the sockets)
+    if (now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs || !this.admit(s)) {
       this.endKey(key);
       return undefined;
     }
-    s.id = id; // known again for a session restored from disk
     return s;
   }
 
@@ -119,7 +133,7 @@ export class SessionBook {
     this.endKey(digest(id));
   }
 
-  /** Ends every session of a user (disabled, password changed). */
+  /** Ends every session of a user (disabled, password changed in this process). */
   endUser(username: string): number {
     return this.endWhere((s) => s.username === username);
   }
@@ -185,7 +199,10 @@ export class SessionBook {
   private save(): void {
     this.touched = false;
     if (!this.file) return;
-    const sessions: StoredSession[] = [...this.sessions].map(([key, s]) => ({ key, username: s.username, role: s.role, csrfToken: s.csrfToken, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt }));
+    const sessions: StoredSession[] = [...this.sessions].map(([key, s]) => ({
+      key, username: s.username, role: s.role, csrfToken: s.csrfToken, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt,
+      ...(s.credential !== undefined ? { credential: s.credential } : {}),
+    }));
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify({ sessions }), { mode: 0o600 });
     renameSync(tmp, this.file);

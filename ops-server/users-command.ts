@@ -4,18 +4,28 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, randomSecret, systemClock } from '../core/index.ts';
 import { AuditLog, verifyAuditFile } from './audit.ts';
+import { locksInFile, unlockInFile } from './login-guard.ts';
+import { LOGIN_LOCKS_FILE } from './password-gate.ts';
 import { Role, UserBook, Username } from './users.ts';
 
 const USERS_HELP = `Usage: watchfloor users COMMAND [--config FILE] ...
 
   users list                                        every local user (never a hash)
   users add NAME --role admin|noc|soc|viewer [--password-stdin]
-  users passwd NAME [--password-stdin]              set a new password
+  users passwd NAME [--password-stdin]              set a new password and end the user's sessions
   users disable NAME                                refuse the user's logins and end their sessions
   users enable NAME                                 allow the user again
+  users unlock NAME [--source ADDR]                 lift the lockouts of NAME after failed passwords
+                                                    (from every address, or only ADDR, whose own
+                                                    address-wide lock goes too)
+  users locks                                       the lockouts in force
 
 Without --password-stdin a password is generated and printed once. A running server sees the
 change at the user's next request. Every change is written to the audit log.
+
+Failed passwords (login form, /query) lock the user from that address only, 1 min after 5
+failures, doubling at each further failure up to 15 min; an address failing 20 times against any
+users is locked as a whole (5 min, doubling up to 1 h). Locks are kept in login-locks.json.
 `;
 
 const AUDIT_HELP = `Usage: watchfloor audit verify [--config FILE]
@@ -47,6 +57,7 @@ export async function runUsersCommand(args: string[]): Promise<number> {
     options: {
       config: { type: 'string' },
       role: { type: 'string' },
+      source: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -70,7 +81,14 @@ export async function runUsersCommand(args: string[]): Promise<number> {
     for (const u of users.list()) process.stdout.write(`${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
     return 0;
   }
-  if (!['add', 'passwd', 'disable', 'enable'].includes(command)) return fail(`unknown command "${command}"\n\n${USERS_HELP}`);
+  const locksFile = join(dataDir, LOGIN_LOCKS_FILE);
+  if (command === 'locks') {
+    for (const l of locksInFile(locksFile, Date.now())) {
+      process.stdout.write(`${l.scope === 'pair' ? l.account : '*'}\t${l.source}\tuntil ${new Date(l.lockedUntil).toISOString()}\tlock ${l.strikes}\n`);
+    }
+    return 0;
+  }
+  if (!['add', 'passwd', 'disable', 'enable', 'unlock'].includes(command)) return fail(`unknown command "${command}"\n\n${USERS_HELP}`);
   if (name === undefined) return fail(`${command} needs a user name`);
   const username = Username.safeParse(name);
   if (!username.success) return fail(`"${name}": ${username.error.issues[0]?.message ?? 'not a valid user name'}`);
@@ -92,13 +110,23 @@ export async function runUsersCommand(args: string[]): Promise<number> {
     process.stdout.write(p.generated ? `user "${name}" (${role.data}) added; password (shown once): ${p.value}\n` : `user "${name}" (${role.data}) added\n`);
     return 0;
   }
+  if (command === 'unlock') {
+    // Any name: a sprayer's locks name users that do not exist.
+    const cleared = unlockInFile(locksFile, name, values.source);
+    record('user.unlock', name, { ...(values.source !== undefined ? { source: values.source } : {}), pairs: cleared.pairs, sources: cleared.sources });
+    const n = cleared.pairs + cleared.sources;
+    process.stdout.write(n === 0 ? `no lockout of "${name}"${values.source !== undefined ? ` from ${values.source}` : ''}\n` : `lifted ${n} lockout${n === 1 ? '' : 's'} of "${name}"${values.source !== undefined ? ` from ${values.source}` : ''}\n`);
+    return 0;
+  }
   if (!users.get(name)) return fail(`no user "${name}"`, 1);
   if (command === 'passwd') {
     const p = await password();
     if (typeof p === 'string') return fail(p);
     await users.setPassword(name, p.value);
-    record('user.passwd', name);
+    // The user's sessions end too: a running server checks each session's credential stamp at every request.
+    record('user.passwd', name, { sessionsEnded: true });
     process.stdout.write(p.generated ? `new password for "${name}" (shown once): ${p.value}\n` : `password for "${name}" changed\n`);
+    process.stdout.write(`the sessions of "${name}" end at their next request\n`);
     return 0;
   }
   const disabled = command === 'disable';

@@ -1,3 +1,4 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -15,6 +16,8 @@ const StoredUser = z.strictObject({
   hash: z.string(),
   disabled: z.boolean().default(false),
   createdAt: z.number(),
+  /** When the password was last set (epoch ms): sessions older than it, without a credential stamp, end. */
+  passwordChangedAt: z.number().optional(),
 });
 export type StoredUser = z.infer<typeof StoredUser>;
 
@@ -27,6 +30,27 @@ export interface PublicUser {
 
 export const publicUser = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role, disabled: u.disabled });
 
+/**
+ * A short digest of the user's stored hash: it changes with every password change, so a session
+ * that records it at login ends when the password changes, in this process or through the CLI.
+ * It is a hash of a hash, no help to anyone guessing the password.
+ */
+export const credentialStamp = (u: StoredUser): string => createHash('sha256').update(u.hash).digest('base64url').slice(0, 22);
+
+/** What a session must match to stay valid (sessions.ts), without importing the session type here. */
+export interface SessionClaim {
+  username: string;
+  role: Role;
+  createdAt: number;
+  credential?: string;
+}
+
+/** Why a password check failed: the gate tells the SOC which (never the caller). */
+export type CheckResult = { user: StoredUser } | { reason: 'unknown' | 'disabled' | 'wrong' };
+
+/** How long a verified password is remembered, so a Grafana dashboard's 20 panels pay one scrypt, not 20. */
+export const VERIFIED_TTL_MS = 60_000;
+
 /** A hash of nothing, checked against for unknown users; made once, lazily. */
 let decoy: Promise<string> | undefined;
 const decoyHash = (): Promise<string> => (decoy ??= hashSecret(randomSecret()));
@@ -36,6 +60,13 @@ export class UserBook {
   private readonly users = new Map<string, StoredUser>();
   /** The file's mtime when last read or written: `watchfloor users` edits it while the server runs. */
   private mtimeMs = -1;
+  /**
+   * Passwords that verified lately, as an HMAC of (user, stored hash, password) under a key made at
+   * start and never written anywhere: never the password. A changed hash (passwd here or in the CLI)
+   * no longer matches, and a disabled user is refused before the cache is consulted.
+   */
+  private readonly verified = new Map<string, { mac: Buffer; until: number }>();
+  private readonly cacheKey = randomBytes(32);
 
   constructor(private readonly file?: string) {
     this.refresh();
@@ -49,6 +80,7 @@ export class UserBook {
     const parsed = z.strictObject({ users: z.array(StoredUser) }).parse(JSON.parse(readFileSync(this.file, 'utf8')));
     this.users.clear();
     for (const u of parsed.users) this.users.set(u.username, u);
+    this.verified.clear(); // another process changed the users: verify afresh
     this.mtimeMs = mtimeMs;
   }
 
@@ -75,6 +107,8 @@ export class UserBook {
     const user = this.get(username);
     if (!user) return false;
     user.hash = await hashSecret(password);
+    user.passwordChangedAt = Date.now();
+    this.verified.delete(username);
     this.save();
     return true;
   }
@@ -84,19 +118,48 @@ export class UserBook {
     const user = this.get(username);
     if (!user) return false;
     user.disabled = disabled;
+    this.verified.delete(username);
     this.save();
     return true;
   }
 
   /** The user when the password matches and the account is enabled. */
   async verify(username: string, password: string): Promise<StoredUser | undefined> {
+    const result = await this.check(username, password);
+    return 'user' in result ? result.user : undefined;
+  }
+
+  /**
+   * Checks a password: the user, or why not. Call it through the PasswordGate (password-gate.ts),
+   * which applies the lockouts and reports failures; a password verified in the last minute is
+   * recognised without scrypt.
+   */
+  async check(username: string, password: string): Promise<CheckResult> {
     const user = this.get(username);
     if (!user || user.disabled) {
       // Spend the same scrypt time as for a real user, so the answer's timing does not tell who exists.
       await verifySecret(password, await decoyHash());
-      return undefined;
+      return { reason: user ? 'disabled' : 'unknown' };
     }
-    return (await verifySecret(password, user.hash)) ? user : undefined;
+    const mac = createHmac('sha256', this.cacheKey).update(`${user.username}\0${user.hash}\0${password}`).digest();
+    const known = this.verified.get(username);
+    const now = performance.now();
+    if (known && known.until > now && timingSafeEqual(known.mac, mac)) return { user };
+    if (!(await verifySecret(password, user.hash))) return { reason: 'wrong' };
+    if (this.verified.size >= 10_000) this.verified.clear();
+    this.verified.set(username, { mac, until: now + VERIFIED_TTL_MS });
+    return { user };
+  }
+
+  /**
+   * Whether a session may go on: its user still exists, is enabled, has the same role, and has not
+   * changed password since (the stamp taken at login, or for an older session its creation time).
+   */
+  admits(session: SessionClaim): boolean {
+    const user = this.get(session.username);
+    if (!user || user.disabled || user.role !== session.role) return false;
+    if (session.credential !== undefined) return session.credential === credentialStamp(user);
+    return user.passwordChangedAt === undefined || session.createdAt >= user.passwordChangedAt;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { WatchfloorError } from '../../core/index.ts';
 import { audit } from '../audit.ts';
@@ -6,48 +6,37 @@ import type { OpsContext } from '../context.ts';
 import { route } from '../guards.ts';
 import type { OpsParts } from '../parts.ts';
 import { readCookie, SESSION_COOKIE, type Session } from '../sessions.ts';
-import { publicUser } from '../users.ts';
+import { plainSource } from '../login-guard.ts';
+import { passwordGateFor } from '../password-gate.ts';
+import { credentialStamp, publicUser } from '../users.ts';
 import { parseInput } from '../validate.ts';
 
 export const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
 
-const source = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-
-/** `POST /auth/login`, open to everyone: it is how a session begins; rate-limited per source and per user. */
-export function loginRoutes(ctx: OpsContext, parts: OpsParts): Router {
+/** `POST /auth/login`, open to everyone: it is how a session begins; its password goes through the PasswordGate. */
+export function loginRoutes(ctx: OpsContext, _parts?: OpsParts): Router {
   const r = Router();
-  const guard = parts.loginGuard;
+  const gate = passwordGateFor(ctx);
+  // Every look-up of a session checks its user again: disabled, removed, or a new password (also set
+  // by `watchfloor users passwd` in another process) ends it at once, on every door that takes a cookie.
+  ctx.sessions.admitWith((s) => ctx.users.admits(s));
   r.post(
     '/auth/login',
     route(async (req, res) => {
       const body = parseInput(LoginBody, req.body, 'body');
-      const from = source(req);
-      const locked = guard.lockedUntil(body.username, from);
-      if (locked !== undefined) {
-        audit(req, { action: 'auth.login', target: body.username, outcome: 'denied', detail: { reason: 'locked', until: locked } });
-        const seconds = Math.max(1, Math.ceil((locked - ctx.clock.now()) / 1000));
+      const verdict = await gate.check({ username: body.username, password: body.password, source: req.ip ?? req.socket.remoteAddress, door: 'login', record: (e) => audit(req, e) });
+      if (!verdict.ok && verdict.lockedUntil !== undefined) {
+        const seconds = Math.max(1, Math.ceil((verdict.lockedUntil - ctx.clock.now()) / 1000));
         res.set('Retry-After', String(seconds));
-        throw new WatchfloorError('WF_ERR_LOCKED', `too many failed logins; try again in ${seconds} s`, 429);
+        throw new WatchfloorError('WF_ERR_LOCKED', `too many failed logins from this address; try again in ${seconds} s`, 429);
       }
-      const user = await ctx.users.verify(body.username, body.password);
-      if (!user) {
-        ctx.logger.warn({ username: body.username, source: from }, 'http: failed login');
-        audit(req, { action: 'auth.login', target: body.username, outcome: 'failed' });
-        ctx.onSecurityEvent?.({ ts: ctx.clock.now(), type: 'login_failed', origin: 'http', source: from, username: body.username });
-        const lock = guard.failed(body.username, from);
-        if (lock.locked) {
-          const detail = `locked ${lock.key === 'user' ? 'the username' : 'the source address'} until ${new Date(lock.until).toISOString()} after repeated failures`;
-          ctx.logger.warn({ username: body.username, source: from, key: lock.key }, 'http: login lockout');
-          audit(req, { action: 'auth.lockout', target: lock.key === 'user' ? body.username : from, outcome: 'denied', detail: { key: lock.key, until: lock.until } });
-          ctx.onSecurityEvent?.({ ts: ctx.clock.now(), type: 'login_lockout', origin: 'http', source: from, username: body.username, detail });
-        }
-        throw new WatchfloorError('WF_ERR_LOGIN_FAILED', 'wrong username or password', 401);
-      }
-      guard.succeeded(user.username);
+      if (!verdict.ok) throw new WatchfloorError('WF_ERR_LOGIN_FAILED', 'wrong username or password', 401);
+      const user = verdict.user;
+      const from = plainSource(req.ip);
       // A new id at every login, and the one the client brought ends: no session fixation.
       const old = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (old) ctx.sessions.end(old);
-      const session = ctx.sessions.create(user.username, user.role);
+      const session = ctx.sessions.create(user.username, user.role, credentialStamp(user));
       res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
       ctx.logger.info({ username: user.username, source: from }, 'http: login');
       req.session = session;
