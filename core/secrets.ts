@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { Device, DeviceSnmp } from './inventory.ts';
 
 /** scrypt cost: N=2^15, r=8, p=1 (OWASP's minimum for scrypt), about 50 ms on this class of machine. */
 const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
@@ -30,4 +31,26 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 /** A random secret for generated passwords and tokens: 24 bytes, URL-safe. */
 export function randomSecret(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+/** An SNMP block as the API shows it: every secret replaced by whether it is set (secrets are write-only). */
+export interface PublicDeviceSnmp extends Omit<DeviceSnmp, 'community' | 'v3'> {
+  communitySet: boolean;
+  v3?: Omit<NonNullable<DeviceSnmp['v3']>, 'authKey' | 'privKey'> & { authKeySet: boolean; privKeySet: boolean };
+}
+
+/** A device without its secrets: the shape every API answer and socket event uses. */
+export type PublicDevice = Omit<Device, 'snmp'> & { snmp?: PublicDeviceSnmp };
+
+/** Removes a device's SNMP community and v3 keys, keeping whether each is set. */
+export function redactDevice(device: Device): PublicDevice {
+  const { snmp: full, ...bare } = device;
+  if (!full) return bare;
+  const { community, v3, ...rest } = full;
+  const snmp: PublicDeviceSnmp = { ...rest, communitySet: community !== undefined };
+  if (v3) {
+    const { authKey, privKey, ...v3rest } = v3;
+    snmp.v3 = { ...v3rest, authKeySet: authKey !== undefined && authKey !== '', privKeySet: privKey !== undefined && privKey !== '' };
+  }
+  return { ...bare, snmp };
 }

@@ -2,13 +2,15 @@
  * The audit log: append-only JSON lines under the data directory, each entry chained to the one
  * before by a SHA-256 hash over (previous hash, the entry's canonical JSON). Editing, removing or
  * reordering a line breaks the chain from that line on, and `watchfloor audit verify` says where.
- * (Truncating the tail is only detectable against a hash kept elsewhere: the head hash is logged.)
+ * The chain's head is anchored outside the log and signed (audit-anchor.ts), so a truncated tail
+ * and an edit with every later hash recomputed are found too.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Request } from 'express';
 import type { Clock } from '../core/index.ts';
+import { AUDIT_FILE_MODE, AuditAnchors, checkAnchors, loadOrCreateAuditKey, readAnchors } from './audit-anchor.ts';
 
 /** What happened, as a caller describes it; who, when and from where are filled in by the log. */
 export interface AuditInput {
@@ -45,18 +47,32 @@ function canonical(value: unknown): string {
 
 const hashOf = (entry: Omit<AuditEntry, 'hash'>): string => createHash('sha256').update(entry.prev).update('\n').update(canonical(entry)).digest('hex');
 
+/** The hash an entry must carry (SHA-256 over its previous hash and canonical JSON). */
+export const auditEntryHash = hashOf;
+
 export interface AuditVerdict {
   ok: boolean;
   entries: number;
   /** The last entry's hash: keep it elsewhere to detect a truncated tail later. */
   head: string;
+  /** Signed anchors found and checked (0 for a log written before anchors existed). */
+  anchors?: number;
   /** The first line (1-based) that does not verify, and why. */
   error?: { line: number; reason: string };
 }
 
-/** Checks every line of an audit file: well-formed, in sequence, chained, and hashing to what it says. */
+/**
+ * Checks every line of an audit file: well-formed, in sequence, chained, and hashing to what it says;
+ * then its signed anchors: each authentic, and its entry present with the anchored hash.
+ */
 export function verifyAuditFile(file: string): AuditVerdict {
-  if (!existsSync(file)) return { ok: true, entries: 0, head: '' };
+  // Anchors first: an entry appended while this runs then cannot look like a truncated tail.
+  const snapshot = readAnchors(file);
+  const hashes: string[] = [];
+  if (!existsSync(file)) {
+    const { problem } = checkAnchors(snapshot, hashes);
+    return problem ? { ok: false, entries: 0, head: '', error: { line: 1, reason: problem.reason } } : { ok: true, entries: 0, head: '' };
+  }
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
   let prev = '';
   for (let i = 0; i < lines.length; i++) {
@@ -72,8 +88,11 @@ export function verifyAuditFile(file: string): AuditVerdict {
     const { hash, ...rest } = e;
     if (hashOf(rest) !== hash) return fail('content does not match its hash (the entry was edited)');
     prev = hash;
+    hashes.push(hash);
   }
-  return { ok: true, entries: lines.length, head: prev };
+  const { problem, anchors } = checkAnchors(snapshot, hashes);
+  if (problem) return { ok: false, entries: problem.good, head: problem.good > 0 ? (hashes[problem.good - 1] as string) : '', anchors, error: { line: problem.line, reason: problem.reason } };
+  return { ok: true, entries: lines.length, head: prev, anchors };
 }
 
 /** Append-only, hash-chained audit entries in one JSON-lines file (kept in memory too when no file). */
@@ -83,13 +102,27 @@ export class AuditLog {
   private readonly memory: AuditEntry[] = [];
   /** The file's size after our last write: another writer (the CLI) changed it when it differs. */
   private size = -1;
+  private readonly anchors: AuditAnchors | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly file?: string,
   ) {
-    if (file) mkdirSync(dirname(file), { recursive: true });
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      if (existsSync(file)) chmodSync(file, AUDIT_FILE_MODE);
+    }
     this.catchUp();
+    if (file) {
+      this.anchors = new AuditAnchors(file, loadOrCreateAuditKey(file));
+      this.anchors.anchor(this.seq, this.prev, this.clock.now(), 'start');
+    }
+  }
+
+  /** Anchors the current head again; for whoever rotates the log (each rotation is an anchor). */
+  anchor(reason: 'start' | 'rotation'): void {
+    this.catchUp();
+    this.anchors?.anchor(this.seq, this.prev, this.clock.now(), reason);
   }
 
   /** Reads the chain's head from the file when someone else appended since our last write. */
@@ -123,8 +156,9 @@ export class AuditLog {
     };
     const entry: AuditEntry = { ...body, hash: hashOf(body) };
     if (this.file) {
-      appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: AUDIT_FILE_MODE });
       this.size = statSync(this.file).size;
+      this.anchors?.head(entry.seq, entry.hash, entry.ts);
     } else this.memory.push(entry);
     this.seq = entry.seq;
     this.prev = entry.hash;

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { Histogram, type Registry } from 'prom-client';
 import { WatchfloorError, forbidden, unauthorized } from '../core/index.ts';
 import { wasAudited } from './audit.ts';
+import { originAllowed, trustedOrigins } from './origin.ts';
 import type { OpsContext } from './context.ts';
 import type { OpsParts } from './parts.ts';
 import { readCookie, SESSION_COOKIE, type Session } from './sessions.ts';
@@ -16,8 +17,9 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** helmet's defaults (CSP self-only, nosniff, frame-ancestors none, HSTS when over TLS...). */
 export function securityHeaders(): RequestHandler {
   return helmet({
-    // The page loads socket.io's client from this origin and opens a WebSocket to it.
-    contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'], 'upgrade-insecure-requests': null } },
+    // The page loads socket.io's client from this origin and opens a WebSocket to it: 'self' covers
+    // ws:/wss: to the same host and port (CSP Level 3, §6.7.2.8), so no other host may be reached.
+    contentSecurityPolicy: { directives: { 'connect-src': ["'self'"], 'upgrade-insecure-requests': null } },
     // HSTS only makes sense over TLS; helmet sends it either way, browsers ignore it over http.
   });
 }
@@ -25,11 +27,17 @@ export function securityHeaders(): RequestHandler {
 /**
  * CORS closed unless configured: no Access-Control-Allow-Origin is ever sent for an origin not in
  * `origins`, so a browser refuses other sites' scripts reading the API (the Fetch standard's CORS check).
+ * A state change sent by another site's page (an Origin that is neither this server nor in `origins`)
+ * is refused outright, CSRF token or not (origin.ts says why a request without Origin passes).
  */
 export function corsPolicy(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
+  const trusted = trustedOrigins(origins);
   return (req, res, next) => {
     const origin = req.get('origin');
+    if (STATE_CHANGING.has(req.method) && !originAllowed(origin, req.get('host'), trusted)) {
+      return next(new WatchfloorError('WF_ERR_ORIGIN', `requests from origin "${String(origin).slice(0, 200)}" may not change anything here`, 403, 'Origin'));
+    }
     if (!origin || !allowed.has(origin)) return next();
     res.vary('Origin');
     res.set('Access-Control-Allow-Origin', origin);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { commandSchemas } from './commands.ts';
 import { AuditQuery } from './routes/audit.ts';
 import { LoginBody } from './routes/auth.ts';
-import { RegisterDevice } from './routes/devices.ts';
+import { PublicDevice, RegisterDevice } from './routes/devices.ts';
 import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
 import { NewToken } from './routes/tokens.ts';
 import { NewUser } from './routes/users.ts';
@@ -59,6 +59,12 @@ const QUERIES: Record<string, z.ZodObject> = {
   'GET /api/v1/security-events': SecurityEventsQuery,
   'GET /api/v1/audit': AuditQuery,
 };
+/** Answer schemas by "METHOD path", where the shape is part of the contract (devices: secrets shown as set / not set). */
+const ANSWERS: Record<string, z.ZodType> = {
+  'GET /api/v1/devices': z.array(PublicDevice),
+  'GET /api/v1/devices/:id': PublicDevice,
+  'GET /api/v1/inventory': z.looseObject({ devices: z.array(PublicDevice) }),
+};
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/auth/login', 'GET /api/v1/openapi.json']);
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
@@ -76,13 +82,14 @@ export function openApiDocument(app: express.Express, version: string): Record<s
       for (const [name, schema] of Object.entries(shape.properties ?? {})) params.push({ name, in: 'query', required: shape.required?.includes(name) ?? false, schema: schema as { type: string } });
     }
     const body = BODIES[key];
+    const answer = ANSWERS[key];
     (paths[oaPath] ??= {})[r.method.toLowerCase()] = {
       operationId: `${r.method.toLowerCase()}${oaPath.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       ...(params.length > 0 ? { parameters: params } : {}),
       ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
       ...(PUBLIC.has(key) || !r.path.startsWith('/api/') ? { security: [] } : {}),
       responses: {
-        '200': { description: 'success' },
+        '200': { description: 'success', ...(answer ? { content: { 'application/json': { schema: json(answer) } } } : {}) },
         default: { description: 'an error, in the one error shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

@@ -3,6 +3,7 @@ import { ALL_ROLES, SECURITY_ROLES, rolesSeeing } from './visibility.ts';
 import type { Server as HttpsServer } from 'node:https';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import type { Alert, DeviceStatus, Point, SecurityEvent } from '../core/index.ts';
+import { originAllowed, trustedOrigins } from './origin.ts';
 import { readCookie, SESSION_COOKIE, type SessionBook } from './sessions.ts';
 import type { TokenBook } from './tokens.ts';
 import type { Role } from './users.ts';
@@ -23,6 +24,8 @@ export interface RealtimeOptions {
   sessionCheckMs?: number;
   tokens?: TokenBook;
   now?: () => number;
+  /** Browser origins trusted besides the server's own (the public URL, `http.corsOrigins`). */
+  trustedOrigins?: readonly string[];
 }
 
 /**
@@ -39,7 +42,15 @@ export class Realtime {
 
   constructor(http: HttpServer | HttpsServer, sessions: SessionBook, options: RealtimeOptions = {}) {
     // No CORS: the page is served from this origin; a 100 kB cap on what a client may send.
-    this.io = new SocketServer(http, { serveClient: true, cors: undefined, maxHttpBufferSize: 100_000 });
+    // The handshake (polling and WebSocket alike) from another site's page is refused before any
+    // cookie is read: cross-site WebSocket hijacking (origin.ts).
+    const trusted = trustedOrigins(options.trustedOrigins ?? []);
+    this.io = new SocketServer(http, {
+      serveClient: true,
+      cors: undefined,
+      maxHttpBufferSize: 100_000,
+      allowRequest: (req, callback) => (originAllowed(req.headers.origin, req.headers.host, trusted) ? callback(null, true) : callback('origin not allowed', false)),
+    });
     const now = options.now ?? (() => Date.now());
     // The handshake needs a live session or an API token; without one the client gets connect_error "unauthorized".
     this.io.use((socket, next) => {

@@ -45,7 +45,7 @@ export async function startOpsServer(ctx: OpsContext, options: OpsServerOptions)
   // Slow-loris bounds: a client gets 30 s to send its headers and 60 s for the whole request.
   http.headersTimeout = 30_000;
   http.requestTimeout = 60_000;
-  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now() });
+  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now(), trustedOrigins: options.corsOrigins });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => {

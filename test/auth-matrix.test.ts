@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { listRoutes } from '../ops-server/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, connectSocket, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
 
 type Role = 'admin' | 'noc' | 'soc' | 'viewer';
 type Policy = 'public' | 'influx' | 'influx-or-session' | readonly Role[];
@@ -17,6 +17,9 @@ const POLICY: Record<string, Policy> = {
   'GET /readyz': 'public',
   'GET /metrics': 'public',
   'GET /api/v1/openapi.json': 'public',
+  // InfluxDB's health check: no sign-in there either (clients call it before they authenticate).
+  'GET /ping': 'public',
+  'HEAD /ping': 'public',
   'POST /api/v1/auth/login': 'public',
   // InfluxDB's auth forms (user:password or an API token), or the web UI's session cookie for reads.
   'GET /query': 'influx-or-session',
@@ -56,6 +59,30 @@ const POLICY: Record<string, Policy> = {
 const concrete = (path: string): string =>
   path.replace(':id/commands', 'crac-1/commands').replace('/devices/:id', '/devices/crac-1').replace(':action', 'ack').replace(/:\w+/g, 'no-such-thing');
 
+/** SNMP secrets put on the test estate: none of these strings may appear in any answer to any role. */
+const SECRETS = {
+  inventoryCommunity: 'inv-community-7f3a9c',
+  inventoryAuthKey: 'inv-authkey-5b8e21d4',
+  inventoryPrivKey: 'inv-privkey-c09f7e13',
+  registeredCommunity: 'reg-community-42d1e8',
+  registeredAuthKey: 'reg-authkey-9a6c3f70',
+  registeredPrivKey: 'reg-privkey-1e4b8d2a',
+};
+// Port 9 (discard) on loopback: the poller's requests go nowhere, which is all this test needs.
+const secretInventory = {
+  ...smallInventory,
+  devices: [
+    ...(smallInventory.devices ?? []),
+    { id: 'ups-snmp-1', kind: 'ups' as const, location: { room: 'room-1', x: 1, y: 1 }, snmp: { host: '127.0.0.1', port: 9, version: '2c' as const, community: SECRETS.inventoryCommunity, intervalSeconds: 3600 } },
+    {
+      id: 'sw-snmp-1',
+      kind: 'switch' as const,
+      location: { room: 'room-1', x: 2, y: 1 },
+      snmp: { host: '127.0.0.1', port: 9, version: '3' as const, intervalSeconds: 3600, v3: { user: 'noc-poller', authProtocol: 'sha256' as const, authKey: SECRETS.inventoryAuthKey, privProtocol: 'aes' as const, privKey: SECRETS.inventoryPrivKey } },
+    },
+  ],
+};
+
 interface Caller {
   name: string;
   role?: Role;
@@ -66,9 +93,10 @@ describe('authorization: every route, every role', () => {
   let product: StartedProduct;
   const sessions = new Map<Role, LoggedIn>();
   let nocToken = '';
+  let viewerToken = '';
 
   beforeAll(async () => {
-    product = await startProduct();
+    product = await startProduct({ inventory: secretInventory });
     const admin = await login(product.base);
     sessions.set('admin', admin);
     for (const role of ['noc', 'soc', 'viewer'] as const) {
@@ -79,6 +107,20 @@ describe('authorization: every route, every role', () => {
     const t = await api(product.base, admin, '/api/v1/tokens', { method: 'POST', body: { name: 'nagios bridge', role: 'noc' } });
     expect(t.status).toBe(201);
     nocToken = (t.body as { token: string }).token;
+    const vt = await api(product.base, admin, '/api/v1/tokens', { method: 'POST', body: { name: 'wall screen', role: 'viewer' } });
+    viewerToken = (vt.body as { token: string }).token;
+    // A device registered through the API, with a community and v3 keys of its own.
+    const reg = await api(product.base, admin, '/api/v1/devices', {
+      method: 'POST',
+      body: {
+        id: 'fw-snmp-1',
+        kind: 'firewall',
+        location: { room: 'room-1', x: 3, y: 1 },
+        snmp: { host: '127.0.0.1', port: 9, version: '3', community: SECRETS.registeredCommunity, intervalSeconds: 3600, v3: { user: 'soc-poller', authKey: SECRETS.registeredAuthKey, privKey: SECRETS.registeredPrivKey } },
+      },
+    });
+    expect(reg.status).toBe(201);
+    expect(JSON.stringify(reg.body)).not.toContain(SECRETS.registeredCommunity);
   }, 60_000);
   afterAll(() => product?.app.stop());
 
@@ -108,7 +150,7 @@ describe('authorization: every route, every role', () => {
       for (const caller of callers()) {
         const headers = await caller.headers(r.method, r.path);
         const init: RequestInit = { method: r.method, headers: { ...headers, 'content-type': 'application/json' } };
-        if (r.method !== 'GET') init.body = '{}';
+        if (r.method !== 'GET' && r.method !== 'HEAD') init.body = '{}';
         const res = await fetch(`${product.base}${concrete(r.path)}`, init);
         await res.arrayBuffer();
         const s = res.status;
@@ -129,7 +171,7 @@ describe('authorization: every route, every role', () => {
           expected = '401';
           ok = s === 401;
         } else if (policy === undefined) {
-          const changes = r.method !== 'GET';
+          const changes = r.method !== 'GET' && r.method !== 'HEAD';
           expected = changes && caller.role === 'viewer' ? '403' : 'any';
           ok = expected === 'any' || s === 403;
         } else if (policy.includes(caller.role)) {
@@ -147,6 +189,42 @@ describe('authorization: every route, every role', () => {
     const unknown = routes.map((r) => `${r.method} ${r.path}`).filter((k) => !(k in POLICY));
     if (unknown.length > 0) console.warn(`routes without a pinned policy (checked against the common rules only): ${unknown.join(', ')}`);
   }, 120_000);
+
+  it('shows no SNMP community or v3 key in any answer of any GET route, to any role or token', async () => {
+    const getters: Caller[] = [
+      ...(['viewer', 'noc', 'soc', 'admin'] as const).map(cookieCaller),
+      { name: 'noc API token', role: 'noc', headers: async () => ({ authorization: `Bearer ${nocToken}` }) },
+      { name: 'viewer API token', role: 'viewer', headers: async () => ({ authorization: `Bearer ${viewerToken}` }) },
+    ];
+    const paths = listRoutes(product.app.ops.app)
+      .filter((r) => r.method === 'GET')
+      .map((r) => concrete(r.path));
+    // Each device with secrets by its own id, the audit log in full, and the InfluxDB API's tag listings.
+    paths.push('/api/v1/devices/ups-snmp-1', '/api/v1/devices/sw-snmp-1', '/api/v1/devices/fw-snmp-1', '/api/v1/audit?limit=5000');
+    paths.push(`/query?db=watchfloor&q=${encodeURIComponent('SHOW TAG VALUES WITH KEY = "device"')}`, `/query?db=watchfloor&q=${encodeURIComponent('SHOW TAG KEYS')}`);
+    expect(paths).toContain('/api/v1/inventory');
+    const leaks: string[] = [];
+    let answered = 0;
+    for (const path of paths) {
+      for (const caller of getters) {
+        const res = await fetch(`${product.base}${path}`, { headers: await caller.headers('GET', path) });
+        const text = await res.text();
+        if (res.status === 200) answered++;
+        for (const [name, secret] of Object.entries(SECRETS)) if (text.includes(secret)) leaks.push(`${path} as ${caller.name} (${res.status}) shows ${name}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(answered).toBeGreaterThan(paths.length * 2);
+
+    // The devices are still described: each secret as set / not set.
+    const viewer = sessions.get('viewer') as LoggedIn;
+    const listed = (await api(product.base, viewer, '/api/v1/devices')).body as { id: string; snmp?: Record<string, unknown> }[];
+    expect(listed.find((d) => d.id === 'ups-snmp-1')?.snmp).toMatchObject({ host: '127.0.0.1', version: '2c', communitySet: true });
+    expect(listed.find((d) => d.id === 'ups-snmp-1')?.snmp).not.toHaveProperty('community');
+    expect((await api(product.base, viewer, '/api/v1/devices/sw-snmp-1')).body).toMatchObject({ snmp: { communitySet: false, v3: { user: 'noc-poller', authProtocol: 'sha256', authKeySet: true, privKeySet: true } } });
+    const inventory = (await api(product.base, viewer, '/api/v1/inventory')).body as { devices: { id: string; snmp?: unknown }[] };
+    expect(inventory.devices.find((d) => d.id === 'fw-snmp-1')?.snmp).toMatchObject({ communitySet: true, v3: { user: 'soc-poller', authKeySet: true, privKeySet: true } });
+  }, 60_000);
 
   it('refuses a state change made with the cookie but a wrong or missing CSRF token, and needs none with a token', async () => {
     const admin = sessions.get('admin') as LoggedIn;

@@ -81,7 +81,7 @@ describe('SNMP in the product: polled metrics and traps over MQTT, probes as sec
     expect(e).toMatchObject({ type: 'coldStart', attributes: { version: '3', inform: true } });
   });
 
-  it('a wrong community and a failed v3 authentication are security events; garbage is ignored', async () => {
+  it('a wrong community, a failed v3 authentication and garbage are security events', async () => {
     await run('snmptrap', ['-v', '2c', '-c', 'guess-me', `127.0.0.1:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.1']);
     await run('snmptrap', ['-v', '3', '-l', 'authPriv', '-u', v3.user, '-a', 'SHA', '-A', 'wrong-auth-key', '-x', 'AES', '-X', v3.privKey, '-e', '0x8000000001020304', `127.0.0.1:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.1']);
     const s = createSocket('udp4');
@@ -92,6 +92,8 @@ describe('SNMP in the product: polled metrics and traps over MQTT, probes as sec
     expect(JSON.stringify(bad)).not.toContain('guess-me');
     await eventually(async () => ((await security('snmp_v3_auth_failed')).length > 0 ? true : undefined), 10_000);
     await eventually(() => (app.snmp.traps && app.snmp.traps.stats.malformed > 0 ? true : undefined), 10_000);
+    const [garbage] = await eventually(async () => ((await security('snmp_malformed')).length > 0 ? security('snmp_malformed') : undefined), 10_000);
+    expect(garbage).toMatchObject({ origin: 'snmp', source: '127.0.0.1' });
     expect((await api(base, session, '/api/v1/auth/me')).status).toBe(200); // still alive
   });
 });

@@ -3,6 +3,7 @@ import { systemClock, type Clock, type Device, type Logger, type SecurityEvent }
 import type { Accumulator, Collector } from '../registry.ts';
 import { freeUdpPort } from '../snmp/udp-port.ts';
 import { decodeTrap } from './decode.ts';
+import { SecurityEventFlood, type FloodOptions } from './flood.ts';
 
 const authProtocols = { sha: snmp.AuthProtocols.sha, sha256: snmp.AuthProtocols.sha256, sha512: snmp.AuthProtocols.sha512, md5: snmp.AuthProtocols.md5 };
 const privProtocols = { aes: snmp.PrivProtocols.aes, des: snmp.PrivProtocols.des, none: snmp.PrivProtocols.none };
@@ -19,6 +20,8 @@ export interface TrapReceiverOptions {
   clock?: Clock;
   /** Extra communities accepted from any known device. */
   communities?: string[];
+  /** How refusals are coalesced per source (flood.ts): 5 at once, then one summary per 60 s. */
+  flood?: FloodOptions;
 }
 
 export interface TrapReceiverStats {
@@ -31,7 +34,9 @@ export interface TrapReceiverStats {
 /**
  * Receives SNMP v1/v2c traps and v3 traps and informs (net-snmp acknowledges informs, RFC 3416 §4.2.7),
  * names them and publishes each as an event of the device that sent it. A packet from an unknown source,
- * with a wrong community or failing v3 authentication is a security event: someone is probing.
+ * with a wrong community, failing v3 authentication or that is no SNMP message at all is a security
+ * event: someone is probing. A flood of them is coalesced per source (flood.ts), so it cannot push
+ * real evidence out of the bounded security-event history.
  */
 export class TrapReceiver implements Collector {
   readonly name = 'snmp_trap';
@@ -41,6 +46,7 @@ export class TrapReceiver implements Collector {
   private readonly clock: Clock;
   private readonly users = new Set<string>();
   private readonly communities = new Set<string>();
+  private flood: SecurityEventFlood | undefined;
 
   constructor(private readonly o: TrapReceiverOptions) {
     this.clock = o.clock ?? systemClock;
@@ -54,6 +60,7 @@ export class TrapReceiver implements Collector {
     const address = this.o.address ?? '127.0.0.1';
     // net-snmp reads port 0 as 162; find an ephemeral one instead.
     const port = this.o.port || (await freeUdpPort(address));
+    this.flood = new SecurityEventFlood(this.clock, (e) => this.o.onSecurityEvent(e), this.o.flood);
     const receiver = snmp.createReceiver({ port, address, includeAuthentication: true }, (err, n) => {
       try {
         if (err) this.onError(err as Error & { rinfo?: { address: string }; error?: Error });
@@ -107,11 +114,23 @@ export class TrapReceiver implements Collector {
     const r = this.receiver;
     this.receiver = undefined;
     if (r) await new Promise<void>((resolve) => r.close(() => resolve()));
+    this.flood?.stop();
+    this.flood = undefined;
   }
 
   private security(type: string, source: string | undefined, detail: string, extra: Partial<SecurityEvent> = {}): void {
+    this.report(type, source, detail, extra);
+  }
+
+  /** Reports a refusal (coalesced per source); true when it went out at once rather than into a summary. */
+  private report(type: string, source: string | undefined, detail: string, extra: Partial<SecurityEvent> = {}): boolean {
     this.stats.refused++;
-    this.o.onSecurityEvent({ ts: this.clock.now(), type, origin: 'snmp', source, detail, ...extra });
+    const e: SecurityEvent = { ts: this.clock.now(), type, origin: 'snmp', source, detail, ...extra };
+    if (!this.flood) {
+      this.o.onSecurityEvent(e);
+      return true;
+    }
+    return this.flood.report(e);
   }
 
   private onError(err: Error & { rinfo?: { address: string }; error?: Error }): void {
@@ -125,8 +144,13 @@ export class TrapReceiver implements Collector {
     if (/Authentication digest|decrypt|requires (authentication|privacy)/i.test(msg)) {
       return this.security('snmp_v3_auth_failed', source, 'SNMPv3 notification failed authentication or decryption');
     }
+    // Not BER, not SNMP, or a PDU no receiver takes (RFC 3413 §4: a notification receiver takes
+    // traps and informs only): a scanner or fuzzer, counted and reported like a wrong community.
     this.stats.malformed++;
-    this.o.logger.warn({ source, err: msg, cause: err.error?.message }, 'malformed SNMP packet ignored');
+    const cause = (err.error?.message ?? msg).slice(0, 160);
+    if (this.report('snmp_malformed', source, `SNMP datagram refused as malformed or unexpected: ${cause}`)) {
+      this.o.logger.warn({ source, err: msg, cause: err.error?.message }, 'malformed SNMP packet ignored');
+    }
   }
 
   private deviceFor(address: string, community: string | undefined, user: string | undefined): Device | undefined {
