@@ -8,3 +8,4 @@ export * from './config.ts';
 export * from './secrets.ts';
 export * from './security.ts';
 export * from './regex.ts';
+export * from './secret-file.ts';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Clock } from '../core/index.ts';
+import { tightenSecretFile, writeSecretFile, type Clock } from '../core/index.ts';
 import { Role } from './users.ts';
 
 export interface Session {
@@ -181,6 +181,7 @@ export class SessionBook {
 
   private load(file: string): void {
     if (!existsSync(file)) return;
+    tightenSecretFile(file);
     let stored: StoredSession[];
     try {
       stored = z.strictObject({ sessions: z.array(StoredSession) }).parse(JSON.parse(readFileSync(file, 'utf8'))).sessions;
@@ -203,9 +204,7 @@ export class SessionBook {
       key, username: s.username, role: s.role, csrfToken: s.csrfToken, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt,
       ...(s.credential !== undefined ? { credential: s.credential } : {}),
     }));
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ sessions }), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeSecretFile(this.file, JSON.stringify({ sessions }));
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { tightenSecretFile, writeSecretFile } from '../core/index.ts';
 import { Role } from './users.ts';
 
 /** A token as shown to its owner once: `wft_<id>.<secret>`; the id finds the record, the secret proves it. */
@@ -30,6 +31,7 @@ export class TokenBook {
 
   constructor(private readonly file?: string) {
     if (file && existsSync(file)) {
+      tightenSecretFile(file);
       const parsed = z.strictObject({ tokens: z.array(StoredToken) }).parse(JSON.parse(readFileSync(file, 'utf8')));
       for (const t of parsed.tokens) this.tokens.set(t.id, t);
     }
@@ -80,9 +82,7 @@ export class TokenBook {
   private save(): void {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ tokens: [...this.tokens.values()] }, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeSecretFile(this.file, JSON.stringify({ tokens: [...this.tokens.values()] }, null, 2));
   }
 }
 

@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { hashSecret, randomSecret, verifySecret } from '../core/index.ts';
+import { hashSecret, randomSecret, tightenSecretFile, verifySecret, writeSecretFile } from '../core/index.ts';
 
 /** admin: everything; noc: availability, environment, power, device commands; soc: security; viewer: read only. */
 export const Role = z.enum(['admin', 'noc', 'soc', 'viewer']);
@@ -75,6 +75,7 @@ export class UserBook {
   /** Reads the file again when another process (the users CLI) changed it. */
   private refresh(): void {
     if (!this.file || !existsSync(this.file)) return;
+    tightenSecretFile(this.file);
     const mtimeMs = statSync(this.file).mtimeMs;
     if (mtimeMs === this.mtimeMs) return;
     const parsed = z.strictObject({ users: z.array(StoredUser) }).parse(JSON.parse(readFileSync(this.file, 'utf8')));
@@ -177,9 +178,7 @@ export class UserBook {
   private save(): void {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ users: [...this.users.values()] }, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeSecretFile(this.file, JSON.stringify({ users: [...this.users.values()] }, null, 2));
     this.mtimeMs = statSync(this.file).mtimeMs;
   }
 }

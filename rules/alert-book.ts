@@ -47,6 +47,8 @@ export interface Retention {
   keepResolvedMs: number;
   /** At most this many resolved alerts are kept, so a flapping storm cannot grow memory without end. */
   maxResolved: number;
+  /** A listener (journal, notifier) that threw; the change itself stands and the other listeners still run. */
+  onListenerError?: (err: unknown) => void;
 }
 
 /** Told of every change: the alert as it is now and the history line that explains it. */
@@ -220,7 +222,14 @@ export class AlertBook {
   }
 
   private tell(alert: Alert, entry: HistoryEntry): void {
-    for (const fn of this.listeners) fn(alert, entry);
+    for (const fn of this.listeners) {
+      try {
+        fn(alert, entry);
+      } catch (err) {
+        // A full disk under the journal or a bad route must not undo the change or stop evaluation.
+        this.retention.onListenerError?.(err);
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Alert, Logger } from '../core/index.ts';
+import { Alert, type Logger } from '../core/index.ts';
 import type { HistoryEntry } from './lifecycle.ts';
 import type { Silence } from './silences.ts';
 
@@ -12,6 +12,8 @@ import type { Silence } from './silences.ts';
 export class AlertJournal {
   private readonly historyFile: string;
   private readonly stateFile: string;
+  /** Saved objects set aside at start (they did not validate), one JSON line each, for a person to look at. */
+  readonly rejectedFile: string;
   private readonly byAlert = new Map<string, HistoryEntry[]>();
   private timer: NodeJS.Timeout | undefined;
   private snapshot: (() => { alerts: Alert[]; silences: Silence[] }) | undefined;
@@ -20,6 +22,7 @@ export class AlertJournal {
     mkdirSync(dir, { recursive: true });
     this.historyFile = join(dir, 'history.jsonl');
     this.stateFile = join(dir, 'state.json');
+    this.rejectedFile = join(dir, 'rejected.jsonl');
     if (existsSync(this.historyFile)) {
       for (const line of readFileSync(this.historyFile, 'utf8').split('\n')) {
         if (!line) continue;
@@ -34,15 +37,42 @@ export class AlertJournal {
     }
   }
 
-  /** The alerts and silences saved by the previous run. */
-  load(): { alerts: Alert[]; silences: Silence[] } {
-    if (!existsSync(this.stateFile)) return { alerts: [], silences: [] };
+  /**
+   * The alerts and silences saved by the previous run. Alerts that do not validate are left out
+   * (and listed in `rejected`); silences come back as saved, for the silence book to check.
+   */
+  load(): { alerts: Alert[]; silences: unknown[]; rejected: { what: 'alert'; item: unknown; reason: string }[] } {
+    const none = { alerts: [], silences: [], rejected: [] };
+    if (!existsSync(this.stateFile)) return none;
+    let state: { alerts?: unknown; silences?: unknown };
     try {
-      const state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as { alerts?: Alert[]; silences?: Silence[] };
-      return { alerts: state.alerts ?? [], silences: state.silences ?? [] };
+      state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as typeof state;
     } catch (err) {
       this.logger?.error({ file: this.stateFile, err: (err as Error).message }, 'alerts: state file unreadable; starting without saved alerts');
-      return { alerts: [], silences: [] };
+      return none;
+    }
+    const alerts: Alert[] = [];
+    const rejected: { what: 'alert'; item: unknown; reason: string }[] = [];
+    for (const item of Array.isArray(state?.alerts) ? (state.alerts as unknown[]) : []) {
+      const r = Alert.safeParse(item);
+      if (r.success) alerts.push(item as Alert);
+      else rejected.push({ what: 'alert', item, reason: `${r.error.issues[0]?.path.join('.') ?? ''}: ${r.error.issues[0]?.message ?? 'invalid'}` });
+    }
+    return { alerts, silences: Array.isArray(state?.silences) ? (state.silences as unknown[]) : [], rejected };
+  }
+
+  /**
+   * Keeps saved objects that did not validate in `rejected.jsonl` (the state file is rewritten
+   * without them), with a log line each: set aside, not fatal, and not lost.
+   */
+  setAside(items: readonly { what: string; item: unknown; reason: string }[], now: number): void {
+    for (const { what, item, reason } of items) {
+      this.logger?.error({ file: this.stateFile, what, id: (item as { id?: unknown } | null)?.id, reason, keptIn: this.rejectedFile }, `alerts: a saved ${what} does not validate; set aside`);
+      try {
+        appendFileSync(this.rejectedFile, `${JSON.stringify({ ts: now, what, reason, item })}\n`);
+      } catch (err) {
+        this.logger?.error({ file: this.rejectedFile, err: (err as Error).message }, 'alerts: could not keep a set-aside object');
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import { freeUdpPort } from '../collectors/index.ts';
 import { Config, Inventory, silentLogger } from '../core/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
 import { startRedis, type RedisServer } from './support/redis.ts';
+import { expectAlive } from './support/crash-guard.ts';
 import { ADMIN_PASSWORD, api, connectSocket, login, smallInventory } from './support/product.ts';
 
 
@@ -26,6 +27,8 @@ function spawnBroker(configFile: string): Promise<BrokerProcess> {
     env: { ...process.env, WATCHFLOOR_LOG_LEVEL: 'warn' },
   });
   let out = '';
+  // A broker process that dies before the test stops it fails the test (a crash fails the suite).
+  expectAlive(child, 'broker process', () => out);
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
@@ -142,10 +145,13 @@ describe('scale-out: two broker processes (watchfloor start --role broker) on on
     const late = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(a.port), '-u', soc.username, '-P', soc.password, '-t', 'devices/crac-1/status', '-C', '1', '-W', '5']);
     expect(late.stdout.trim()).toBe('online');
     expect(statuses.slice(from)).not.toContain('offline');
-    await onB.endAsync();
+    // Its connection drops (a clean DISCONNECT would be the device choosing to leave: no "offline").
+    onB.on('error', () => undefined);
+    (onB.stream as unknown as { destroy(): void }).destroy();
     // Through process B, Redis and process A to the watcher: seconds under a loaded suite, not never.
     await eventually(() => (statuses.at(-1) === 'offline' ? true : undefined), 10_000);
     onA.end(true);
+    onB.end(true);
     await watcher.endAsync();
   });
 

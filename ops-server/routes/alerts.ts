@@ -1,7 +1,8 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AlertKind, AlertState, Disposition, Severity, TriageStatus, notFound, unauthorized } from '../../core/index.ts';
+import { AlertKind, AlertState, Disposition, Severity, TriageStatus, WatchfloorError, notFound, unauthorized } from '../../core/index.ts';
 import type { Actor, AlertAction } from '../../rules/index.ts';
+import { audit, type AuditInput } from '../audit.ts';
 import type { OpsContext } from '../context.ts';
 import { route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
@@ -25,6 +26,19 @@ const actor = (req: Request): Actor => {
   if (!req.session) throw unauthorized();
   return { username: req.session.username, role: req.session.role };
 };
+
+/** Runs a silence change and audits it whatever the outcome: done, refused for the role, or bad input. */
+function audited<T>(req: Request, action: string, target: string | undefined, fn: () => T, describe: (result: T) => Pick<AuditInput, 'target' | 'detail'>): T {
+  try {
+    const result = fn();
+    audit(req, { action, target, ...describe(result) });
+    return result;
+  } catch (err) {
+    const status = err instanceof WatchfloorError ? err.status : 500;
+    if (status !== 401) audit(req, { action, target, outcome: status === 403 ? 'denied' : 'failed', detail: { status, reason: err instanceof Error ? err.message : String(err) } });
+    throw err;
+  }
+}
 
 /** Alerts, their lifecycle actions and history, silences, and the rules (list and reload). */
 export function alertRoutes(ctx: OpsContext): Router {
@@ -55,19 +69,26 @@ export function alertRoutes(ctx: OpsContext): Router {
       res.json(desk.act(String(req.params.id), { action: name, ...body } as AlertAction, actor(req)));
     }),
   );
-  r.get('/silences', (_req, res) => {
-    res.json(desk.silences());
+  r.get('/silences', (req, res) => {
+    // A silence is listed to those who may see at least one kind of alert it covers (the SOC's stay the SOC's).
+    const role = actor(req).role;
+    res.json(desk.silences().filter((s) => (s.kinds ?? AlertKind.options).some((k) => maySee(role, k))));
   });
   r.post(
     '/silences',
     route((req, res) => {
-      res.status(201).json(desk.addSilence(req.body, actor(req)));
+      const s = audited(req, 'silence.create', undefined, () => desk.addSilence(req.body, actor(req)), (created) => ({
+        target: created.id,
+        detail: { matchers: created.matchers, kinds: created.kinds ?? 'all', startsAt: created.startsAt, endsAt: created.endsAt },
+      }));
+      res.status(201).json(s);
     }),
   );
   r.delete(
     '/silences/:id',
     route((req, res) => {
-      desk.removeSilence(String(req.params.id), actor(req));
+      const id = String(req.params.id);
+      audited(req, 'silence.expire', id, () => desk.removeSilence(id, actor(req)), () => ({}));
       res.status(204).end();
     }),
   );

@@ -28,7 +28,19 @@ export class Outbox {
   ) {
     if (existsSync(file)) {
       try {
-        this.items = JSON.parse(readFileSync(file, 'utf8')) as Item[];
+        const saved = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+        // Only items of the expected shape come back: a malformed one would throw in pump() on every timer tick.
+        const ok = (i: unknown): i is Item => {
+          const x = i as Partial<Item> | null;
+          return typeof x === 'object' && x !== null && typeof x.n?.receiver === 'string' && typeof x.attempts === 'number' && typeof x.nextAt === 'number';
+        };
+        const all = Array.isArray(saved) ? (saved as unknown[]) : [];
+        this.items = all.filter(ok);
+        if (!Array.isArray(saved) || this.items.length < all.length) {
+          // Kept as read in `<file>.rejected` for a person to look at, not lost.
+          writeFileSync(`${file}.rejected`, JSON.stringify(Array.isArray(saved) ? all.filter((i) => !ok(i)) : saved));
+          this.logger.error({ file, keptIn: `${file}.rejected`, setAside: Array.isArray(saved) ? all.length - this.items.length : 'all' }, 'notify: malformed outbox items set aside');
+        }
       } catch {
         this.logger.warn({ file }, 'notify: outbox unreadable; starting empty');
       }
@@ -44,8 +56,16 @@ export class Outbox {
     return this.items.length;
   }
 
-  /** Starts the deliveries that are due; each settles on its own. */
+  /** Starts the deliveries that are due; each settles on its own. Runs on a timer: never throws. */
   pump(): void {
+    try {
+      this.startDue();
+    } catch (err) {
+      this.logger.error({ err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'notify: outbox pump failed; will try again');
+    }
+  }
+
+  private startDue(): void {
     const now = this.clock.now();
     for (const item of this.items) {
       const receiver = item.n.receiver;
@@ -53,7 +73,8 @@ export class Outbox {
       const send = this.transports.get(receiver);
       if (!send) continue;
       this.busy.add(receiver);
-      send(item.n).then(
+      // A transport that throws instead of rejecting is a failed delivery like any other.
+      Promise.resolve().then(() => send(item.n)).then(
         () => {
           this.items = this.items.filter((i) => i !== item);
           this.delivered++;
