@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import { AuditLog } from './audit.ts';
 import type { CommandDesk } from './commands.ts';
 import type { OpsContext } from './context.ts';
-import { LoginGuard } from './login-guard.ts';
 import { TokenBook } from './tokens.ts';
 
 /** The ops server's own state, made once per server and handed to the route modules. */
 export interface OpsParts {
   tokens: TokenBook;
   auditLog: AuditLog;
-  loginGuard: LoginGuard;
   /** Absent when no broker is wired (the device command route then answers 503). */
   commands?: CommandDesk;
 }
@@ -19,7 +17,6 @@ export function defaultParts(ctx: OpsContext, commands?: CommandDesk): OpsParts 
   return {
     tokens: new TokenBook(ctx.dataDir ? join(ctx.dataDir, 'api-tokens.json') : undefined),
     auditLog: new AuditLog(ctx.clock, ctx.dataDir ? join(ctx.dataDir, 'audit.jsonl') : undefined),
-    loginGuard: new LoginGuard(ctx.clock),
     commands,
   };
 }

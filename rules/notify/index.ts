@@ -36,6 +36,18 @@ export function startNotifier(o: { config: NotifyConfig; book: AlertBook; clock:
   });
   const escalation = o.config.escalation;
   const timer = setInterval(() => {
+    // A timer callback that throws escapes as an uncaught exception and ends the process: a
+    // notification fault is logged and the next 200 ms tick tries again.
+    try {
+      deliver();
+    } catch (err) {
+      o.logger.error({ err: (err as Error).message }, 'notify: delivery tick failed; retried on the next tick');
+    }
+  }, 200);
+  timer.unref();
+  return { outbox, stop: () => clearInterval(timer) };
+
+  function deliver(): void {
     const now = o.clock.now();
     for (const n of grouper.due(now)) outbox.add(n);
     if (escalation) {
@@ -52,7 +64,5 @@ export function startNotifier(o: { config: NotifyConfig; book: AlertBook; clock:
       }
     }
     outbox.pump();
-  }, 200);
-  timer.unref();
-  return { outbox, stop: () => clearInterval(timer) };
+  }
 }
