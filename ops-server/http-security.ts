@@ -30,9 +30,9 @@ export function securityHeaders(): RequestHandler {
  * A state change sent by another site's page (an Origin that is neither this server nor in `origins`)
  * is refused outright, CSRF token or not (origin.ts says why a request without Origin passes).
  */
-export function corsPolicy(origins: readonly string[]): RequestHandler {
+export function corsPolicy(origins: readonly string[], publicUrl?: string): RequestHandler {
   const allowed = new Set(origins);
-  const trusted = trustedOrigins(origins);
+  const trusted = trustedOrigins(publicUrl ? [publicUrl, ...origins] : origins);
   return (req, res, next) => {
     const origin = req.get('origin');
     if (STATE_CHANGING.has(req.method) && !originAllowed(origin, req.get('host'), trusted)) {

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { resolve } from 'node:path';
 import { WatchfloorError, notFound } from '../core/index.ts';
 import type { OpsContext } from './context.ts';
-import { route } from './guards.ts';
+import { metricsRoute } from './metrics-route.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { loginRoutes, sessionRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -27,6 +27,8 @@ declare module 'express-serve-static-core' {
 export interface HttpOptions {
   /** Origins allowed to call the API from a browser (CORS); none by default. */
   corsOrigins?: readonly string[];
+  /** The URL people open the UI at, when a proxy makes it other than the server's own (origin trusted). */
+  publicUrl?: string;
 }
 
 /** JSON.parse reviver: a `__proto__` key anywhere in a body is refused before any code sees it. */
@@ -42,7 +44,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   app.set('etag', false);
   app.locals.auditLog = parts.auditLog;
   app.use(securityHeaders());
-  app.use(corsPolicy(options.corsOrigins ?? []));
+  app.use(corsPolicy(options.corsOrigins ?? [], options.publicUrl));
   app.use(httpMetrics(ctx.metricsRegistry));
   app.use(express.json({ limit: '256kb', reviver: refusePrototypeKeys }));
 
@@ -54,12 +56,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
     const ready = Object.values(parts).every(Boolean);
     res.status(ready ? 200 : 503).json({ ready, ...parts });
   });
-  app.get(
-    '/metrics',
-    route(async (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(await ctx.metricsText());
-    }),
-  );
+  app.get('/metrics', metricsRoute(ctx));
 
   app.use(queryRoutes(ctx, parts.tokens));
 

@@ -31,6 +31,8 @@ export interface OpsServerOptions {
   tls?: { cert: string; key: string };
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins?: readonly string[];
+  /** The URL people open the UI at behind a proxy that rewrites Host: its origin is trusted like the server's own. */
+  publicUrl?: string;
 }
 
 /** Starts the HTTP API, the web UI and socket.io on one port (HTTPS when a certificate is configured). */
@@ -38,14 +40,14 @@ export async function startOpsServer(ctx: OpsContext, options: OpsServerOptions)
   const commands = ctx.commandBus ? new CommandDesk(ctx.commandBus, ctx.logger) : undefined;
   await commands?.start();
   const parts = defaultParts(ctx, commands);
-  const app = createHttpApp(ctx, options.publicDir ?? defaultPublicDir, parts, { corsOrigins: options.corsOrigins });
+  const app = createHttpApp(ctx, options.publicDir ?? defaultPublicDir, parts, { corsOrigins: options.corsOrigins, publicUrl: options.publicUrl });
   const http: Server | HttpsServer = options.tls
     ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, app)
     : createServer(app);
   // Slow-loris bounds: a client gets 30 s to send its headers and 60 s for the whole request.
   http.headersTimeout = 30_000;
   http.requestTimeout = 60_000;
-  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now(), trustedOrigins: options.corsOrigins });
+  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now(), trustedOrigins: [...(options.publicUrl ? [options.publicUrl] : []), ...(options.corsOrigins ?? [])] });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => {

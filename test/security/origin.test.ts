@@ -139,4 +139,19 @@ describe('Origin checks: socket.io and state-changing HTTP requests from another
     ];
     for (const [origin, host, expected] of cases) expect(originAllowed(origin, host, trusted), `${origin} -> ${host}`).toBe(expected);
   });
+
+  it('trusts the configured public URL behind a proxy that rewrites Host, and WATCHFLOOR_PUBLIC_URL sets it', async () => {
+    const { corsPolicy } = await import('../../ops-server/http-security.ts');
+    const { loadConfig } = await import('../../core/index.ts');
+    const verdict = (publicUrl: string | undefined, origin: string): Promise<number> =>
+      new Promise((resolve) => {
+        const req = { method: 'POST', get: (h: string) => (h === 'origin' ? origin : h === 'host' ? '10.0.0.5:8080' : undefined) };
+        corsPolicy([], publicUrl)(req as never, {} as never, (err?: unknown) => resolve((err as { status?: number } | undefined)?.status ?? 200));
+      });
+    expect(await verdict(undefined, 'https://noc.province.example')).toBe(403);
+    expect(await verdict('https://noc.province.example/watchfloor/', 'https://noc.province.example')).toBe(200);
+    expect(await verdict('https://noc.province.example/', 'https://evil.example')).toBe(403);
+    expect(loadConfig(undefined, { WATCHFLOOR_PUBLIC_URL: 'https://noc.province.example/' }).config.http.publicUrl).toBe('https://noc.province.example/');
+    expect(() => loadConfig(undefined, { WATCHFLOOR_PUBLIC_URL: 'not a url' })).toThrow(/WATCHFLOOR_PUBLIC_URL/);
+  });
 });
