@@ -10,6 +10,7 @@ import { StoreConfig } from './store-config.ts';
 export { MqttConfig, StoreConfig };
 
 const Port = z.number().int().min(0).max(65535);
+const MetricsToken = z.string().min(16, 'a metrics token needs at least 16 characters').regex(/^\S+$/, 'a metrics token cannot hold spaces');
 
 /** The whole configuration with its defaults stated once; environment variables override the file. */
 export const Config = z.strictObject({
@@ -22,6 +23,17 @@ export const Config = z.strictObject({
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       /** Browser origins allowed to call the API across origins (CORS); closed when empty. */
       corsOrigins: z.array(z.url()).default([]),
+      /**
+       * The URL people open the UI at when it is not the server's own address (behind a reverse
+       * proxy that rewrites Host): its origin is trusted for socket.io and state-changing requests.
+       * Env WATCHFLOOR_PUBLIC_URL overrides it.
+       */
+      publicUrl: z.url().optional(),
+      /**
+       * When set, GET /metrics answers only `Authorization: Bearer <this>` (Prometheus' scrape config
+       * `authorization: {credentials: ...}`); open when absent. Env WATCHFLOOR_METRICS_TOKEN overrides it.
+       */
+      metricsToken: MetricsToken.optional(),
     })
     .prefault({}),
   /** The broker: listeners, TLS, limits, lockouts, persistence (core/mqtt-config.ts). */
@@ -91,6 +103,16 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (env.WATCHFLOOR_HTTP_HOST) config.http.host = env.WATCHFLOOR_HTTP_HOST;
   if (env.WATCHFLOOR_MQTT_HOST) config.mqtt.host = env.WATCHFLOOR_MQTT_HOST;
   if (env.WATCHFLOOR_DATA_DIR) config.dataDir = env.WATCHFLOOR_DATA_DIR;
+  if (env.WATCHFLOOR_PUBLIC_URL) {
+    const url = z.url().safeParse(env.WATCHFLOOR_PUBLIC_URL);
+    if (!url.success) throw new ConfigError('WATCHFLOOR_PUBLIC_URL', ['WATCHFLOOR_PUBLIC_URL: not a URL']);
+    config.http.publicUrl = url.data;
+  }
+  if (env.WATCHFLOOR_METRICS_TOKEN) {
+    const token = MetricsToken.safeParse(env.WATCHFLOOR_METRICS_TOKEN);
+    if (!token.success) throw new ConfigError('WATCHFLOOR_METRICS_TOKEN', issueLines(token.error).map((l) => `WATCHFLOOR_METRICS_TOKEN: ${l.replace(/^\(root\): /, '')}`));
+    config.http.metricsToken = token.data;
+  }
   config.dataDir = resolve(file ? baseDir : process.cwd(), config.dataDir);
   // The broker's PEM files, like the inventory, are named relative to the config file's folder.
   const tls = config.mqtt.tls;
