@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
-import { MqttConfig, SecurityEventSchema, systemClock, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
+import { MqttConfig, systemClock, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
 import type { MqttAccount, MqttAccounts } from './accounts.ts';
 import { mayPublish, maySubscribe, type KindOf } from './acl.ts';
+import { joinCluster } from './cluster.ts';
 import { FrontDoor, plainAddress } from './front-door.ts';
+import { certificateIdentity, judgeClientId, SourceMemory } from './identity.ts';
+import { gateSocket, PUBLISH_OVERHEAD_BYTES, type PacketGate } from './packet-gate.ts';
+import { trackPresence, type ClientEvent } from './presence.ts';
 import { openBrokerState } from './persistence.ts';
 
 export interface BrokerOptions {
@@ -37,38 +41,44 @@ export interface BrokerOptions {
   forwardSecurityEvents?: boolean;
   /** Clustered: the security events other nodes forwarded. */
   onForwardedSecurityEvent?: (event: SecurityEvent) => void;
+  /**
+   * A QoS 1 publish that passed every check: aedes writes its PUBACK when `ack` is called [MQTT-4.3.2],
+   * so the ingest holds it until the points are durable (collectors/mqtt holdAck); ack(err) refuses it.
+   */
+  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void) => void;
 }
 
-/** Where forwarded security events travel between cluster nodes: `$SYS`, so no device can publish or (without `$SYS` rights) read them. */
-const FORWARDED = (brokerId: string): string => `$SYS/${brokerId}/watchfloor/security-events`;
+export type { ClientEvent } from './presence.ts';
 
-export interface ClientEvent {
-  username: string;
-  role: MqttAccount['role'];
-  clientId: string;
-  status: 'online' | 'offline';
-}
+/** Why the broker refused a connection, a login, a publish or a subscribe: every `reason` label on /metrics. */
+export const REFUSAL_REASONS = [
+  'anonymous',
+  'bad_credentials',
+  'locked_out',
+  'banned',
+  'topic_denied',
+  'subscribe_denied',
+  'payload_too_large',
+  'packet_too_large',
+  'source_not_allowed',
+  'too_many_connections',
+  'connection_rate',
+  'keepalive_refused',
+  'inflight_exceeded',
+  'client_id_in_use',
+  'client_id_too_long',
+  'client_id_rejected',
+  'unknown_certificate',
+  'certificate_mismatch',
+  'invalid_topic',
+  'malformed_packet',
+  'unsupported_protocol',
+  'keepalive_timeout',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-/** Why the broker refused a connection, a login, a publish or a subscribe; the `reason` label on /metrics. */
-export type RefusalReason =
-  | 'anonymous'
-  | 'bad_credentials'
-  | 'locked_out'
-  | 'banned'
-  | 'topic_denied'
-  | 'subscribe_denied'
-  | 'payload_too_large'
-  | 'source_not_allowed'
-  | 'too_many_connections'
-  | 'connection_rate'
-  | 'keepalive_refused'
-  | 'inflight_exceeded'
-  | 'client_id_in_use'
-  | 'unknown_certificate'
-  | 'certificate_mismatch'
-  | 'invalid_topic'
-  | 'malformed_packet'
-  | 'keepalive_timeout';
+/** Client ids longer than this (in UTF-8 bytes) are refused, identifier rejected [MQTT-3.1.3-5] lets a server choose. */
+export const MAX_CLIENT_ID_BYTES = 256;
 
 /** Traffic through the broker since start. */
 export interface BrokerTraffic {
@@ -158,30 +168,27 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     logger.warn({ ...event, reason: type }, `mqtt: refused (${type})`);
     securityEvent({ type, ...event });
   };
+  /** Counts and logs a refusal that is no security event (a well-formed CONNECT of a protocol this broker does not speak). */
+  const tally = (type: RefusalReason, fields: Record<string, unknown>): void => {
+    refusals.set(type, (refusals.get(type) ?? 0) + 1);
+    logger.info({ ...fields, reason: type }, `mqtt: refused (${type})`);
+  };
 
   const accountOf = new WeakMap<Client, MqttAccount>();
   /** Connections closed because the same client id connected again, here or on another broker of the cluster. */
   const takenOver = new WeakSet<Client>();
   const connectOf = new WeakMap<Client, ConnectPacket>();
+  /** CONNECTs of another protocol version (MQTT 5): aedes answers them CONNACK 0x84 and closes; not malformed, not an attack. */
+  const otherProtocol = new WeakSet<Client>();
+  const gateOf = new WeakMap<object, PacketGate>();
+  const sourcesSeen = new SourceMemory();
+  const isDevice = (id: string): boolean => kindOf(id) !== undefined || accounts.get(id)?.role === 'device';
   const sourceOf = (client: Client): string => plainAddress((client.conn as { remoteAddress?: string }).remoteAddress);
   const clientsById = (): Record<string, Client | undefined> => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
 
-  /** TLS: the verified client certificate's CN, then its DNS SANs, that name an account or a known device. */
-  const certificateIdentity = (client: Client): { names: string[]; account?: MqttAccount } | undefined => {
-    const conn = client.conn as Partial<TLSSocket>;
-    if (typeof conn.getPeerCertificate !== 'function' || !conn.authorized) return undefined;
-    const cert = conn.getPeerCertificate();
-    if (!cert || !cert.subject) return undefined;
-    const cn = (cert.subject as unknown as Record<string, string | string[] | undefined>).CN;
-    const sans = (cert.subjectaltname ?? '').split(/,\s*/).filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
-    const names = [...(Array.isArray(cn) ? cn : cn ? [cn] : []), ...sans];
-    for (const name of names) {
-      const account = accounts.get(name);
-      if (account) return { names, account };
-      if (kindOf(name) !== undefined) return { names, account: { username: name, hash: '', role: 'device' } };
-    }
-    return { names };
-  };
+  /** A certificate name that is an account, or a known device (which then logs in as itself). */
+  const certificateAccount = (name: string): MqttAccount | undefined =>
+    accounts.get(name) ?? (kindOf(name) !== undefined ? { username: name, hash: '', role: 'device' } : undefined);
 
   /** Everything after the password (or certificate) checked out: client id rules, then let it in. */
   const admitAccount = (client: Client, account: MqttAccount, source: string, done: (err: AuthenticateError | null, ok: boolean | null) => void): void => {
@@ -197,10 +204,23 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       securityEvent({ type: 'client_takeover', source, username: account.username, clientId: client.id, detail: `previous connection from ${sourceOf(holder as Client)} closed` });
       logger.info({ clientId: client.id, username: account.username, source }, 'mqtt: client id taken over by a new connection');
     }
-    if (account.role === 'device' && cfg.reportUnknownClientIds && !client.id.startsWith(account.username)) {
-      securityEvent({ type: 'unknown_client_id', source, username: account.username, clientId: client.id, device: account.username, detail: 'client id does not start with the device id' });
+    if (account.role === 'device') {
+      const verdict = judgeClientId(account.username, client.id, isDevice);
+      const who = { source, username: account.username, clientId: client.id, device: account.username };
+      if (verdict.kind === 'claims') {
+        securityEvent({ type: 'client_id_claims_device', ...who, detail: `device "${account.username}" connected with the client id of device "${verdict.device}"` });
+      } else if (verdict.kind === 'foreign' && cfg.strictClientId) {
+        refuse('client_id_rejected', { ...who, detail: 'mqtt.strictClientId: the client id must start with the device id' });
+        return done(authError('client id must start with the device id', IDENTIFIER_REJECTED), false);
+      } else if (verdict.kind === 'foreign' && cfg.reportUnknownClientIds) {
+        securityEvent({ type: 'unknown_client_id', ...who, detail: 'client id does not start with the device id' });
+      }
+      const before = sourcesSeen.seen(account.username, source);
+      if (before) securityEvent({ type: 'device_new_source', ...who, detail: `first login from ${source}; seen before from ${before.join(', ')}` });
     }
     accountOf.set(client, account);
+    // From here on the connection may send packets as large as the payload limit allows.
+    gateOf.get(client.conn)?.loggedIn();
     done(null, true);
   };
 
@@ -212,37 +232,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         : { kind: 'memory' },
   );
 
-  // Cluster: aedes closes a local client when another broker announces the same client id on
-  // `$SYS/{brokerId}/new/clients`. Marked here first (listeners run in the order they were added), so
-  // that close neither reads as the device going offline nor fires its last will.
   const brokerId = randomUUID();
   if (state.mq) {
-    type Emitter = {
-      on(topic: string, fn: (packet: { topic: string; payload: Buffer }, cb: () => void) => void): void;
-      emit(packet: { topic: string; payload: Buffer }): void;
-    };
-    const mq = state.mq as Emitter;
-    mq.on('$SYS/+/new/clients', (packet, cb) => {
-      const holder = clientsById()[packet.payload.toString()];
-      if (packet.topic.split('/')[1] !== brokerId && holder && !holder.closed) takenOver.add(holder);
-      cb();
-    });
-    if (options.forwardSecurityEvents) forward = (e) => mq.emit({ topic: FORWARDED(brokerId), payload: Buffer.from(JSON.stringify(e)) });
-    const hear = options.onForwardedSecurityEvent;
-    if (hear) {
-      mq.on(FORWARDED('+'), (packet, cb) => {
-        cb();
-        if (packet.topic.split('/')[1] === brokerId) return; // this node's own, reported already
-        let parsed: ReturnType<typeof SecurityEventSchema.safeParse> | undefined;
-        try {
-          parsed = SecurityEventSchema.safeParse(JSON.parse(packet.payload.toString()));
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed?.success) hear(parsed.data);
-        else logger.warn({ topic: packet.topic, bytes: packet.payload.length }, 'mqtt: a forwarded security event was not one; dropped');
-      });
-    }
+    ({ forward } = joinCluster({
+      mq: state.mq, brokerId, clientsById, takenOver, logger,
+      forwardSecurityEvents: options.forwardSecurityEvents, onForwardedSecurityEvent: options.onForwardedSecurityEvent,
+    }));
   }
 
   const inflight = new WeakMap<Client, number>();
@@ -272,12 +267,20 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const aedes = await Aedes.createBroker({
     id: brokerId,
     // Device ids make long client ids; MQTT 3.1.1 lets a server accept more than 23 bytes [MQTT-3.1.3-5].
-    maxClientsIdLength: 256,
+    maxClientsIdLength: MAX_CLIENT_ID_BYTES,
+    connectTimeout: cfg.connectTimeoutSeconds * 1000,
     maxInflightInbound: cfg.maxInflightPerClient,
     ...(state.persistence ? { persistence: state.persistence } : {}),
     ...(state.mq ? { mq: state.mq } : {}),
     preConnect(client, packet, done) {
       connectOf.set(client, packet);
+      // [MQTT-3.1.2-2] aedes speaks 3.1 and 3.1.1 (levels 3, 4) and answers any other level with
+      // "unacceptable protocol version" (0x84 to an MQTT 5 client); a well-formed packet, so counted, not reported.
+      const level = (packet as { protocolVersion?: number }).protocolVersion;
+      if (level !== 3 && level !== 4) {
+        otherProtocol.add(client);
+        tally('unsupported_protocol', { source: sourceOf(client), clientId: packet.clientId, detail: `MQTT protocol level ${String(level)}; this broker speaks 3.1.1 (MQTT 5 devices need mqtt.external)` });
+      }
       done(null, true);
     },
     authenticate(client, username, password, done) {
@@ -287,11 +290,16 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         refuse('locked_out', { source, username }, true);
         return done(authError('locked out after repeated failed logins', NOT_AUTHORIZED), false);
       }
+      const idBytes = Buffer.byteLength(client.id ?? '', 'utf8');
+      if (idBytes > MAX_CLIENT_ID_BYTES) {
+        refuse('client_id_too_long', { source, username, clientId: client.id.slice(0, 64), detail: `client id of ${idBytes} bytes; at most ${MAX_CLIENT_ID_BYTES}` }, true);
+        return done(authError('client id too long', IDENTIFIER_REJECTED), false);
+      }
       if (keepalive === 0 || keepalive > cfg.maxKeepAliveSeconds) {
         refuse('keepalive_refused', { source, username, clientId: client.id, detail: `keep alive ${keepalive} s; 1..${cfg.maxKeepAliveSeconds} s accepted` });
         return done(authError('keep alive out of range', NOT_AUTHORIZED), false);
       }
-      const cert = certificateIdentity(client);
+      const cert = certificateIdentity(client.conn, certificateAccount);
       if (cert) {
         if (!cert.account) {
           refuse('unknown_certificate', { source, username, detail: `certificate names ${cert.names.join(', ') || 'nothing'}` });
@@ -357,6 +365,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         pending.set(packet, client);
       }
       traffic.messagesIn++;
+      if (packet.qos === 1 && options.holdAck) return options.holdAck(packet, (err) => done(err ?? null));
       done(null);
     },
     authorizeSubscribe(client, subscription, done) {
@@ -392,54 +401,14 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     });
   };
 
-  // A device's presence follows its identity: online with its first connection, offline when its last
-  // one closes. A connection closed by a takeover (the same client id again, here or on another broker)
-  // is not the device leaving. Collectors and admins are reported per connection (the demo fleet
-  // watches for a second simulator). Device presence is also published as the retained
-  // `devices/{id}/status`, so every subscriber, and a product started later, reads it.
-  const presence = options.presence ?? true;
-  const sessions = new Map<string, number>();
-  const devicesOnline = new Set<string>();
-  let closing = false;
-  const publishStatus = (device: string, status: 'online' | 'offline'): Promise<void> =>
-    new Promise((resolve) => {
-      aedes.publish({ cmd: 'publish', topic: `devices/${device}/status`, payload: Buffer.from(status), qos: 1, retain: true, dup: false }, (err) => {
-        if (err) logger.warn({ device, status, err: err.message }, 'mqtt: could not publish presence');
-        resolve();
-      });
-    });
-  aedes.on('clientReady', (client) => {
-    const account = accountOf.get(client);
-    if (!account) return;
-    const n = (sessions.get(account.username) ?? 0) + 1;
-    sessions.set(account.username, n);
-    if (n === 1 || account.role !== 'device') options.onClient?.({ username: account.username, role: account.role, clientId: client.id, status: 'online' });
-    if (n === 1 && account.role === 'device') {
-      devicesOnline.add(account.username);
-      if (presence) void publishStatus(account.username, 'online');
-    }
-  });
-  aedes.on('clientDisconnect', (client) => {
-    const account = accountOf.get(client);
-    if (!account) return;
-    const n = (sessions.get(account.username) ?? 1) - 1;
-    if (n > 0) sessions.set(account.username, n);
-    else sessions.delete(account.username);
-    const gone = n <= 0 && !(account.role === 'device' && takenOver.has(client));
-    if (gone || account.role !== 'device') options.onClient?.({ username: account.username, role: account.role, clientId: client.id, status: 'offline' });
-    if (n <= 0 && account.role === 'device') devicesOnline.delete(account.username);
-    if (gone && account.role === 'device' && presence && !closing) void publishStatus(account.username, 'offline');
-  });
-  if (presence && cfg.persistence === 'disk' && options.dataDir && state.persistence) {
+  const presence = trackPresence({ aedes, accountOf, takenOver, publish: options.presence ?? true, onClient: options.onClient, logger });
+  if (cfg.persistence === 'disk' && options.dataDir && state.persistence) {
     // One broker on its own disk: whatever said "online" when it last stopped (or crashed) is offline now.
     type Retained = { createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> };
-    for await (const packet of (state.persistence as Retained).createRetainedStreamCombi(['devices/+/status'])) {
-      const device = packet.topic.split('/')[1];
-      if (device && packet.payload.toString() === 'online' && !devicesOnline.has(device)) await publishStatus(device, 'offline');
-    }
+    await presence.settle((state.persistence as Retained).createRetainedStreamCombi(['devices/+/status']));
   }
   const classify = (client: Client | null, err: Error): void => {
-    if (ours.has(err)) return;
+    if (ours.has(err) || (client && otherProtocol.has(client))) return;
     const m = err.message;
     const reason: RefusalReason | undefined = /not allowed in PUBLISH|empty topic|too many levels|Invalid topic|utf-?8/i.test(m)
       ? 'invalid_topic'
@@ -476,6 +445,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       return;
     }
     sockets.add(socket);
+    // Before the login only a CONNECT-sized packet is read; after it, the payload limit plus a PUBLISH's own fields.
+    const gate = gateSocket(socket, { beforeLogin: cfg.maxConnectBytes, afterLogin: cfg.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES }, (p) => {
+      const reason = p.loggedIn && p.type === 3 ? 'payload_too_large' : 'packet_too_large';
+      refuse(reason, { source, detail: `packet type ${p.type} declares ${p.declared} bytes; at most ${p.limit} ${p.loggedIn ? 'after' : 'before'} login; connection closed` }, true);
+    });
+    gateOf.set(socket, gate);
     socket.once('close', () => {
       door.release(source);
       sockets.delete(socket);
@@ -540,9 +515,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     },
     close() {
       closed ??= (async () => {
-        // The devices connected here go offline with the broker (in a cluster they reconnect elsewhere and say online).
-        closing = true;
-        if (presence) await Promise.all([...devicesOnline].map((d) => publishStatus(d, 'offline')));
+        await presence.close();
         const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         for (const s of sockets) s.destroy();

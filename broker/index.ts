@@ -1,4 +1,4 @@
-export { startBroker, type Broker, type BrokerOptions, type BrokerTraffic, type ClientEvent, type RefusalReason } from './broker.ts';
+export { startBroker, MAX_CLIENT_ID_BYTES, REFUSAL_REASONS, type Broker, type BrokerOptions, type BrokerTraffic, type ClientEvent, type RefusalReason } from './broker.ts';
 export { MqttAccounts, type MqttAccount, type MqttAccountView, type MqttRole } from './accounts.ts';
 export { mayPublish, mayPublishFor, maySubscribe, type KindOf } from './acl.ts';
 export { FrontDoor, type FrontDoorLimits } from './front-door.ts';

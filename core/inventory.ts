@@ -105,6 +105,12 @@ export const Device = z.strictObject({
   parents: z.array(Id).default([]),
   labels: z.record(z.string(), z.string()).default({}),
   snmp: DeviceSnmp.optional(),
+  /**
+   * How often the device reports when all is well, in seconds: a battery sensor that wakes every
+   * 5 minutes says 300. No-data rules with `intervals` wait that many of these before calling it
+   * offline. Default: the SNMP poll interval for a polled device, else its kind's (EXPECTED_INTERVAL_SECONDS).
+   */
+  expectedIntervalSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
 });
 export type Device = z.infer<typeof Device>;
 export type DeviceInput = z.input<typeof Device>;
@@ -181,6 +187,22 @@ export const Inventory = z
   });
 export type Inventory = z.infer<typeof Inventory>;
 export type InventoryInput = z.input<typeof Inventory>;
+
+/**
+ * The reporting interval assumed for a device that states none, by kind: network and power gear,
+ * CRACs and servers are polled or report about every minute; sensors and IoT devices are often on
+ * batteries and wake every few minutes (a LoRaWAN or Zigbee sensor's usual 5).
+ */
+export const EXPECTED_INTERVAL_SECONDS: Record<DeviceKind, number> = {
+  switch: 60, router: 60, firewall: 60, server: 60, storage: 60, ups: 60, pdu: 60, crac: 60,
+  sensor: 300, iot: 300, host: 60, vm: 60,
+};
+
+/** A device's reporting interval in seconds, and whether the inventory states it (else it is the default for its kind or poll). */
+export function expectedIntervalOf(device: Device): { seconds: number; stated: boolean } {
+  if (device.expectedIntervalSeconds !== undefined) return { seconds: device.expectedIntervalSeconds, stated: true };
+  return { seconds: device.snmp?.intervalSeconds ?? EXPECTED_INTERVAL_SECONDS[device.kind], stated: false };
+}
 
 /** The labels every point and alert of a device carries, derived from where it is in the estate. */
 export type DeviceTags = Record<string, string>;

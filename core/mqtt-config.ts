@@ -12,6 +12,14 @@ export const MqttConfig = z.strictObject({
   port: Port.default(1883),
   /** [MQTT-3.3.2] a broker may refuse a PUBLISH it cannot handle; 256 KiB is far above any sensor payload. */
   maxPayloadBytes: z.number().int().positive().default(256 * 1024),
+  /**
+   * The largest packet accepted before the login is checked (the CONNECT and anything pipelined behind it),
+   * judged on the declared remaining length [MQTT-2.2.3] before a byte of the body is buffered. A CONNECT
+   * carries a client id (at most 256 bytes here), a username, a password and a small last will.
+   */
+  maxConnectBytes: z.number().int().min(256).max(1024 * 1024).default(8 * 1024),
+  /** A connection that has not sent its whole CONNECT by then is closed (a slow or silent socket holds a slot). */
+  connectTimeoutSeconds: Seconds.max(300).default(10),
   /** mqtts: listens when `cert` and `key` are set (PEM file paths); `ca` verifies client certificates, whose CN or SAN names the device. */
   tls: z
     .strictObject({
@@ -46,8 +54,15 @@ export const MqttConfig = z.strictObject({
     .prefault({}),
   /** Addresses or CIDR blocks allowed to connect (e.g. ["10.0.0.0/8", "127.0.0.1"]); empty = any. */
   allowedSources: z.array(z.string()).default([]),
-  /** Report device accounts whose client id does not start with their device id. */
-  reportUnknownClientIds: z.boolean().default(true),
+  /**
+   * Refuse (CONNACK 0x02, identifier rejected) and report a device account whose client id does not start
+   * with its device id, like Mosquitto's `use_username_as_clientid` or an EMQX client-id ACL. Off by default:
+   * a valid credential is the device, whatever id its MQTT library made up (`mosq-…`, paho's random ids).
+   * A client id naming another device is reported either way.
+   */
+  strictClientId: z.boolean().default(false),
+  /** Report (without refusing) device client ids that do not start with the device id; the lenient half of `strictClientId`. */
+  reportUnknownClientIds: z.boolean().default(false),
   /** Where sessions, QoS 1/2 queues and retained messages live: memory, disk (under the data dir), or Redis (`redis.url`), which also carries messages between brokers. */
   persistence: z.enum(['memory', 'disk', 'redis']).default('disk'),
   redis: z.strictObject({ url: z.string().default('redis://127.0.0.1:6379') }).prefault({}),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { forbidden, notFound, WatchfloorError, type Alert, type AlertKind, type Clock, type ConfigError, type Estate, type Logger } from '../core/index.ts';
+import { AlertKind, expectedIntervalOf, forbidden, notFound, WatchfloorError, type Alert, type Clock, type ConfigError, type Estate, type Logger } from '../core/index.ts';
 import type { AlertChange } from './alert-book.ts';
 import { dependencyTree } from './dependencies.ts';
 import { RuleEngine, type RuleStatus } from './engine.ts';
@@ -7,7 +7,7 @@ import { AlertJournal } from './journal.ts';
 import { parseNotifyConfig, startNotifier, type Notifier } from './notify/index.ts';
 import type { AlertAction, HistoryEntry } from './lifecycle.ts';
 import type { RuleDef } from './schema.ts';
-import { SilenceBook, SilenceInput, type Silence } from './silences.ts';
+import { admitSilences, fieldOf, SilenceBook, SilenceInput, type Silence } from './silences.ts';
 
 /** Who is acting, as the ops server's session knows them. */
 export interface Actor {
@@ -22,6 +22,11 @@ export function mayActOn(role: Actor['role'], kind: AlertKind): boolean {
   if (role === 'noc') return kind !== 'security';
   return false;
 }
+
+/** The alert kinds a role acts on, in AlertKind's order. */
+export const kindsOf = (role: Actor['role']): AlertKind[] => AlertKind.options.filter((k) => mayActOn(role, k));
+
+const refused = (field: string | undefined, message: string): WatchfloorError => new WatchfloorError('WF_ERR_FORBIDDEN', message, 403, field);
 
 /** What the REST routes use: people's actions, history, silences, the rules and their reload. */
 export interface AlertDesk {
@@ -54,11 +59,22 @@ export function openRules(o: RulesOptions): { engine: RuleEngine; desk: AlertDes
   const notifyConfig = o.notify === undefined ? undefined : parseNotifyConfig(o.notify);
   const journal = new AlertJournal(join(o.dataDir, 'alerts'), o.logger);
   const saved = journal.load();
-  const silenceBook = new SilenceBook(saved.silences);
+  // A saved object that no longer validates (a silence with a regex an older version let through) is
+  // set aside with a log line, never fatal: it would otherwise stop every start until its endsAt.
+  const admitted = admitSilences(saved.silences);
+  journal.setAside([...saved.rejected, ...admitted.rejected.map((r) => ({ what: 'silence', item: r.silence, reason: r.reason }))], o.clock.now());
+  const silenceBook = new SilenceBook(admitted.kept);
   const engine = new RuleEngine({
+    onError: (where, err) => o.logger.error({ where, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'rules: evaluation failed; skipped'),
     rules: o.rules,
     clock: o.clock,
     tagsOf: (d) => o.estate.tagsOf(d),
+    expectedIntervalOf: (d) => {
+      const device = o.estate.devices.get(d);
+      if (!device) return undefined;
+      const { seconds, stated } = expectedIntervalOf(device);
+      return { ms: seconds * 1000, stated };
+    },
     ancestorsOf: dependencyTree(o.estate),
     silences: silenceBook,
     restore: saved.alerts,
@@ -85,19 +101,33 @@ export function openRules(o: RulesOptions): { engine: RuleEngine; desk: AlertDes
       const parsed = SilenceInput.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
+        const field = fieldOf(issue?.path ?? []);
         throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`, 400, field);
       }
       const now = o.clock.now();
       if (parsed.data.endsAt <= (parsed.data.startsAt ?? now)) throw new WatchfloorError('WF_ERR_BAD_REQUEST', 'endsAt: must be after startsAt (or now)', 400, 'endsAt');
-      const s = silenceBook.add(parsed.data, actor.username, now);
+      // A silence covers only the kinds its author's role acts on: a kind named outside them is refused;
+      // without `kinds`, a noc or soc silence is stored restricted to its author's kinds (shown in the answer).
+      const allowed = kindsOf(actor.role);
+      const wanted = { ...parsed.data };
+      if (wanted.kinds) {
+        const i = wanted.kinds.findIndex((k) => !mayActOn(actor.role, k));
+        if (i >= 0) throw refused(`kinds[${i}]`, `kinds[${i}]: a ${actor.role} user may not silence ${wanted.kinds[i]} alerts (only ${allowed.join(', ')})`);
+      } else if (allowed.length < AlertKind.options.length) wanted.kinds = allowed;
+      const s = silenceBook.add(wanted, actor.username, now);
       journal.changed();
       o.publish(engine.refreshSilences(now));
       return s;
     },
     removeSilence(id, actor) {
       if (actor.role === 'viewer') throw forbidden();
-      if (!silenceBook.remove(id)) throw notFound(`silence "${id}"`);
+      const s = silenceBook.get(id);
+      if (!s) throw notFound(`silence "${id}"`);
+      // Expiring another's silence takes the right to act on every kind it covers (its author's is always theirs).
+      const other = s.kinds ?? AlertKind.options;
+      const denied = s.createdBy === actor.username ? undefined : other.find((k) => !mayActOn(actor.role, k));
+      if (denied) throw refused(undefined, `silence "${id}" by ${s.createdBy} covers ${denied} alerts, which a ${actor.role} user may not act on`);
+      silenceBook.remove(id);
       journal.changed();
       o.publish(engine.refreshSilences(o.clock.now()));
     },

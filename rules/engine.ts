@@ -4,7 +4,7 @@ import { EventRules } from './event-rules.ts';
 import { matchesTags } from './tags.ts';
 import { DEFAULT_FLAP, isFlapping, recordBit, type FlapPolicy } from './flapping.ts';
 import type { AlertAction } from './lifecycle.ts';
-import { elapseNodata, evaluateNodata, type NodataState, type Presence } from './nodata.ts';
+import { elapseNodata, evaluateNodata, silenceAllowed, type ExpectedInterval, type NodataState, type Presence } from './nodata.ts';
 import { RateWindow } from './rate.ts';
 import { formatDuration, type AggregateRule, type NodataRule, type RateRule, type RuleDef, type StateRule, type ThresholdRule } from './schema.ts';
 import { SilenceBook } from './silences.ts';
@@ -16,6 +16,8 @@ export interface RuleEngineOptions {
   clock: Clock;
   /** Tags of a device for status messages and for points that carry none (the Estate's `tagsOf`). */
   tagsOf?: (device: string) => DeviceTags | undefined;
+  /** A device's reporting interval (the inventory's `expectedIntervalSeconds` or its kind's), for no-data rules with `intervals`. */
+  expectedIntervalOf?: (device: string) => ExpectedInterval | undefined;
   /** A device's ancestors, nearest first (rules/dependencies.ts): their outage suppresses its alerts. */
   ancestorsOf?: (device: string) => readonly string[];
   /** Silences and maintenance windows; a new empty book by default. */
@@ -27,6 +29,11 @@ export interface RuleEngineOptions {
   keepResolvedMs?: number;
   /** At most this many resolved alerts are kept; 1000 by default. */
   maxResolved?: number;
+  /**
+   * An evaluation that threw (a bug, a bad rule, silence or route): reported here and counted in
+   * `evaluationErrors`, never thrown to the caller, whose timer or event handler would let it kill the process.
+   */
+  onError?: (where: string, err: unknown) => void;
 }
 
 const DEFAULT_SUMMARY = {
@@ -117,6 +124,8 @@ interface Heard {
   tags: DeviceTags | undefined;
   /** Undefined for a device known only from an `offline` status: it has not been seen alive. */
   lastSeen: number | undefined;
+  /** Its last word was a clean MQTT DISCONNECT (it sleeps between reports), not data. */
+  left: boolean;
   readonly watches: Watch[];
 }
 
@@ -140,6 +149,7 @@ export class RuleEngine {
   readonly silences: SilenceBook;
   private readonly clock: Clock;
   private readonly tagsOf: (device: string) => DeviceTags | undefined;
+  private readonly expectedIntervalOf: (device: string) => ExpectedInterval | undefined;
   private readonly ancestorsOf: (device: string) => readonly string[];
   private readonly flap: FlapPolicy;
   private defs: readonly RuleDef[] = [];
@@ -161,14 +171,22 @@ export class RuleEngine {
   private silenceKey = '';
   /** Changes gathered during one call; created only when there is one. */
   private out: AlertChange[] | undefined;
+  private readonly onError: (where: string, err: unknown) => void;
+  /** Evaluations that threw and were set aside (see `onError`). */
+  evaluationErrors = 0;
 
   constructor(options: RuleEngineOptions) {
     this.clock = options.clock;
     this.tagsOf = options.tagsOf ?? (() => undefined);
+    this.expectedIntervalOf = options.expectedIntervalOf ?? (() => undefined);
     this.ancestorsOf = options.ancestorsOf ?? (() => []);
     this.flap = options.flap ?? DEFAULT_FLAP;
     this.silences = options.silences ?? new SilenceBook();
-    this.book = new AlertBook({ keepResolvedMs: options.keepResolvedMs ?? 24 * 3_600_000, maxResolved: options.maxResolved ?? 1000 });
+    this.onError = options.onError ?? (() => undefined);
+    this.book = new AlertBook({
+      keepResolvedMs: options.keepResolvedMs ?? 24 * 3_600_000, maxResolved: options.maxResolved ?? 1000,
+      onListenerError: (err) => this.failed('alert listener', err),
+    });
     if (options.restore) this.book.restore(options.restore);
     this.load(options.rules);
     for (const a of [...this.book.firingAlerts()]) if (this.byId.get(a.rule)?.type === 'nodata') this.noteDown(a, this.clock.now());
@@ -194,6 +212,15 @@ export class RuleEngine {
 
   /** One value: the hot path. Visits only the rules of the point's metric; allocates nothing when nothing changes. */
   onPoint(point: Point): readonly AlertChange[] {
+    try {
+      return this.evaluatePoint(point);
+    } catch (err) {
+      this.failed(`point ${point.device}/${point.metric}`, err);
+      return this.flush();
+    }
+  }
+
+  private evaluatePoint(point: Point): readonly AlertChange[] {
     const entry = this.byMetric.get(point.metric);
     if (entry === undefined && this.nodataRules.length === 0) return NO_CHANGES;
     this.out = undefined;
@@ -233,45 +260,83 @@ export class RuleEngine {
     return this.flush();
   }
 
-  /** A device's status topic: `offline` (its last will, or the broker dropping it) fires at once, `online` resolves. */
-  onStatus(device: string, status: DeviceStatus, ts: number): readonly AlertChange[] {
+  /**
+   * A device's status topic: `offline` (its last will, or the broker dropping it) fires at once, `online`
+   * resolves; `left` (a clean MQTT DISCONNECT) is a sign of life that starts its reporting interval.
+   */
+  onStatus(device: string, status: DeviceStatus | 'left', ts: number): readonly AlertChange[] {
     if (this.nodataRules.length === 0) return NO_CHANGES;
     this.out = undefined;
-    // Status carries no tags; keep what the points said when the inventory cannot tell.
-    const tags = this.tagsOf(device) ?? this.heard.get(device)?.tags;
-    this.observe(device, tags, status, ts);
+    try {
+      // Status carries no tags; keep what the points said when the inventory cannot tell.
+      const tags = this.tagsOf(device) ?? this.heard.get(device)?.tags;
+      this.observe(device, tags, status, ts);
+    } catch (err) {
+      this.failed(`status ${device}`, err);
+    }
     return this.flush();
   }
 
   /** A device event (door_open, a trap) or a security event (bad_credentials): event-match and count rules. */
   onEvent(event: DeviceEvent | SecurityEvent, source: 'device' | 'security' = 'origin' in event ? 'security' : 'device'): readonly AlertChange[] {
     this.out = undefined;
-    this.events.onEvent(event, source, this.clock.now());
+    try {
+      this.events.onEvent(event, source, this.clock.now());
+    } catch (err) {
+      this.failed(`${source} event ${event.type}`, err);
+    }
     return this.flush();
   }
 
   /** Time passing, about once a second: `for` and `keep_firing_for` that ran out, silent devices, events gone quiet, silences starting or ending. */
   tick(now: number): readonly AlertChange[] {
     this.out = undefined;
+    // Each step guarded on its own: one that throws must not stop the others (nor, every second, the process).
     for (const s of this.pending) {
-      const step = elapseThreshold('cond' in s ? s.cond : s.rule.cond, s.state, now);
-      if (step === undefined) continue;
-      if ('cond' in s) this.applyGroup(s, step, now);
-      else this.applySeries(s, step, now);
+      try {
+        const step = elapseThreshold('cond' in s ? s.cond : s.rule.cond, s.state, now);
+        if (step === undefined) continue;
+        if ('cond' in s) this.applyGroup(s, step, now);
+        else this.applySeries(s, step, now);
+      } catch (err) {
+        this.failed(`tick: rule ${'cond' in s ? s.rule.id : s.rule.def.id}`, err);
+      }
     }
     for (const h of this.heard.values()) {
       if (h.lastSeen === undefined) continue;
       for (const w of h.watches) {
         if (!w.matches) continue;
-        const step = elapseNodata(w.rule, w.state, h.lastSeen, now);
-        if (step !== undefined) this.applyNodata(h, w, step, now);
+        try {
+          const step = elapseNodata(w.rule, w.state, h.lastSeen, now, this.expectedIntervalOf(h.device), h.left);
+          if (step !== undefined) this.applyNodata(h, w, step, now);
+        } catch (err) {
+          this.failed(`tick: rule ${w.rule.id} on ${h.device}`, err);
+        }
       }
     }
-    this.events.tick(now);
-    this.sweepOrphans(now);
-    this.refreshSilences(now);
-    this.book.prune(now);
+    this.guarded('tick: event rules', () => this.events.tick(now));
+    this.guarded('tick: orphans', () => this.sweepOrphans(now));
+    this.guarded('tick: silences', () => this.refreshSilences(now));
+    this.guarded('tick: prune', () => this.book.prune(now));
     return this.flush();
+  }
+
+  private guarded(where: string, fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.failed(where, err);
+    }
+  }
+
+  /** Counts and reports an evaluation that threw; what changed before the throw still goes out. */
+  private failed(where: string, err: unknown): void {
+    this.evaluationErrors++;
+    try {
+      this.onError(where, err);
+    } catch {
+      // The reporter itself must not be the thing that throws.
+    }
   }
 
   /** A person's action on an alert; throws a 409 WatchfloorError when illegal, undefined when unknown. */
@@ -595,7 +660,7 @@ export class RuleEngine {
   private observe(device: string, tags: DeviceTags | undefined, presence: Presence, now: number): void {
     let h = this.heard.get(device);
     if (h === undefined) {
-      h = { device, tags, lastSeen: undefined, watches: [] };
+      h = { device, tags, lastSeen: undefined, left: false, watches: [] };
       for (const rule of this.nodataRules) {
         const w: Watch = { rule, matches: matchesTags(rule.match.tags, device, tags), state: undefined, alert: undefined };
         const orphan = w.matches ? this.adopt(rule.id, { ...tags, ...rule.labels, device }) : undefined;
@@ -617,6 +682,7 @@ export class RuleEngine {
       }
     }
     if (presence !== 'offline') h.lastSeen = now;
+    h.left = presence === 'left';
     for (const w of h.watches) {
       if (!w.matches) continue;
       const step = evaluateNodata(w.state, presence, now);
@@ -629,7 +695,7 @@ export class RuleEngine {
     if (step.transition === 'firing') {
       const { rule } = w;
       const labels = { ...h.tags, ...rule.labels, device: h.device };
-      const after = formatDuration(rule.after);
+      const after = formatDuration(silenceAllowed(rule, this.expectedIntervalOf(h.device), h.left));
       const reason = step.state.cause === 'status' ? 'reported offline (last will or dropped connection)' : `no data for ${after}`;
       const vars = { ...labels, reason, after, rule: rule.id, name: rule.name };
       w.alert = this.raise(this.opening(rule, labels, vars, rule.summary ?? DEFAULT_SUMMARY.nodata, null, step.state.since), now);

@@ -119,7 +119,9 @@ function checkBounds(rule: { when: { above?: number; below?: number }; clear?: {
 
 /**
  * A matching device that sent nothing for `after` is offline; an `offline` status (its MQTT last
- * will, or the broker seeing the connection drop) makes it offline at once.
+ * will, or the broker seeing the connection drop) makes it offline at once. A clean MQTT DISCONNECT
+ * does not: with `intervals`, a device that left (or states `expectedIntervalSeconds`) is offline
+ * once that many of its reporting intervals pass without data.
  */
 export const NodataRule = z.strictObject({
   id: Id,
@@ -130,6 +132,8 @@ export const NodataRule = z.strictObject({
   match: z.strictObject({ tags: TagMatch.optional() }).default({}),
   /** Milliseconds once loaded. */
   after: Duration.refine((ms) => ms > 0, 'must be longer than 0s'),
+  /** Missed reporting intervals (the device's `expectedIntervalSeconds`, or its kind's default) that make a sleeping device offline, e.g. 2. */
+  intervals: z.number().positive().max(1000).optional(),
   ...Presentation,
 });
 export type NodataRule = z.output<typeof NodataRule>;

@@ -125,7 +125,47 @@ describe('broker limits and lockouts', () => {
     const again = await connectMqtt(broker.port, device(1, { clientId: 'shared-id' }));
     stops.push(() => again.endAsync(true));
     expect(events.find((e) => e.type === 'client_takeover')).toMatchObject({ username: 's-1', clientId: 'shared-id' });
-    expect(events.filter((e) => e.type === 'unknown_client_id').map((e) => e.clientId)).toContain('shared-id');
+    // A client id that names no device is no sign of anything by default (mqtt.strictClientId is off).
+    expect(events.filter((e) => e.type === 'unknown_client_id')).toEqual([]);
+  });
+
+  it('by default takes any client id from a valid credential, and reports one that names another device', async () => {
+    const { broker, events } = await brokerWith({});
+    for (const clientId of ['mosq-Xk3v9QpLr2', 'paho123456789', 's-1-sensor']) {
+      const c = await connectMqtt(broker.port, device(1, { clientId }));
+      await c.endAsync();
+    }
+    expect(events).toEqual([]);
+    for (const clientId of ['s-2', 's-2-boot']) {
+      const c = await connectMqtt(broker.port, device(1, { clientId }));
+      await c.endAsync();
+    }
+    expect(events.filter((e) => e.type === 'client_id_claims_device').map((e) => [e.username, e.clientId])).toEqual([['s-1', 's-2'], ['s-1', 's-2-boot']]);
+    expect(events[0]?.detail).toBe('device "s-1" connected with the client id of device "s-2"');
+  });
+
+  it('with mqtt.strictClientId, refuses a device whose client id does not start with its id, and reports it', async () => {
+    const { broker, events } = await brokerWith({ strictClientId: true });
+    await expect(connectMqtt(broker.port, device(1, { clientId: 'mosq-Xk3v9QpLr2' }))).rejects.toThrow(/Identifier rejected/i);
+    expect(broker.refusals.get('client_id_rejected')).toBe(1);
+    expect(events.find((e) => e.type === 'client_id_rejected')).toMatchObject({ username: 's-1', clientId: 'mosq-Xk3v9QpLr2', source: '127.0.0.1' });
+    const own = await connectMqtt(broker.port, device(1, { clientId: 's-1-sensor' }));
+    await own.endAsync();
+  });
+
+  it('reports a device credential used from an address the device was never seen at', async () => {
+    const { broker, events } = await brokerWith({});
+    const from = (localAddress: string): Promise<mqtt.MqttClient> =>
+      new Promise((resolve, reject) => {
+        // Every 127/8 address is loopback on Linux: a second source without leaving the machine.
+        const c = new mqtt.MqttClient(() => tcpConnect({ host: '127.0.0.1', port: broker.port, localAddress }), { ...device(1), reconnectPeriod: 0, connectTimeout: 5000 });
+        c.once('connect', () => resolve(c));
+        c.once('error', reject);
+      });
+    for (const address of ['127.0.0.1', '127.0.0.1', '127.0.0.2']) await (await from(address)).endAsync();
+    const seen = events.filter((e) => e.type === 'device_new_source');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ username: 's-1', source: '127.0.0.2', detail: 'first login from 127.0.0.2; seen before from 127.0.0.1' });
   });
 
   it('survives bad input: wildcards in a publish topic, garbage bytes, a flood of half-open sockets', async () => {

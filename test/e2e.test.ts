@@ -160,10 +160,13 @@ describe('end to end: a rack sensor reading reaches the API and raises an alert'
   });
 
   it('marks a device offline at once when its connection drops, with an availability alert', async () => {
-    await sensor.endAsync();
+    // A drop, not a goodbye: a clean DISCONNECT is the device choosing to leave, not offline (issue 13).
+    sensor.on('error', () => undefined);
+    (sensor.stream as unknown as { destroy(): void }).destroy();
     await eventually(() => statuses.find((s) => s.device === 's-a01-ft' && s.status === 'offline'));
     const offline = await eventually(() => alerts.find((a) => a.rule === 'device-offline' && a.labels.device === 's-a01-ft' && a.state === 'firing'));
     expect(offline.kind).toBe('availability');
+    sensor.end(true);
     sensor = await connectMqtt(product.app.mqttPort, { username: 's-a01-ft', password: 'sensor-secret-1' });
     await publish({ temperature: 22 });
     await eventually(() => alerts.find((a) => a.id === offline.id && a.state === 'resolved'));
