@@ -93,7 +93,7 @@ describe('built-in rules (config/rules.yaml)', () => {
     expect(loadRulesFile(builtinRulesPath).map((r) => r.id)).toEqual([
       'cold-aisle-warm', 'cold-aisle-hot', 'humidity-out-of-range', 'device-offline', 'rack-hot-spot', 'row-cold-aisle-warm', 'inlet-rising-fast',
       'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'pdu-phase-near-overload', 'pdu-phase-overload', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
-      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'disk-space-critical', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
+      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'disk-space-critical', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'http-login-brute-force', 'http-login-account-attack', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
     ]);
   });
 
