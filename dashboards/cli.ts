@@ -9,8 +9,10 @@ import { DashboardImportError, importGrafanaText } from './grafana/import.ts';
 const HELP = `Usage:
   watchfloor dashboards export DIR     write the built-in dashboards as Grafana JSON (InfluxQL queries) into DIR;
                                        the network panels chart the interfaces the inventory's links name
-  watchfloor dashboards import FILE    import a dashboard exported from Grafana; prints what was converted or
-                                       could not be mapped, and saves it under DATA_DIR/dashboards/
+  watchfloor dashboards import FILE    import a dashboard exported from Grafana, of any age: it is migrated as
+                                       Grafana migrates it (pre-5.0 rows to the grid, graph/singlestat/table-old
+                                       to timeseries/stat/gauge/table); prints what was converted or could not
+                                       be mapped, and saves it under DATA_DIR/dashboards/
 
   --inventory FILE the inventory whose links the network panels chart (default: the bundled sample)
   --data-dir DIR   where imported dashboards are kept (default: WATCHFLOOR_DATA_DIR or ./data)

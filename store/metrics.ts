@@ -1,27 +1,47 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TimeSeriesStore } from './types.ts';
 
+type InfluxStats = NonNullable<ReturnType<TimeSeriesStore['stats']>['influxdb']>;
+
+/**
+ * Why the store refuses a point (StoreStats.refused), each exported from the first scrape at 0 so an
+ * alert on `increase(watchfloor_store_refused_total[5m]) > 0` sees the first refusal of a kind.
+ */
+export const STORE_REFUSAL_REASONS = ['invalid', 'too_old', 'future', 'tags', 'cardinality', 'full', 'closed'] as const;
+
 /**
  * Registers the store's own figures on the product's /metrics: disk use, series, refusals by reason,
  * and with `store: influxdb` the writer's (sent, buffered, dropped for lack of buffer, set aside as refused).
+ * Running totals are counters set to the store's tally at scrape time (prom-client counters have no set()).
  */
 export function registerStoreMetrics(registry: Registry, store: TimeSeriesStore): void {
-  const influx = (name: string, help: string, read: (s: NonNullable<ReturnType<TimeSeriesStore['stats']>['influxdb']>) => number): void => {
-    if (!store.stats().influxdb) return;
-    new Gauge({
+  const influx = store.stats().influxdb !== undefined;
+  const influxCounter = (name: string, help: string, read: (s: InfluxStats) => number): void => {
+    if (!influx) return;
+    new Counter({
       name,
       help,
       registers: [registry],
       collect() {
         const s = store.stats().influxdb;
-        if (s) this.set(read(s));
+        this.reset();
+        this.inc(s ? read(s) : 0);
       },
     });
   };
-  influx('watchfloor_influxdb_sent_points_total', 'lines InfluxDB has taken', (s) => s.sent);
-  influx('watchfloor_influxdb_buffered_bytes', 'bytes waiting in the on-disk buffer for InfluxDB', (s) => s.bufferedBytes);
-  influx('watchfloor_influxdb_dropped_points_total', 'lines dropped because the on-disk buffer was full', (s) => s.dropped);
-  influx('watchfloor_influxdb_rejected_points_total', 'lines InfluxDB refused for good, set aside in influxdb-buffer/rejected/', (s) => s.rejected);
+  influxCounter('watchfloor_influxdb_sent_points_total', 'lines InfluxDB has taken', (s) => s.sent);
+  if (influx) {
+    new Gauge({
+      name: 'watchfloor_influxdb_buffered_bytes',
+      help: 'bytes waiting in the on-disk buffer for InfluxDB',
+      registers: [registry],
+      collect() {
+        this.set(store.stats().influxdb?.bufferedBytes ?? 0);
+      },
+    });
+  }
+  influxCounter('watchfloor_influxdb_dropped_points_total', 'lines dropped because the on-disk buffer was full', (s) => s.dropped);
+  influxCounter('watchfloor_influxdb_rejected_points_total', 'lines InfluxDB refused for good, set aside in influxdb-buffer/rejected/', (s) => s.rejected);
   new Gauge({
     name: 'watchfloor_store_disk_bytes',
     help: 'bytes of the time-series store on disk',
@@ -45,6 +65,7 @@ export function registerStoreMetrics(registry: Registry, store: TimeSeriesStore)
     registers: [registry],
     collect() {
       this.reset();
+      for (const reason of STORE_REFUSAL_REASONS) this.inc({ reason }, 0);
       for (const [reason, n] of Object.entries(store.stats().refused ?? {})) this.inc({ reason }, n);
     },
   });

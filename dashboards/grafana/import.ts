@@ -1,10 +1,13 @@
 /*
- * Import of dashboards exported from Grafana, old and new: `__inputs` placeholders, string data sources
- * (pre-8.3), legacy panel types (graph, singlestat, table-old), collapsed rows holding their panels,
- * repeated panels saved with their expanded copies, InfluxQL builder targets. What cannot be mapped
- * onto the model is listed in the report with its JSON path, never dropped silently.
+ * Import of dashboards exported from Grafana, old and new: first migrated as Grafana migrates them
+ * (./migrate.ts: pre-5.0 rows to the grid, old InfluxDB target shapes, graph/singlestat/table-old to
+ * timeseries/stat/gauge/table), then mapped: `__inputs` placeholders, string data sources (pre-8.3),
+ * collapsed rows holding their panels, repeated panels saved with their expanded copies, InfluxQL
+ * builder targets. What cannot be mapped onto the model is listed in the report with its JSON path in
+ * the source file, never dropped silently.
  */
 import { z } from 'zod';
+import { migrateDashboard } from './migrate.ts';
 import { Dashboard, DataPanel, type LeafPanel, type Panel, type Target, type Variable } from './model.ts';
 
 export interface ImportNote {
@@ -31,8 +34,9 @@ export class DashboardImportError extends Error {
   }
 }
 
-const LEGACY: Record<string, LeafPanel['type']> = { graph: 'timeseries', singlestat: 'stat', 'table-old': 'table' };
 const MODERN = new Set(['timeseries', 'stat', 'gauge', 'bargauge', 'table']);
+/** The panels whose options hold reduceOptions (which value of the series they show: last, mean, ...). */
+const REDUCING = new Set(['stat', 'gauge', 'bargauge']);
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,13 +53,19 @@ export function importGrafanaText(text: string): ImportResult {
 }
 
 /** Maps a Grafana dashboard object onto the model, with a note for everything converted or dropped. */
-export function importGrafana(raw: unknown): ImportResult {
-  if (!isObj(raw)) throw new DashboardImportError('(root)', 'a dashboard is a JSON object');
-  if (!Array.isArray(raw.panels)) {
-    throw new DashboardImportError('panels', Array.isArray(raw.rows) ? 'pre-5.0 "rows" dashboards are not supported; open and save it in Grafana 5+ first' : 'expected an array of panels');
-  }
+export function importGrafana(input: unknown): ImportResult {
+  if (!isObj(input)) throw new DashboardImportError('(root)', 'a dashboard is a JSON object');
+  const migrated = migrateDashboard(input);
+  const raw = migrated.dashboard;
+  if (!Array.isArray(raw.panels)) throw new DashboardImportError(input.rows !== undefined ? 'rows' : 'panels', input.rows !== undefined ? 'expected an array of rows' : 'expected an array of panels');
   const notes: ImportNote[] = [];
   const note = (path: string, action: ImportNote['action'], message: string): void => void notes.push({ path, action, message });
+  if (migrated.steps.length > 0) {
+    note('schemaVersion', 'converted', `migrated from schemaVersion ${migrated.from} as Grafana does (steps ${migrated.steps.join(', ')})`);
+  }
+  notes.push(...migrated.notes);
+  // Notes name the panel where it is in the file (rows[1].panels[2] before Grafana 5), not where migration put it.
+  const origin = (p: Json, path: string): string => migrated.origins.get(p) ?? path;
 
   // __inputs: "${DS_X}" placeholders that Grafana asks the importer to bind; here they become the influxdb data source.
   const inputs = new Map<string, string>();
@@ -79,7 +89,8 @@ export function importGrafana(raw: unknown): ImportResult {
   };
 
   let nextId = 1;
-  const leaf = (p: Json, path: string): LeafPanel | undefined => {
+  const leaf = (p: Json, at: string): LeafPanel | undefined => {
+    const path = origin(p, at);
     const type = String(p.type ?? '');
     if (typeof p.repeatPanelId === 'number' || p.repeatIteration !== undefined) {
       note(path, 'dropped', `expanded copy of repeated panel ${String(p.repeatPanelId)}: Grafana recreates it from the original's "repeat"`);
@@ -92,6 +103,8 @@ export function importGrafana(raw: unknown): ImportResult {
       gridPos: { x: Number(gridPos.x ?? 0), y: Number(gridPos.y ?? 0), w: Math.min(24, Math.max(1, Number(gridPos.w ?? 12))), h: Math.max(1, Number(gridPos.h ?? 8)) },
       ...(typeof p.repeat === 'string' && p.repeat !== '' ? { repeat: p.repeat } : {}),
       ...(p.repeatDirection === 'h' || p.repeatDirection === 'v' ? { repeatDirection: p.repeatDirection as 'h' | 'v' } : {}),
+      ...(typeof p.maxPerRow === 'number' && Number.isInteger(p.maxPerRow) && p.maxPerRow > 0 ? { maxPerRow: p.maxPerRow } : {}),
+      ...(typeof p.description === 'string' && p.description !== '' ? { description: p.description } : {}),
     };
     if (type === 'text') {
       const options = isObj(p.options) ? p.options : {};
@@ -99,21 +112,21 @@ export function importGrafana(raw: unknown): ImportResult {
       const mode = ['markdown', 'html', 'code'].includes(String(options.mode ?? p.mode)) ? (options.mode ?? p.mode) : 'markdown';
       return { ...base, type: 'text', options: { mode: mode as 'markdown', content } };
     }
-    let mapped = MODERN.has(type) ? (type as LeafPanel['type']) : LEGACY[type];
-    if (!mapped) {
+    if (!MODERN.has(type)) {
       note(path, 'dropped', `panel type "${type}" has no equivalent in Watchfloor's model`);
       return undefined;
     }
-    if (LEGACY[type]) note(path, 'converted', `legacy panel type "${type}" converted to "${mapped}" (its old display options are not carried over)`);
-    if (mapped === 'text') mapped = 'table';
+    const mapped = type as DataPanel['type'];
     const targets: Target[] = [];
     (Array.isArray(p.targets) ? p.targets : []).forEach((t, ti) => {
       const tpath = `${path}.targets[${ti}]`;
       if (!isObj(t)) return;
       const refId = typeof t.refId === 'string' && t.refId ? t.refId : String.fromCharCode(65 + ti);
       let query: string | undefined;
-      if (typeof t.query === 'string' && (t.rawQuery === true || /^\s*(SELECT|SHOW)\b/i.test(t.query)) && !/\|>|from\(bucket/.test(t.query)) query = t.query;
-      else if (typeof t.query === 'string' && /\|>|from\(bucket/.test(t.query)) {
+      // Grafana sends the builder's rendering unless rawQuery is set; a builder target keeps a stale `query`.
+      const builder = t.rawQuery !== true && typeof t.measurement === 'string' && Array.isArray(t.select);
+      if (!builder && typeof t.query === 'string' && (t.rawQuery === true || /^\s*(SELECT|SHOW)\b/i.test(t.query)) && !/\|>|from\(bucket/.test(t.query)) query = t.query;
+      else if (!builder && typeof t.query === 'string' && /\|>|from\(bucket/.test(t.query)) {
         note(tpath, 'dropped', 'Flux query: Watchfloor speaks InfluxQL; rewrite it as InfluxQL');
         return;
       } else if (typeof t.measurement === 'string') {
@@ -127,7 +140,8 @@ export function importGrafana(raw: unknown): ImportResult {
       targets.push({ refId, query, rawQuery: true, resultFormat: t.resultFormat === 'table' ? 'table' : 'time_series', ...(typeof t.alias === 'string' ? { alias: t.alias } : {}) });
     });
     const ds = datasource(p.datasource, `${path}.datasource`);
-    const r = DataPanel.safeParse({ ...base, type: mapped, targets, ...(ds ? { datasource: ds } : {}), fieldConfig: fieldConfig(p.fieldConfig, path, note) });
+    const reduce = REDUCING.has(mapped) && isObj(p.options) ? reduceOptions(p.options.reduceOptions) : undefined;
+    const r = DataPanel.safeParse({ ...base, type: mapped, targets, ...(ds ? { datasource: ds } : {}), fieldConfig: fieldConfig(p.fieldConfig, path, note), ...(reduce ? { options: { reduceOptions: reduce } } : {}) });
     if (!r.success) {
       note(path, 'dropped', `panel does not fit the model: ${r.error.issues[0]?.message ?? 'invalid'}`);
       return undefined;
@@ -137,8 +151,8 @@ export function importGrafana(raw: unknown): ImportResult {
 
   const panels: Panel[] = [];
   raw.panels.forEach((p, i) => {
-    const path = `panels[${i}]`;
-    if (!isObj(p)) throw new DashboardImportError(path, 'a panel is an object');
+    if (!isObj(p)) throw new DashboardImportError(`panels[${i}]`, 'a panel is an object');
+    const path = origin(p, `panels[${i}]`);
     if (p.type === 'row') {
       const children: LeafPanel[] = [];
       (Array.isArray(p.panels) ? p.panels : []).forEach((c, ci) => {
@@ -146,7 +160,7 @@ export function importGrafana(raw: unknown): ImportResult {
         if (l) children.push(l);
       });
       const g = isObj(p.gridPos) ? p.gridPos : {};
-      panels.push({ id: nextId++, type: 'row', title: String(p.title ?? ''), collapsed: p.collapsed === true, gridPos: { x: 0, y: Number(g.y ?? 0), w: 24, h: 1 }, panels: children });
+      panels.push({ id: nextId++, type: 'row', title: String(p.title ?? ''), collapsed: p.collapsed === true, gridPos: { x: 0, y: Number(g.y ?? 0), w: 24, h: 1 }, panels: children, ...(typeof p.repeat === 'string' && p.repeat !== '' ? { repeat: p.repeat } : {}) });
       return;
     }
     const l = leaf(p, path);
@@ -196,6 +210,12 @@ export function importGrafana(raw: unknown): ImportResult {
   return { dashboard: r.data, notes };
 }
 
+/** Which value a stat, gauge or bar gauge shows (reduceOptions.calcs: lastNotNull, mean...), kept as Grafana stores it. */
+function reduceOptions(v: unknown): Json | undefined {
+  if (!isObj(v) || !Array.isArray(v.calcs) || !v.calcs.every((c) => typeof c === 'string')) return undefined;
+  return { calcs: v.calcs, fields: typeof v.fields === 'string' ? v.fields : '', values: v.values === true, ...(typeof v.limit === 'number' ? { limit: v.limit } : {}) };
+}
+
 function fieldConfig(fc: unknown, path: string, note: (p: string, a: ImportNote['action'], m: string) => void): unknown {
   if (!isObj(fc) || !isObj(fc.defaults)) return {};
   const d = fc.defaults;
@@ -209,34 +229,53 @@ function fieldConfig(fc: unknown, path: string, note: (p: string, a: ImportNote[
   return { defaults: out };
 }
 
-/** InfluxQL from a query-builder target, as Grafana's InfluxDB data source renders it. */
+/**
+ * InfluxQL from a query-builder target, as Grafana's InfluxDB data source renders it (InfluxQueryModel.render
+ * in public/app/plugins/datasource/influxdb/influx_query_model.ts, parts from query_part.ts).
+ */
 export function renderBuilderTarget(t: Json): string {
   const selects = Array.isArray(t.select) ? t.select : [];
   const fields = selects.map((parts) => {
     let expr = '';
-    let alias = '';
     for (const part of Array.isArray(parts) ? parts : []) {
       if (!isObj(part)) continue;
       const params = Array.isArray(part.params) ? part.params.map(String) : [];
-      if (part.type === 'field') expr = `"${params[0] ?? 'value'}"`;
-      else if (part.type === 'alias') alias = ` AS "${params[0] ?? ''}"`;
+      if (part.type === 'field') expr = params[0] === '*' ? '*' : `"${params[0] ?? 'value'}"`;
+      else if (part.type === 'alias') expr = `${expr} AS "${params[0] ?? ''}"`;
       else if (part.type === 'math') expr = `${expr} ${params[0] ?? ''}`;
-      else expr = `${String(part.type)}(${[expr, ...params].join(', ')})`;
+      else expr = `${String(part.type)}(${[expr, ...params].filter((x) => x !== '').join(', ')})`;
     }
-    return expr + alias;
+    return expr;
   });
   const tags = (Array.isArray(t.tags) ? t.tags : []).filter(isObj).map((tag, i) => {
-    const op = String(tag.operator ?? '=');
     const value = String(tag.value ?? '');
-    const rhs = op === '=~' || op === '!~' || /^\/.*\/$/.test(value) ? value : `'${value.replace(/'/g, "\\'")}'`;
-    return `${i > 0 ? `${String(tag.condition ?? 'AND')} ` : ''}"${String(tag.key)}" ${op} ${rhs}`;
+    // No operator saved: a /regex/ value means =~ (renderTagCondition).
+    const op = typeof tag.operator === 'string' && tag.operator ? tag.operator : /^\/.*\/$/.test(value) ? '=~' : '=';
+    const rhs = op === '=~' || op === '!~' || op === '<' || op === '>' ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const key = String(tag.key);
+    const quoted = key.endsWith('::tag') ? `"${key.slice(0, -5)}"::tag` : key.endsWith('::field') ? `"${key.slice(0, -7)}"::field` : `"${key}"`;
+    return `${i > 0 ? `${String(tag.condition || 'AND')} ` : ''}${quoted} ${op} ${rhs}`;
   });
   const where = tags.length > 0 ? `(${tags.join(' ')}) AND $timeFilter` : '$timeFilter';
   const group = (Array.isArray(t.groupBy) ? t.groupBy : []).filter(isObj);
-  const groupBy = group.filter((g) => g.type !== 'fill').map((g) => (g.type === 'time' ? `time(${String((g.params as unknown[])?.[0] ?? '$__interval')})` : `"${String((g.params as unknown[])?.[0])}"`));
-  const fill = group.find((g) => g.type === 'fill');
-  const fillText = fill ? ` fill(${String((fill.params as unknown[])?.[0] ?? 'null')})` : '';
-  return `SELECT ${fields.join(', ')} FROM "${String(t.measurement)}" WHERE ${where}${groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : ''}${fillText}`;
+  // "auto" is the interval of Grafana 2-4's editor, rendered as $__interval (query_part functionRenderer).
+  const groupParts = group.map((g) => {
+    const param = String((g.params as unknown[] | undefined)?.[0] ?? (g.type === 'time' ? '$__interval' : g.type === 'fill' ? 'null' : ''));
+    if (g.type === 'time') return `time(${param === 'auto' ? '$__interval' : param})`;
+    if (g.type === 'fill') return `fill(${param})`;
+    return `"${param}"`;
+  });
+  // "for some reason fill has no separator": fill() follows the part before it after a space.
+  const groupBy = groupParts.reduce((acc, part, i) => (i === 0 ? part : `${acc}${group[i]?.type === 'fill' ? ' ' : ', '}${part}`), '');
+  const measurement = String(t.measurement ?? 'measurement');
+  const from = `${typeof t.policy === 'string' && t.policy !== '' && t.policy !== 'default' ? `"${t.policy}".` : ''}${/^\/.*\/$/.test(measurement) ? measurement : `"${measurement}"`}`;
+  let q = `SELECT ${fields.join(', ')} FROM ${from} WHERE ${where}${groupBy ? ` GROUP BY ${groupBy}` : ''}`;
+  if (typeof t.fill === 'string' && t.fill !== '') q += ` fill(${t.fill})`;
+  if (t.orderByTime === 'DESC') q += ' ORDER BY time DESC';
+  if (t.limit !== undefined && t.limit !== null && t.limit !== '') q += ` LIMIT ${String(t.limit)}`;
+  if (t.slimit !== undefined && t.slimit !== null && t.slimit !== '') q += ` SLIMIT ${String(t.slimit)}`;
+  if (typeof t.tz === 'string' && t.tz !== '') q += ` tz('${t.tz}')`;
+  return q;
 }
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'imported';

@@ -120,6 +120,9 @@ describe('silence matchers cannot take the product down', () => {
       const [opened] = p.app.rules.onPoint({ device: 's-a01-fm', metric: 'temperature', value: 45, ts: 0, tags: { device: 's-a01-fm' } });
       expect(opened).toMatchObject({ rule: 'hot', state: 'firing' });
       expect(engine.evaluationErrors).toBe(listened + 1);
+      // The count is on /metrics, where an operator's alerting on the product itself reads it.
+      const scrape = await (await fetch(`${p.base}/metrics`)).text();
+      expect(scrape).toMatch(new RegExp(`^watchfloor_rules_evaluation_errors_total ${engine.evaluationErrors}$`, 'm'));
     } finally {
       engine.book.prune = prune;
       engine.tick = tick;
