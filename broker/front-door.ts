@@ -7,8 +7,6 @@ export interface FrontDoorLimits {
   maxConnectionsPerSource: number;
   /** New connections one source may open per window; 0 = no limit. */
   connectionRate: { max: number; windowMs: number };
-  /** Failed logins from one source within `windowMs` that lock it out for `lockoutMs` (brute force). */
-  bruteForce: { failures: number; windowMs: number; lockoutMs: number };
   /** Denied publishes/subscribes by one identity within `windowMs` that ban it for `banMs`; each denial waits `slowdownMs` more. */
   denials: { max: number; windowMs: number; banMs: number; slowdownMs: number };
   /** Addresses or CIDR blocks allowed to connect; empty = everyone. */
@@ -46,7 +44,7 @@ class WindowCounter {
   }
 }
 
-/** Deadlines per key (lockouts, bans); an expired deadline is forgotten when read. */
+/** Deadlines per key (bans); an expired deadline is forgotten when read. */
 class Deadlines {
   private readonly until = new Map<string, number>();
   set(key: string, until: number): void {
@@ -84,16 +82,15 @@ function allowList(entries: string[]): BlockList | undefined {
 export type ConnectionVerdict = 'source_not_allowed' | 'too_many_connections' | 'connection_rate' | undefined;
 
 /**
- * The broker's memory of who knocked: open connections and connection rate per source, failed logins
- * per source (brute force lockout), denials per identity (ban). Pure bookkeeping with the clock passed
- * in; the broker decides what to do with each verdict.
+ * The broker's memory of who knocked: open connections and connection rate per source, denials per
+ * identity (ban). Pure bookkeeping with the clock passed in; the broker decides what to do with each
+ * verdict. Failed passwords are not counted here but by the login gate (login-gate.ts), on the lock
+ * model the ops server's logins share (core/login-guard.ts).
  */
 export class FrontDoor {
   private readonly open = new Map<string, number>();
   private readonly connects: WindowCounter;
-  private readonly failures: WindowCounter;
   private readonly denials: WindowCounter;
-  private readonly lockouts = new Deadlines();
   private readonly bans = new Deadlines();
   private readonly allowed: BlockList | undefined;
 
@@ -102,7 +99,6 @@ export class FrontDoor {
     private readonly clock: Clock,
   ) {
     this.connects = new WindowCounter(() => limits.connectionRate.windowMs);
-    this.failures = new WindowCounter(() => limits.bruteForce.windowMs);
     this.denials = new WindowCounter(() => limits.denials.windowMs);
     this.allowed = allowList(limits.allowedSources);
   }
@@ -129,22 +125,6 @@ export class FrontDoor {
   /** Open connections from `source` now. */
   openFrom(source: string): number {
     return this.open.get(source) ?? 0;
-  }
-
-  /** Is `source` locked out after a brute-force run? Returns the time the lockout ends. */
-  lockedOut(source: string): number | undefined {
-    return this.lockouts.active(source, this.clock.now());
-  }
-
-  /** A login failed from `source`; answers the lockout deadline when this failure starts one. */
-  loginFailed(source: string): number | undefined {
-    const now = this.clock.now();
-    const { failures, lockoutMs } = this.limits.bruteForce;
-    if (failures <= 0 || this.failures.add(source, now) < failures) return undefined;
-    this.failures.clear(source);
-    const until = now + lockoutMs;
-    this.lockouts.set(source, until);
-    return until;
   }
 
   /** Is this identity (`username@source`) banned for its denials? Returns the time the ban ends. */

@@ -3,8 +3,8 @@
  * login form, and /query's basic auth and `u`/`p` parameters (Grafana, the influx CLI). Each check
  * consults the lock of its (source, account) pair first, then verifies, counts a failure, raises the
  * security event that the rules turn into a SOC alert (config/rules.yaml: http-login-*), and audits.
- * The embedded MQTT broker checks its own accounts (broker/accounts.ts), behind its front door's
- * per-source lockout (broker/front-door.ts), not these users.
+ * The embedded MQTT broker checks its own accounts (broker/accounts.ts) with the same lock model
+ * (core/login-guard.ts) in broker/login-gate.ts, kept in its own file (mqtt-login-locks.json).
  */
 import { join } from 'node:path';
 import type { Clock, Logger, SecurityEvent } from '../core/index.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, randomSecret, systemClock } from '../core/index.ts';
 import { AuditLog, verifyAuditFile } from './audit.ts';
-import { locksInFile, unlockInFile } from './login-guard.ts';
+import { locksInFile, MQTT_LOGIN_LOCKS_FILE, unlockInFile } from './login-guard.ts';
 import { LOGIN_LOCKS_FILE } from './password-gate.ts';
 import { Role, UserBook, Username } from './users.ts';
 
@@ -15,10 +15,11 @@ const USERS_HELP = `Usage: watchfloor users COMMAND [--config FILE] ...
   users passwd NAME [--password-stdin]              set a new password and end the user's sessions
   users disable NAME                                refuse the user's logins and end their sessions
   users enable NAME                                 allow the user again
-  users unlock NAME [--source ADDR]                 lift the lockouts of NAME after failed passwords
+  users unlock NAME [--source ADDR]                 lift the lockouts of NAME after failed passwords,
+                                                    at the HTTP doors and of the MQTT account NAME
                                                     (from every address, or only ADDR, whose own
                                                     address-wide lock goes too)
-  users locks                                       the lockouts in force
+  users locks                                       the lockouts in force (http or mqtt)
 
 Without --password-stdin a password is generated and printed once. A running server sees the
 change at the user's next request. Every change is written to the audit log.
@@ -26,6 +27,7 @@ change at the user's next request. Every change is written to the audit log.
 Failed passwords (login form, /query) lock the user from that address only, 1 min after 5
 failures, doubling at each further failure up to 15 min; an address failing 20 times against any
 users is locked as a whole (5 min, doubling up to 1 h). Locks are kept in login-locks.json.
+MQTT accounts are locked the same way at the broker, in mqtt-login-locks.json.
 `;
 
 const AUDIT_HELP = `Usage: watchfloor audit verify [--config FILE]
@@ -81,10 +83,14 @@ export async function runUsersCommand(args: string[]): Promise<number> {
     for (const u of users.list()) process.stdout.write(`${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
     return 0;
   }
-  const locksFile = join(dataDir, LOGIN_LOCKS_FILE);
+  // The HTTP doors' locks and the broker's: one model (core/login-guard.ts), two files, so a name
+  // shared by a user and an MQTT account keeps two separate tallies.
+  const locksFiles = { http: join(dataDir, LOGIN_LOCKS_FILE), mqtt: join(dataDir, MQTT_LOGIN_LOCKS_FILE) };
   if (command === 'locks') {
-    for (const l of locksInFile(locksFile, Date.now())) {
-      process.stdout.write(`${l.scope === 'pair' ? l.account : '*'}\t${l.source}\tuntil ${new Date(l.lockedUntil).toISOString()}\tlock ${l.strikes}\n`);
+    for (const [door, file] of Object.entries(locksFiles)) {
+      for (const l of locksInFile(file, Date.now())) {
+        process.stdout.write(`${door}\t${l.scope === 'pair' ? l.account : '*'}\t${l.source}\tuntil ${new Date(l.lockedUntil).toISOString()}\tlock ${l.strikes}\n`);
+      }
     }
     return 0;
   }
@@ -112,7 +118,9 @@ export async function runUsersCommand(args: string[]): Promise<number> {
   }
   if (command === 'unlock') {
     // Any name: a sprayer's locks name users that do not exist.
-    const cleared = unlockInFile(locksFile, name, values.source);
+    const http = unlockInFile(locksFiles.http, name, values.source);
+    const mqtt = unlockInFile(locksFiles.mqtt, name, values.source);
+    const cleared = { pairs: http.pairs + mqtt.pairs, sources: http.sources + mqtt.sources };
     record('user.unlock', name, { ...(values.source !== undefined ? { source: values.source } : {}), pairs: cleared.pairs, sources: cleared.sources });
     const n = cleared.pairs + cleared.sources;
     process.stdout.write(n === 0 ? `no lockout of "${name}"${values.source !== undefined ? ` from ${values.source}` : ''}\n` : `lifted ${n} lockout${n === 1 ? '' : 's'} of "${name}"${values.source !== undefined ? ` from ${values.source}` : ''}\n`);

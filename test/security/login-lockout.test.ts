@@ -86,7 +86,7 @@ describe('password gate: /query and the login form share one guard, locked per (
   it('lifts the lock with `watchfloor users unlock admin --source ADDR` while the server runs', async () => {
     const listed = await cli(product.dataDir, ['users', 'locks']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`^admin\\t${ATTACKER.replaceAll('.', '\\.')}\\tuntil `, 'm'));
+    expect(listed.stdout).toMatch(new RegExp(`^http\\tadmin\\t${ATTACKER.replaceAll('.', '\\.')}\\tuntil `, 'm'));
 
     const done = await cli(product.dataDir, ['users', 'unlock', 'admin', '--source', ATTACKER]);
     expect(done.code, done.stderr).toBe(0);
