@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 const Days = z.number().positive();
+const Count = z.number().int().min(0);
 
 /**
  * `store:` in the config. `embedded` keeps everything under the data directory; `influxdb` also writes
@@ -16,6 +17,20 @@ export const StoreConfig = z
     retention: z.strictObject({ rawDays: Days.default(7), minuteDays: Days.default(90), fiveMinuteDays: Days.default(365), hourDays: Days.default(1825) }).prefault({}),
     /** The cardinality limit: points of series beyond it are refused and counted. */
     maxSeries: z.number().int().positive().default(100_000),
+    /**
+     * Bounds on one `/query` request (InfluxDB's [coordinator] max-select-point, max-select-series,
+     * max-select-buckets and query-timeout, answered in its words; store/influxql/limits.ts); 0 = no limit.
+     * Buckets count over every group and field of the request, not once per statement as InfluxDB does.
+     */
+    query: z
+      .strictObject({
+        maxSelectPoint: Count.default(2_000_000),
+        maxSelectSeries: Count.default(10_000),
+        maxSelectBuckets: Count.default(100_000),
+        timeoutSeconds: z.number().min(0).default(30),
+        maxStatements: Count.default(100),
+      })
+      .prefault({}),
     influxdb: z
       .strictObject({
         url: z.url(),

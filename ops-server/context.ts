@@ -1,6 +1,6 @@
 import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
 import type { AlertDesk } from '../rules/index.ts';
-import type { LatestValue, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
+import type { LatestValue, QueryLimits, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
 import type { MqttCredentialBook } from './routes/mqtt-credentials.ts';
@@ -43,6 +43,10 @@ export interface OpsContext {
   registerDevice(device: Device, mqttPassword: string | undefined): Promise<void>;
   /** Prometheus text exposition of the product's own counters. */
   metricsText(): Promise<string>;
+  /** When set, /metrics answers only `Authorization: Bearer <this>` (config http.metricsToken). */
+  metricsToken?: string;
+  /** Bounds on one /query request (config store.query; store/influxql/limits.ts); the defaults when absent. */
+  queryLimits?: QueryLimits;
   /** Ready when the store, broker and rules are up. */
   ready(): boolean;
   /** Per-part readiness for /readyz (store, broker, rules); `ready()` alone when absent. */

@@ -44,8 +44,11 @@ import { emptyBuckets, planBuckets, planSpan, type BucketPlan } from './range.ts
 import { SeriesBook, type Series } from './series.ts';
 import { chooseTier, COMBINE_SQL, ROW_VALUE_SQL, cutoffs, defaultTiers, RAW_AS_PARTIAL, ROLLUPS, rollupSql, TIER_SCHEMA, TIER_TABLE, TIERS, type TierName, type TierOptions } from './tiers.ts';
 import type {
+  CommitLog,
   GroupRangeQuery,
   LatestValue,
+  PointColumns,
+  PointsQuery,
   RangeBucket,
   RangeQuery,
   SeriesLimitEvent,
@@ -95,6 +98,11 @@ const SCHEMA = `
     series INTEGER NOT NULL,
     ts BIGINT NOT NULL,              -- epoch ms
     value DOUBLE NOT NULL
+  );
+  -- The ingest write-ahead log's newest record committed with the points (store/wal.ts), set in the same transaction.
+  CREATE TABLE IF NOT EXISTS log_marks (
+    log VARCHAR PRIMARY KEY,
+    seq BIGINT NOT NULL
   );`;
 
 export interface EmbeddedStoreOptions {
@@ -126,6 +134,8 @@ export interface MaintenanceReport {
 export interface EmbeddedTimeSeriesStore extends TimeSeriesStore {
   /** Folds settled raw points into the rollup tiers and deletes what is past retention. */
   maintain(): Promise<MaintenanceReport>;
+  attachLog(log: CommitLog): Promise<number>;
+  replay(seq: number, points: readonly Point[]): void;
 }
 
 type Options = Required<Omit<EmbeddedStoreOptions, 'dir' | 'logger' | 'tiers' | 'onSeriesLimit'>> & { tiers: TierOptions; onSeriesLimit?: (e: SeriesLimitEvent) => void };
@@ -208,6 +218,9 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
   private warnedFull = false;
   /** Set once the database is closed: nothing may touch the native handles after that. */
   private closed = false;
+  /** The write-ahead log whose records each commit covers (store/wal.ts), and the newest record committed. */
+  private commitLog: CommitLog | undefined;
+  private logMark = 0;
 
   constructor(
     private readonly file: string,
@@ -256,6 +269,23 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
     }
   }
 
+  async attachLog(log: CommitLog): Promise<number> {
+    // In turn with the batches, on the writer connection: the mark read is the one the last commit wrote.
+    const read = this.flushes.then(() => this.writer.runAndReadAll(`SELECT seq FROM log_marks WHERE log = 'ingest'`));
+    this.flushes = read.then(
+      () => undefined,
+      () => undefined,
+    );
+    const row = (await read).getRows()[0];
+    this.logMark = row ? Number(row[0]) : 0;
+    this.commitLog = log;
+    return this.logMark;
+  }
+
+  replay(seq: number, points: readonly Point[]): void {
+    if (seq > this.logMark) this.write(points);
+  }
+
   flush(): Promise<void> {
     const batch = this.flushes.then(() => this.writeBatch());
     this.flushes = batch.catch(() => undefined);
@@ -275,11 +305,42 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
 
   async rangeGroups(q: GroupRangeQuery): Promise<RangeBucket[][]> {
     if (this.closing) throw closedError();
-    return this.queryGroups(q.groups, planSpan(q), q.agg);
+    return this.queryGroups(q.groups, planSpan(q), q.agg, q.signal);
   }
 
   series(selector?: SeriesSelector): SeriesInfo[] {
     return this.book.list(selector);
+  }
+
+  async points(q: PointsQuery): Promise<PointColumns[]> {
+    if (this.closing) throw closedError();
+    const index = new Map<number, number>();
+    q.series.forEach((k, i) => {
+      const s = this.book.find(k.device, k.metric);
+      if (s) index.set(s.id, i);
+    });
+    const out = q.series.map(() => ({ ts: [] as number[], value: [] as number[] }));
+    if (index.size > 0 && q.to >= q.from) {
+      const sql = `SELECT series, ts, value FROM points WHERE series IN (${[...index.keys()].join(', ')}) AND ts BETWEEN $from AND $to ORDER BY series, ts`;
+      const params = { from: BigInt(Math.ceil(q.from)), to: BigInt(Math.floor(q.to)) };
+      const query = async (): Promise<void> => {
+        const result = await this.reader.run(sql, params);
+        for (let c = 0; c < result.chunkCount; c++) {
+          const chunk = result.getChunk(c);
+          const [sv, tv, vv] = [chunk.getColumnVector(0), chunk.getColumnVector(1), chunk.getColumnVector(2)];
+          const rows = chunk.rowCount;
+          for (let i = 0; i < rows; i++) {
+            const o = out[index.get(sv.getItem(i) as number) as number] as { ts: number[]; value: number[] };
+            o.ts.push(Number(tv.getItem(i) as bigint));
+            o.value.push(vv.getItem(i) as number);
+          }
+        }
+      };
+      const run = this.reads.then(query);
+      this.reads = run.catch(() => undefined);
+      await run;
+    }
+    return out.map((o) => ({ ts: Float64Array.from(o.ts), value: Float64Array.from(o.value) }));
   }
 
   stats(): StoreStats {
@@ -304,7 +365,7 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
   }
 
   /** One SQL query for every group: the tier chosen by range and step, rollup rows below its watermark, raw points above. */
-  private queryGroups(groups: GroupRangeQuery['groups'], plan: BucketPlan, agg: GroupRangeQuery['agg']): Promise<RangeBucket[][]> {
+  private queryGroups(groups: GroupRangeQuery['groups'], plan: BucketPlan, agg: GroupRangeQuery['agg'], signal?: AbortSignal): Promise<RangeBucket[][]> {
     const pairs: string[] = [];
     const idList: number[] = [];
     groups.forEach((g, gi) => {
@@ -319,13 +380,22 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
     if (pairs.length === 0 || plan.count === 0) return Promise.resolve(groups.map(() => emptyBuckets(plan)));
     // A short literal list lets DuckDB skip row groups early; for many series the join alone filters (measured faster).
     const ids = idList.length <= 64 ? `series IN (${idList.join(', ')})` : 'TRUE';
-    const tier = chooseTier(plan.from, plan.step, this.options.clock.now(), this.options.tiers);
+    // A rollup row fits one bucket only when its resolution divides the step and the buckets' offset (GROUP BY time(2m, 30s)).
+    const tier = chooseTier(plan.from, gcd(plan.step, plan.start), this.options.clock.now(), this.options.tiers);
     const rollup = ROLLUPS.find((r) => r.name === tier);
     const wm = rollup ? (this.watermarks.get(rollup.name) ?? 0) : 0;
-    const raw = `${RAW_AS_PARTIAL} WHERE ${ids} AND ts BETWEEN $from AND $to AND ts >= $wm`;
+    // A rollup row is a whole period: only the periods wholly inside [from, to] are read from it; the partial
+    // periods at the edges come from the raw points (InfluxDB counts exactly the points inside the bounds).
+    const res = rollup?.resolutionMs ?? 1;
+    const rfrom = Math.ceil(plan.from / res) * res;
+    const rto = Math.floor((plan.to + 1) / res) * res;
+    // Past raw retention the edge points are gone: the edge periods then come whole from the rollup, the nearest there is.
+    const rawKept = plan.from >= this.options.clock.now() - this.options.tiers.rawRetentionMs;
+    const edges = rollup && rawKept ? ' OR ts < $rfrom OR ts >= $rto' : '';
+    const raw = `${RAW_AS_PARTIAL} WHERE ${ids} AND ts BETWEEN $from AND $to AND (ts >= $wm${edges})`;
     const bucketOf = 'CAST((src.ts - $start) // $step AS INTEGER)';
     const grouped = (from: string): string => `SELECT g.grp, ${bucketOf} AS bucket, ${COMBINE_SQL[agg]} AS value FROM (${from}) src JOIN g ON src.series = g.sid GROUP BY ALL`;
-    const rollupRows = rollup && `SELECT * FROM ${rollup.table} WHERE ${ids} AND ts BETWEEN $rfrom AND $to AND ts < $wm`;
+    const rollupRows = rollup && `SELECT * FROM ${rollup.table} WHERE ${ids} AND ts >= $rfrom AND ts < $rto AND ts < $wm`;
     // A step of the tier's own resolution with one series per group: each rollup row is a whole bucket
     // already, so it needs no grouping (a day of 1,000 series: 288 k rows through no hash table).
     const oneRowPerBucket = rollup !== undefined && plan.step === rollup.resolutionMs && groups.every((g) => g.length <= 1);
@@ -335,12 +405,18 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
         ? `SELECT g.grp, ${bucketOf} AS bucket, ${ROW_VALUE_SQL[agg]} AS value FROM (${rollupRows}) src JOIN g ON src.series = g.sid UNION ALL ${grouped(raw)}`
         : grouped(`${rollupRows} UNION ALL ${raw}`);
     const sql = `WITH g(sid, grp) AS (VALUES ${pairs.join(', ')}) ${body}`;
-    const res = rollup?.resolutionMs ?? 1;
     const params: Record<string, bigint> = { start: BigInt(plan.start), step: BigInt(plan.step), from: BigInt(plan.from), to: BigInt(plan.to), wm: BigInt(wm) };
     // DuckDB refuses a parameter the statement does not use.
-    if (rollup) params.rfrom = BigInt(Math.floor(plan.from / res) * res);
+    if (rollup) {
+      params.rfrom = BigInt(rawKept ? rfrom : Math.floor(plan.from / res) * res);
+      params.rto = BigInt(rawKept ? rto : plan.to + 1);
+    }
     const query = async (): Promise<RangeBucket[][]> => {
-      const result = await this.reader.run(sql, params);
+      // An asker that gave up (a /query past its deadline) is not started, or is interrupted on DuckDB's thread.
+      signal?.throwIfAborted();
+      const stop = (): void => this.reader.interrupt();
+      signal?.addEventListener('abort', stop, { once: true });
+      const result = await this.reader.run(sql, params).finally(() => signal?.removeEventListener('abort', stop));
       // Straight from DuckDB's vectors into one typed array, then each bucket made once with its value:
       // converting 288 k rows to JS columns, or filling made-up buckets in place, cost 50-100 ms each.
       const { count } = plan;
@@ -514,9 +590,12 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
 
   /** Writes what is queued in one transaction: the series rows that changed, then the points. */
   private async writeBatch(): Promise<void> {
+    // Read with the take: every log record up to here has its points in this batch or an earlier one.
+    const mark = this.commitLog?.head();
     const batch = this.queue.take();
     const series = this.book.takeUnsaved();
-    if (batch.length === 0 && series.length === 0) return;
+    // Records whose points were all refused still move the mark, or the log would grow without end.
+    if (batch.length === 0 && series.length === 0 && !(mark !== undefined && mark > this.logMark)) return;
     if (this.closed) {
       this.queue.giveBack(batch);
       this.book.giveBackUnsaved(series);
@@ -528,6 +607,7 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
       try {
         await this.saveSeries(series);
         await this.appendPoints(batch);
+        if (mark !== undefined && mark > this.logMark) await this.writer.run(`INSERT OR REPLACE INTO log_marks VALUES ('ingest', $seq)`, { seq: BigInt(mark) });
         // The commit writes the log and, now and then, a checkpoint: both on DuckDB's thread, off the event loop.
         await this.writer.run('COMMIT');
       } catch (err) {
@@ -536,6 +616,14 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
       }
       this.written += batch.length;
       this.warnedFull = false;
+      if (mark !== undefined && mark > this.logMark) {
+        this.logMark = mark;
+        try {
+          this.commitLog?.committed(mark);
+        } catch (err) {
+          this.log.error({ err: (err as Error).message }, 'the write-ahead log failed to take a commit');
+        }
+      }
     } catch (err) {
       this.queue.giveBack(batch);
       this.book.giveBackUnsaved(series);
@@ -639,6 +727,12 @@ function isStorable(p: Point | null | undefined): p is Point {
     p.ts >= 0 &&
     p.ts <= MAX_TS
   );
+}
+
+function gcd(a: number, b: number): number {
+  let [x, y] = [Math.abs(a), Math.abs(b)];
+  while (y > 0) [x, y] = [y, x % y];
+  return x;
 }
 
 function fileBytes(file: string): number {

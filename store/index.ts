@@ -1,6 +1,7 @@
 /** The time-series store: one interface, its embedded engine (DuckDB under the data directory) and the InfluxDB writer. */
 export type {
   Aggregation,
+  CommitLog,
   GroupRangeQuery,
   LatestValue,
   RangeBucket,
@@ -16,7 +17,9 @@ export { MAX_BUCKETS, AGGREGATIONS } from './range.ts';
 export { defaultTiers, chooseTier, type TierOptions, type TierName } from './tiers.ts';
 export { registerStoreMetrics } from './metrics.ts';
 export { openStore, type StoreSurroundings } from './open.ts';
-export { parseInfluxQL, executeInfluxQL, InfluxQLSyntaxError, measurementOf, type StatementResult } from './influxql/index.ts';
+export { parseInfluxQL, executeInfluxQL, InfluxQLSyntaxError, measurementOf, chunkResults, type StatementResult } from './influxql/index.ts';
+export { DEFAULT_QUERY_LIMITS, QueryBudget, QueryLimitError, statementCapError, stringifyResults, treeDepthError, type QueryLimits } from './influxql/index.ts';
 export { startInfluxWriter, BATCH_LINES, type InfluxWriter, type InfluxWriterOptions, type InfluxWriterStats } from './influx/writer.ts';
 export { toLine } from './influx/line.ts';
 export { InfluxReader, notReadOnly, type InfluxReaderOptions, type InfluxQueryReply } from './influx/reader.ts';
+export { openWriteAheadLog, WriteAheadLog, type WriteAheadLogOptions, type WriteAheadLogStats } from './wal.ts';

@@ -23,7 +23,7 @@ export function planBuckets(q: RangeQuery): BucketPlan {
 }
 
 /** planBuckets without the series: the time span, step and aggregation of a query. */
-export function planSpan(q: Omit<RangeQuery, 'device' | 'metric'>): BucketPlan {
+export function planSpan(q: Omit<RangeQuery, 'device' | 'metric'> & { offsetMs?: number }): BucketPlan {
   if (!Number.isFinite(q.from)) throw badRequest('from', 'from is not an epoch-millisecond time');
   if (!Number.isFinite(q.to)) throw badRequest('to', 'to is not an epoch-millisecond time');
   if (q.to < q.from) throw badRequest('to', 'to is before from');
@@ -32,7 +32,10 @@ export function planSpan(q: Omit<RangeQuery, 'device' | 'metric'>): BucketPlan {
   const from = Math.ceil(q.from);
   const to = Math.floor(q.to);
   const step = q.stepMs;
-  const start = Math.floor(from / step) * step;
+  // GROUP BY time(step, offset): buckets start at offset + k * step (the offset taken modulo the step, as InfluxDB does).
+  const offset = (((q.offsetMs ?? 0) % step) + step) % step;
+  if (!Number.isSafeInteger(offset)) throw badRequest('offset', 'offset is not a whole number of milliseconds');
+  const start = Math.floor((from - offset) / step) * step + offset;
   const count = Math.floor((to - start) / step) + 1;
   if (count > MAX_BUCKETS) throw badRequest('step', `${count} buckets asked, at most ${MAX_BUCKETS}: use a larger step`);
   return { start, step, count: Math.max(count, 0), from, to };

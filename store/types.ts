@@ -57,6 +57,20 @@ export interface SeriesSelector {
   tags?: Record<string, string>;
 }
 
+/** Raw points of several series over one range. */
+export interface PointsQuery {
+  series: ReadonlyArray<{ device: string; metric: string }>;
+  from: number;
+  to: number;
+  signal?: AbortSignal;
+}
+
+/** One series' points as columns, in time order. */
+export interface PointColumns {
+  ts: Float64Array;
+  value: Float64Array;
+}
+
 /** Several series aggregated together per group, in buckets as in RangeQuery (one answer per group). */
 export interface GroupRangeQuery {
   groups: ReadonlyArray<ReadonlyArray<{ device: string; metric: string }>>;
@@ -64,6 +78,10 @@ export interface GroupRangeQuery {
   to: number;
   stepMs: number;
   agg: Aggregation;
+  /** Buckets start at multiples of the step plus this (InfluxQL GROUP BY time(step, offset)); default 0. */
+  offsetMs?: number;
+  /** Aborted when the asker gives up (a /query past its deadline): the store stops the query if it can. */
+  signal?: AbortSignal;
 }
 
 export interface TimeSeriesStore {
@@ -77,6 +95,11 @@ export interface TimeSeriesStore {
   range(q: RangeQuery): Promise<RangeBucket[]>;
   /** Several series over one range in one query, grouped (InfluxQL GROUP BY, dashboards); unknown series count as empty. */
   rangeGroups(q: GroupRangeQuery): Promise<RangeBucket[][]>;
+  /**
+   * The raw points of each series with `from <= ts <= to`, in time order (InfluxQL raw selects, selectors,
+   * functions that need every point); an unknown series has none. Points past raw retention are gone.
+   */
+  points?(q: PointsQuery): Promise<PointColumns[]>;
   /** The series known to the store that match the selector (from memory, synchronous). */
   series(selector?: SeriesSelector): SeriesInfo[];
   stats(): StoreStats;
@@ -85,6 +108,14 @@ export interface TimeSeriesStore {
    * answers its status and body as they came; the ops server's /query proxies through it.
    */
   influxql?(q: string, epoch?: string): Promise<{ status: number; body: unknown }>;
+  /**
+   * Ties a write-ahead log to the store: each commit records `log.head()` as read when its batch was
+   * taken, in the same transaction as the points, and then reports it to `log.committed()`. Answers the
+   * newest record already committed (0 for none).
+   */
+  attachLog?(log: CommitLog): Promise<number>;
+  /** A record read back from the write-ahead log at start: written as write() would, unless this store already committed it. */
+  replay?(seq: number, points: readonly Point[]): void;
   /** Flushes and closes; idempotent. */
   close(): Promise<void>;
 }
@@ -101,4 +132,15 @@ export interface SeriesLimitEvent {
   maxSeries: number;
   /** Points refused for the limit since the store opened. */
   refused: number;
+}
+
+/**
+ * A write-ahead log in front of the store (store/wal.ts), as the store sees it. Its records are numbered;
+ * a record is appended only after its points went through the store's write().
+ */
+export interface CommitLog {
+  /** The newest record appended: its points, and every earlier record's, are in the store's queue (or were refused). */
+  head(): number;
+  /** Every record up to `seq` is committed with the store's points: the log may drop them. */
+  committed(seq: number): void;
 }

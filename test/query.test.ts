@@ -118,9 +118,9 @@ describe('the InfluxDB /query API over the embedded store', () => {
     const missing = await fetch(`${p.base}/query?u=admin&p=${ADMIN_PASSWORD}`);
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ error: 'missing required parameter "q"' });
-    const unsupported = await query(`SELECT median("temperature") FROM "sensor" WHERE time > now() - 1h`);
+    const unsupported = await query(`SELECT sample("temperature", 3) FROM "sensor" WHERE time > now() - 1h`);
     expect(unsupported.status).toBe(200);
-    expect(unsupported.body.results?.[0]?.error).toMatch(/median\(\) is not supported/);
+    expect(unsupported.body.results?.[0]?.error).toMatch(/sample\(\) is not supported/);
     const tooMany = await query(`SELECT mean("temperature") FROM "sensor" WHERE time > now() - 3650d GROUP BY time(1ms)`);
     expect(tooMany.body.results?.[0]?.error).toMatch(/buckets/);
   });
@@ -133,8 +133,6 @@ describe('the InfluxDB /query API over the embedded store', () => {
         const q = interpolate(raw, T0, T0 + 10 * MIN, 'A01');
         const r = await query(q);
         if (r.status === 400) {
-          // The only syntax Watchfloor refuses in these dashboards: subqueries (SELECT COUNT(...) FROM (SELECT ...)).
-          expect(r.body.error, q).toMatch(/^error parsing query: subqueries are not supported/);
           outcomes.parseError = (outcomes.parseError as number) + 1;
           continue;
         }
@@ -146,7 +144,9 @@ describe('the InfluxDB /query API over the embedded store', () => {
       }
     }
     expect((outcomes.empty as number) + (outcomes.series as number)).toBeGreaterThan(10);
-    expect(outcomes.parseError).toBe(4);
+    // Subqueries (SELECT COUNT(...) FROM (SELECT ...)) included: nothing in these dashboards is refused.
+    expect(outcomes.parseError).toBe(0);
+    expect(outcomes.statementError).toBe(0);
   });
 
   it('reports the store\'s disk use, series and refusals on /metrics', async () => {

@@ -13,13 +13,20 @@
  * the password with any user name, which is how Grafana's data source sends a token in InfluxQL
  * mode) or a local user's username and password; any live token and any enabled user may read.
  * `Authorization: Bearer wft_...` works too. The web UI's own dashboards send their session
- * cookie instead (GET).
+ * cookie instead (GET). A user's password is checked by the PasswordGate (password-gate.ts), as
+ * at the login form: a locked (source, user) pair is answered 429 without checking it. A verified
+ * password is remembered for a minute (users.ts), so a dashboard's panels pay one scrypt, not one each.
  */
 import express, { type Request, type Response } from 'express';
-import { executeInfluxQL, InfluxQLSyntaxError, parseInfluxQL } from '../../store/index.ts';
+import { chunkResults, DEFAULT_QUERY_LIMITS, executeInfluxQL, InfluxQLSyntaxError, parseInfluxQL, QueryBudget, statementCapError, stringifyResults, treeDepthError } from '../../store/index.ts';
 import type { OpsContext } from '../context.ts';
+import { audit } from '../audit.ts';
+import { passwordGateFor } from '../password-gate.ts';
 import { readCookie, SESSION_COOKIE } from '../sessions.ts';
 import type { TokenBook } from '../tokens.ts';
+
+/** The InfluxDB version /ping reports: the 1.x API this endpoint speaks (clients pick their dialect by it). */
+const INFLUXDB_VERSION = '1.8.10';
 
 type Credentials = { token: string } | { user: string; password: string };
 
@@ -51,6 +58,7 @@ function credentials(req: Request): Credentials | undefined {
  */
 function sessionReader(ctx: OpsContext, req: Request): boolean {
   if (req.method !== 'GET') return false;
+  // The session book's check (set by the login routes) ends a session whose user was disabled or changed password.
   const session = ctx.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
   const user = session ? ctx.users.get(session.username) : undefined;
   return user !== undefined && !user.disabled;
@@ -59,14 +67,26 @@ function sessionReader(ctx: OpsContext, req: Request): boolean {
 /** Mounted at the app root (where InfluxDB serves it), not under /api/v1. */
 export function queryRoutes(ctx: OpsContext, tokens?: TokenBook): express.Router {
   const router = express.Router();
+  const gate = passwordGateFor(ctx);
+  // InfluxDB's health check, which clients and Grafana's data source call first: 204 with the version, no sign-in.
+  const ping = (_req: Request, res: Response): void => {
+    res.set('X-Influxdb-Version', INFLUXDB_VERSION).set('X-Influxdb-Build', 'OSS').status(204).end();
+  };
+  router.get('/ping', ping);
+  router.head('/ping', ping);
   router.use('/query', express.urlencoded({ extended: false, limit: '1mb' }));
+  const limits = ctx.queryLimits ?? DEFAULT_QUERY_LIMITS;
   const handle = async (req: Request, res: Response): Promise<void> => {
     const who = credentials(req);
-    const allowed = !who
-      ? sessionReader(ctx, req)
-      : 'token' in who
-        ? tokens?.verify(who.token, ctx.clock.now()) !== undefined
-        : (await ctx.users.verify(who.user, who.password)) !== undefined;
+    // A user's password goes through the same gate as the login form: lockouts, security events, audit.
+    const verdict = !who || 'token' in who ? undefined : await gate.check({ username: who.user, password: who.password, source: req.ip, door: 'query', record: (e) => audit(req, e) });
+    if (verdict && !verdict.ok && verdict.lockedUntil !== undefined) {
+      const seconds = Math.max(1, Math.ceil((verdict.lockedUntil - ctx.clock.now()) / 1000));
+      res.set('Retry-After', String(seconds));
+      res.status(429).json({ error: `authorization failed: too many failed logins from this address; try again in ${seconds} s` });
+      return;
+    }
+    const allowed = !who ? sessionReader(ctx, req) : 'token' in who ? tokens?.verify(who.token, ctx.clock.now()) !== undefined : verdict?.ok === true;
     if (!allowed) {
       res.status(401).json({ error: 'authorization failed' });
       return;
@@ -102,8 +122,30 @@ export function queryRoutes(ctx: OpsContext, tokens?: TokenBook): express.Router
       }
       throw err;
     }
-    const results = await executeInfluxQL(ctx.timeseries, statements, { now: ctx.clock.now(), epoch });
-    res.json({ results });
+    // Bounds on the request (store/influxql/limits.ts): a statement cap and a tree-depth cap up front (400),
+    // then points, series, buckets and wall time charged as it runs (InfluxDB's statement errors).
+    const refused = statementCapError(statements.length, limits) ?? treeDepthError(statements);
+    if (refused) {
+      res.status(400).json({ error: `error parsing query: ${refused}` });
+      return;
+    }
+    const budget = new QueryBudget(limits);
+    try {
+      // db= is checked as InfluxDB does ("database not found: x"); a request without one reads the one database.
+      const database = typeof params.db === 'string' && params.db !== '' ? params.db : undefined;
+      const results = await executeInfluxQL(ctx.timeseries, statements, { now: ctx.clock.now(), epoch, budget, database });
+      const over = results.find((r) => r.error !== undefined && /limit exceee?d/.test(r.error));
+      if (over) ctx.logger.warn({ error: over.error, ...budget.spent() }, 'influxql: a query reached a limit');
+      if (params.chunked === 'true') {
+        // chunked=true: InfluxDB's stream of JSON objects, one a line (store/influxql/chunks.ts).
+        const size = Number(params.chunk_size);
+        res.type('application/json').send(chunkResults(results, Number.isSafeInteger(size) ? size : undefined).map((c) => `${JSON.stringify(c)}\n`).join(''));
+        return;
+      }
+      res.type('application/json').send(await stringifyResults(results, budget));
+    } finally {
+      budget.dispose();
+    }
   };
   const wrap = (req: Request, res: Response): void => {
     handle(req, res).catch((err: unknown) => {

@@ -3,13 +3,19 @@
  * SELECT with aggregates, derivatives and arithmetic, WHERE on tags and time, GROUP BY time() and
  * tags, fill(), LIMIT, ORDER BY time; SHOW MEASUREMENTS / TAG KEYS / TAG VALUES / FIELD KEYS /
  * DATABASES / RETENTION POLICIES. A parse error reads as InfluxDB's: "found X, expected Y at line 1, char N".
+ * Regex literals compile with RE2 (linear time, and Go's regexp syntax, which InfluxDB uses), so a
+ * viewer's `/^((.+)+)+X$/` cannot stall the event loop; nesting is capped so a deep query is a 400.
  */
+import type { SafeRegex } from '../../core/index.ts';
+import { InfluxQLSyntaxError, Lexer, type Tok } from './lexer.ts';
+
+export { InfluxQLSyntaxError } from './lexer.ts';
 
 export type Expr =
   | { kind: 'num'; value: number }
   | { kind: 'str'; value: string }
   | { kind: 'duration'; ms: number }
-  | { kind: 'regex'; re: RegExp }
+  | { kind: 'regex'; re: SafeRegex }
   | { kind: 'ref'; name: string }
   | { kind: 'call'; name: string; args: Expr[] }
   | { kind: 'binary'; op: string; left: Expr; right: Expr }
@@ -22,105 +28,53 @@ export interface Field {
 
 export type Fill = { kind: 'null' } | { kind: 'none' } | { kind: 'previous' } | { kind: 'linear' } | { kind: 'value'; value: number };
 
+/** A FROM source: a measurement by name or regex, or a subquery (InfluxDB 1.2+). */
+export type Source = { name: string } | { regex: SafeRegex } | { subquery: SelectStatement };
+
 export interface SelectStatement {
   type: 'select';
   fields: Field[];
-  measurement: { name: string } | { regex: RegExp };
+  /** The first FROM source; `sources` holds them all (FROM "a", "b"). */
+  measurement: Source;
+  sources: Source[];
   where?: Expr;
   groupByTime?: { ms: number; offsetMs: number };
   groupByTags: string[] | '*';
   fill: Fill;
   limit?: number;
+  offset?: number;
+  slimit?: number;
+  soffset?: number;
   descending: boolean;
+  /** tz('...'): the IANA zone GROUP BY time() buckets align to. */
+  tz?: string;
 }
 
 export type ShowStatement =
   | { type: 'show-measurements'; match?: Expr; where?: Expr; limit?: number }
   | { type: 'show-tag-keys'; from?: string; where?: Expr; limit?: number }
-  | { type: 'show-tag-values'; from?: string; key: { op: string; value: string | RegExp | string[] }; where?: Expr; limit?: number }
+  | { type: 'show-tag-values'; from?: string; key: { op: string; value: string | SafeRegex | string[] }; where?: Expr; limit?: number }
   | { type: 'show-field-keys'; from?: string }
   | { type: 'show-databases' }
-  | { type: 'show-retention-policies' };
+  | { type: 'show-retention-policies' }
+  | { type: 'show-series'; from?: string; where?: Expr; limit?: number; offset?: number }
+  /** SHOW SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES [EXACT] CARDINALITY. */
+  | { type: 'show-cardinality'; of: 'series' | 'measurement' | 'tag-key' | 'field-key' | 'tag-values'; exact: boolean; from?: string; where?: Expr; key?: string };
 
 export type Statement = SelectStatement | ShowStatement;
 
-/** An InfluxQL syntax error; the message is InfluxDB's wording. */
-export class InfluxQLSyntaxError extends Error {}
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, u: 1e-3, µ: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-type Tok = { t: 'ident' | 'qident' | 'str' | 'num' | 'dur' | 'op' | 'eof'; v: string; n?: number; pos: number };
-
-class Lexer {
-  private i = 0;
-  constructor(private readonly src: string) {}
-
-  get position(): number {
-    return this.i;
-  }
-
-  next(): Tok {
-    const s = this.src;
-    while (this.i < s.length && /\s/.test(s[this.i] as string)) this.i++;
-    const pos = this.i;
-    if (this.i >= s.length) return { t: 'eof', v: 'EOF', pos };
-    const c = s[this.i] as string;
-    if (c === '"' || c === "'") {
-      let out = '';
-      this.i++;
-      while (this.i < s.length && s[this.i] !== c) {
-        if (s[this.i] === '\\' && this.i + 1 < s.length) this.i++;
-        out += s[this.i++];
-      }
-      if (this.i >= s.length) throw new InfluxQLSyntaxError(`found ${s.slice(pos)}, expected closing ${c} at line 1, char ${pos + 1}`);
-      this.i++;
-      return { t: c === '"' ? 'qident' : 'str', v: out, pos };
-    }
-    const num = /^(\d+(?:\.\d+)?|\.\d+)(ns|ms|u|µ|s|m|h|d|w)?(?![A-Za-z_0-9])/.exec(s.slice(this.i));
-    if (num) {
-      this.i += num[0].length;
-      const n = Number(num[1]);
-      if (num[2]) return { t: 'dur', v: num[0], n: n * (UNIT_MS[num[2]] as number), pos };
-      return { t: 'num', v: num[0], n, pos };
-    }
-    const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(this.i));
-    if (id) {
-      this.i += id[0].length;
-      return { t: 'ident', v: id[0], pos };
-    }
-    const op = /^(=~|!~|!=|<>|<=|>=|[=<>+\-*/(),;.:])/.exec(s.slice(this.i));
-    if (op) {
-      this.i += op[0].length;
-      return { t: 'op', v: op[0], pos };
-    }
-    throw new InfluxQLSyntaxError(`found ${c}, expected identifier, string, number, bool at line 1, char ${pos + 1}`);
-  }
-
-  /** A /regex/ literal, read when the grammar expects one (a slash is division elsewhere). */
-  regex(): RegExp {
-    const s = this.src;
-    while (this.i < s.length && /\s/.test(s[this.i] as string)) this.i++;
-    const pos = this.i;
-    if (s[this.i] !== '/') throw new InfluxQLSyntaxError(`found ${s[this.i] ?? 'EOF'}, expected regex at line 1, char ${pos + 1}`);
-    let body = '';
-    this.i++;
-    while (this.i < s.length && s[this.i] !== '/') {
-      if (s[this.i] === '\\' && s[this.i + 1] === '/') this.i++;
-      body += s[this.i++];
-    }
-    if (this.i >= s.length) throw new InfluxQLSyntaxError(`found ${s.slice(pos)}, expected closing / at line 1, char ${pos + 1}`);
-    this.i++;
-    try {
-      return new RegExp(body);
-    } catch {
-      throw new InfluxQLSyntaxError(`invalid regular expression /${body}/ at line 1, char ${pos + 1}`);
-    }
-  }
-}
+/**
+ * Deepest nesting of parentheses, unary minus and call arguments. InfluxDB has no such cap (Go's stack
+ * grows); JavaScript's does not, and past a few thousand levels the parser would throw RangeError (a
+ * 500). Grafana's queries nest a handful of levels.
+ */
+export const MAX_NESTING = 64;
 
 class Parser {
   private tok: Tok;
   private readonly lex: Lexer;
+  private depth = 0;
 
   constructor(src: string) {
     this.lex = new Lexer(src);
@@ -155,8 +109,9 @@ class Parser {
       fields.push({ expr, alias });
     } while (this.acceptOp(','));
     this.expectKw('FROM');
-    const measurement = this.measurementRef();
-    const st: SelectStatement = { type: 'select', fields, measurement, groupByTags: [], fill: { kind: 'null' }, descending: false };
+    const sources = [this.measurementRef()];
+    while (this.acceptOp(',')) sources.push(this.measurementRef());
+    const st: SelectStatement = { type: 'select', fields, measurement: sources[0] as Source, sources, groupByTags: [], fill: { kind: 'null' }, descending: false };
     if (this.acceptKw('WHERE')) st.where = this.condition();
     if (this.acceptKw('GROUP')) {
       this.expectKw('BY');
@@ -166,9 +121,11 @@ class Parser {
           this.advance();
           this.expectOp('(');
           const d = this.duration();
-          const offset = this.acceptOp(',') ? this.duration() : 0;
+          const offset = this.acceptOp(',') ? (this.acceptOp('-') ? -this.duration() : this.duration()) : 0;
           this.expectOp(')');
-          st.groupByTime = { ms: d, offsetMs: offset };
+          // time(0s) is no time grouping in InfluxDB (its compiler leaves a zero interval unset; influxd
+          // 1.6 answers one row over the range), not a bucket per millisecond.
+          if (d > 0) st.groupByTime = { ms: d, offsetMs: offset };
         } else if (this.acceptOp('*')) st.groupByTags = '*';
         else tags.push(this.ident());
       } while (this.acceptOp(','));
@@ -197,11 +154,15 @@ class Parser {
     }
     for (;;) {
       if (this.acceptKw('LIMIT')) st.limit = this.integer();
-      else if (this.acceptKw('SLIMIT') || this.acceptKw('OFFSET') || this.acceptKw('SOFFSET')) this.integer();
+      else if (this.acceptKw('OFFSET')) st.offset = this.integer();
+      else if (this.acceptKw('SLIMIT')) st.slimit = this.integer();
+      else if (this.acceptKw('SOFFSET')) st.soffset = this.integer();
       else if (this.isKw('tz')) {
-        // Buckets are aligned to UTC here; tz() only shifts day-sized buckets, which Grafana rarely asks for.
+        // tz('Area/City'): GROUP BY time() buckets start at the zone's local boundaries.
         this.advance();
         this.expectOp('(');
+        if (this.tok.t !== 'str') this.fail('string');
+        st.tz = this.tok.v;
         this.advance();
         this.expectOp(')');
       } else break;
@@ -216,6 +177,16 @@ class Parser {
       this.expectKw('POLICIES');
       if (this.acceptKw('ON')) this.ident();
       return { type: 'show-retention-policies' };
+    }
+    const cardinality = this.cardinality();
+    if (cardinality) return cardinality;
+    if (this.acceptKw('SERIES')) {
+      if (this.acceptKw('ON')) this.ident();
+      const from = this.acceptKw('FROM') ? this.measurementName() : undefined;
+      const where = this.acceptKw('WHERE') ? this.condition() : undefined;
+      const limit = this.acceptKw('LIMIT') ? this.integer() : undefined;
+      const offset = this.acceptKw('OFFSET') ? this.integer() : undefined;
+      return { type: 'show-series', from, where, limit, offset };
     }
     if (this.acceptKw('MEASUREMENTS')) {
       if (this.acceptKw('ON')) this.ident();
@@ -252,7 +223,7 @@ class Parser {
       const from = this.acceptKw('FROM') ? this.measurementName() : undefined;
       this.expectKw('WITH');
       this.expectKw('KEY');
-      let key: { op: string; value: string | RegExp | string[] };
+      let key: { op: string; value: string | SafeRegex | string[] };
       if (this.acceptKw('IN')) {
         this.expectOp('(');
         const keys: string[] = [];
@@ -278,15 +249,55 @@ class Parser {
     return this.fail('DATABASES, MEASUREMENTS, TAG KEYS, TAG VALUES, FIELD KEYS, RETENTION POLICIES');
   }
 
-  /** "db"."rp"."m", "m", or a /regex/; a subquery is refused plainly. */
-  private measurementRef(): { name: string } | { regex: RegExp } {
+  /** "db"."rp"."m", "m", a /regex/, or a (subquery). */
+  private measurementRef(): Source {
     if (this.isOp('/')) {
       const re = this.lexAt().regex();
       this.tok = this.lex.next();
       return { regex: re };
     }
-    if (this.isOp('(')) throw new InfluxQLSyntaxError('subqueries are not supported by Watchfloor\'s /query');
+    if (this.isOp('(')) {
+      this.advance();
+      if (!this.isKw('SELECT')) this.fail('SELECT');
+      const subquery = this.nested(() => this.select());
+      this.expectOp(')');
+      return { subquery };
+    }
     return { name: this.measurementName() };
+  }
+
+  /** SHOW <SERIES|MEASUREMENT|TAG KEY|FIELD KEY|TAG VALUES> [EXACT] CARDINALITY [ON db] [FROM m] [WITH KEY = k] [WHERE ...], or undefined (nothing read). */
+  private cardinality(): ShowStatement | undefined {
+    const words: Record<string, ['series' | 'measurement' | 'tag-key' | 'field-key' | 'tag-values', string | undefined]> = {
+      SERIES: ['series', undefined], MEASUREMENT: ['measurement', undefined], TAG: ['tag-key', 'KEY'], FIELD: ['field-key', 'KEY'],
+    };
+    const save = { i: (this.lex as unknown as { i: number }).i, tok: this.tok };
+    const first = this.tok.v.toUpperCase();
+    const entry = this.tok.t === 'ident' ? words[first] : undefined;
+    if (!entry) return undefined;
+    this.advance();
+    let of = entry[0];
+    if (first === 'TAG' && this.acceptKw('VALUES')) of = 'tag-values';
+    else if (entry[1] && !this.acceptKw(entry[1])) return this.rewind(save);
+    const exact = this.acceptKw('EXACT');
+    if (!this.acceptKw('CARDINALITY')) return this.rewind(save);
+    if (this.acceptKw('ON')) this.ident();
+    const from = this.acceptKw('FROM') ? this.measurementName() : undefined;
+    let key: string | undefined;
+    if (of === 'tag-values') {
+      this.expectKw('WITH');
+      this.expectKw('KEY');
+      this.expectOp('=');
+      key = this.ident();
+    }
+    const where = this.acceptKw('WHERE') ? this.condition() : undefined;
+    return { type: 'show-cardinality', of, exact, from, where, key };
+  }
+
+  private rewind(save: { i: number; tok: Tok }): undefined {
+    (this.lex as unknown as { i: number }).i = save.i;
+    this.tok = save.tok;
+    return undefined;
   }
 
   /** Rewinds the lexer to the current token so regex() reads it from its slash. */
@@ -302,9 +313,24 @@ class Parser {
   }
 
   private condition(): Expr {
-    let left = this.conjunction();
-    while (this.acceptKw('OR')) left = { kind: 'binary', op: 'OR', left, right: this.conjunction() };
-    return left;
+    return this.nested(() => {
+      let left = this.conjunction();
+      while (this.acceptKw('OR')) left = { kind: 'binary', op: 'OR', left, right: this.conjunction() };
+      return left;
+    });
+  }
+
+  /** Counts one level of nesting around `parse`; past MAX_NESTING the query is a syntax error (400). */
+  private nested<T>(parse: () => T): T {
+    if (this.depth >= MAX_NESTING) {
+      throw new InfluxQLSyntaxError(`expression nested deeper than ${MAX_NESTING} levels at line 1, char ${this.tok.pos + 1}`);
+    }
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
 
   private conjunction(): Expr {
@@ -337,13 +363,15 @@ class Parser {
   }
 
   private expr(): Expr {
-    let left = this.term();
-    while (this.isOp('+') || this.isOp('-')) {
-      const op = this.tok.v;
-      this.advance();
-      left = { kind: 'binary', op, left, right: this.term() };
-    }
-    return left;
+    return this.nested(() => {
+      let left = this.term();
+      while (this.isOp('+') || this.isOp('-')) {
+        const op = this.tok.v;
+        this.advance();
+        left = { kind: 'binary', op, left, right: this.term() };
+      }
+      return left;
+    });
   }
 
   private term(): Expr {
@@ -363,7 +391,7 @@ class Parser {
     if (t.t === 'str') return this.advance(), { kind: 'str', value: t.v };
     if (this.isOp('-')) {
       this.advance();
-      return { kind: 'binary', op: '*', left: { kind: 'num', value: -1 }, right: this.factor() };
+      return { kind: 'binary', op: '*', left: { kind: 'num', value: -1 }, right: this.nested(() => this.factor()) };
     }
     if (this.isOp('*')) return this.advance(), { kind: 'wildcard' };
     if (this.isOp('(')) {
