@@ -9,3 +9,4 @@ export * from './secrets.ts';
 export * from './security.ts';
 export * from './regex.ts';
 export * from './secret-file.ts';
+export * from './log-line.ts';
