@@ -171,11 +171,18 @@ async function loadPoints(store: TimeSeriesStore, srcs: Src[], fields: string[],
 /** Every group's buckets of each SQL aggregate, one grouped range query per `agg(field)` (rollups and all). */
 async function sqlColumns(store: TimeSeriesStore, list: Group[], leaves: Extract<Expr, { kind: 'call' }>[], plan: Plan, opts: SelectOptions): Promise<Map<string, RangeBucket[][]>> {
   const out = new Map<string, RangeBucket[][]>();
+  const charged = new Set<string>();
   for (const c of leaves) {
     const field = (c.args[0] as { name: string }).name;
     const key = `${c.name}(${field})`;
     if (out.has(key)) continue;
     const groups = list.map((g) => g.srcs.map((s) => s.store?.get(field)).filter((s): s is SeriesInfo => s !== undefined));
+    // max-select-point counts the raw points an aggregate covers, as InfluxDB does, though the
+    // store may answer from rollups: charged once per field, before the aggregate runs.
+    if (!charged.has(field)) {
+      charged.add(field);
+      await chargePointsAhead(store, opts.budget, groups.flat(), plan.readFrom, plan.to);
+    }
     // Without GROUP BY time(): one bucket that starts exactly at the range's start.
     const stepMs = plan.step ?? plan.to - plan.readFrom + 1;
     const offsetMs = plan.step ? plan.offset : plan.readFrom % stepMs;
@@ -238,6 +245,12 @@ export async function selectStatement(store: TimeSeriesStore, st: SelectStatemen
   const useSql = aggregating && !loneSelector && whereFields.length === 0 && kept.every((s) => s.store) && store.points !== undefined;
   const leaves = fields.flatMap((f) => calls(f.expr)).filter(isAggregate);
   const sqlOnly = useSql && leaves.every((c) => SQL_AGGREGATES.has(c.name) && c.args[0]?.kind === 'ref' && c.args.length === 1);
+  // Every group's buckets are charged before anything is read (time(1ms) over years is 10^11 of
+  // them, and the store's grouped query would lay them all out): per request, as limits.ts says.
+  if (aggregating) {
+    const buckets = step ? Math.floor((bucketOf(plan.to) - bucketOf(plan.readFrom)) / step) + 1 : 1;
+    opts.budget?.chargeBuckets(buckets * fields.length * list.length);
+  }
   // One store query for every group: a grouped range query per aggregate, or the raw points of every series at once.
   const sql = sqlOnly ? await sqlColumns(store, list, leaves, plan, opts) : undefined;
   if (!sqlOnly) await loadPoints(store, kept, [...new Set([...needed, ...whereFields])], aggregating ? readFrom : from, to, opts);
@@ -349,8 +362,7 @@ async function aggregateRows(store: TimeSeriesStore, st: SelectStatement, fields
   const { step } = plan;
   const first = ctx.bucketOf(plan.readFrom);
   const count = step ? Math.floor((ctx.bucketOf(plan.to) - first) / step) + 1 : 1;
-  // Charged before the buckets are laid out: time(1ms) over years is 10^11 of them (limits.ts).
-  opts.budget?.chargeBuckets(count * fields.length);
+  // (Charged for every group by selectStatement before the store was read.)
   const starts = Array.from({ length: count }, (_, i) => (step ? first + i * step : plan.from));
   // Per-bucket points of the group, read once unless every aggregate comes from SQL.
   const sqlOnly = ctx.sql !== undefined;
