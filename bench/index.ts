@@ -10,6 +10,7 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   store: { file: 'bench/store.ts', what: 'embedded engine, tiers, queries, bytes per point beside VictoriaMetrics (issues 2, 6)' },
   http: { file: 'bench/http.ts', what: 'REST requests/s and socket.io fan-out (issue 7)' },
   ui: { file: 'bench/ui.ts', what: 'the page in Chromium with 1,000 sensors updating each second (issue 8)' },
+  sigma: { file: 'bench/sigma.ts', what: 'Sigma engine alone: real syslog lines against 104 rules (issue 15, matching part)' },
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

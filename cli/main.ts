@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, loadConfig } from '../core/index.ts';
 import { runSimulateCommand } from '../simulators/index.ts';
 import { runRulesCommand } from '../rules/index.ts';
+import { runSigmaLint, runSigmaTest } from './sigma-command.ts';
 import { runDashboardsCommand } from '../dashboards/index.ts';
 import { rulesFor, startWatchfloor } from './app.ts';
 import { runDevicesCommand } from './devices-command.ts';
@@ -15,6 +16,8 @@ Usage:
   watchfloor start --role broker [--config FILE]  run only the MQTT broker (a node of a Redis-clustered broker)
   watchfloor simulate SCENARIO --broker URL       play the sample data center's sensors (scenarios: normal, crac-failure)
   watchfloor rules test FILE...                   run rule tests on a virtual clock (like promtool test rules)
+  watchfloor rules test --sigma RULES --lines FILE   replay sample log lines through Sigma rules
+  watchfloor rules lint PATH...                   load Sigma rules, print "N of M rules loaded" and why the rest cannot run
   watchfloor devices list|passwd|collector|admin|remove   MQTT credentials (see devices --help)
   watchfloor dashboards export DIR | import FILE   Grafana JSON out (built-in dashboards) and in
   watchfloor users add|passwd|disable|enable|list|unlock|locks  local users of the ops server (see users --help)
@@ -109,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       return start(rest);
     case 'rules':
+      if (rest[0] === 'lint' && rest.length > 1 && !rest.includes('--help')) return runSigmaLint(rest.slice(1));
+      if (rest[0] === 'test' && rest.includes('--sigma')) return runSigmaTest(rest.slice(1));
       return runRulesCommand(rest);
     case 'simulate':
       return runSimulateCommand(rest);

@@ -31,3 +31,4 @@ export { openRules, mayActOn, type AlertDesk, type Actor, type RulesOptions } fr
 export { RateWindow } from './rate.ts';
 export { NotifyConfig, parseNotifyConfig, startNotifier, Grouper, signature, webhookBody, type Notification, type Notifier } from './notify/index.ts';
 export { runRuleTests, runRulesCommand, RuleTestFile } from './rule-test.ts';
+export { compileSigma, SigmaEngine, loadMapping, readSigmaSources, builtinSigmaPath, type Detection, type SigmaRule } from './sigma/index.ts';

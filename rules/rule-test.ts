@@ -80,9 +80,12 @@ export function runRuleTests(file: string): { ok: boolean; lines: string[] } {
 /** `watchfloor rules test FILE...`: exit 0 when every case passes, 1 when one fails, 2 on a bad file. */
 export function runRulesCommand(args: string[]): number {
   const [sub, ...files] = args;
+  // `rules lint PATH...` and `rules test --sigma ...` run in cli/sigma-command.ts (they read raw syslog lines with the collector's parser).
   if (sub !== 'test' || files.length === 0 || files.includes('--help')) {
-    process.stdout.write('Usage: watchfloor rules test FILE...\n\n  Runs rule tests (input series and events on a virtual clock, expected firing alerts), like promtool test rules.\n');
-    return sub === 'test' || sub === '--help' || sub === undefined ? 0 : 2;
+    process.stdout.write(
+      'Usage: watchfloor rules test FILE...\n       watchfloor rules test --sigma RULES [--sigma RULES...] --lines FILE\n       watchfloor rules lint PATH...\n\n  test FILE: runs rule tests (input series and events on a virtual clock, expected firing alerts), like promtool test rules.\n  test --sigma: replays sample lines (raw syslog or NDJSON log lines) through Sigma rules and prints the detections.\n  lint: loads Sigma rules from files and folders, prints "N of M rules loaded" and why each other rule cannot run.\n',
+    );
+    return sub === 'test' || sub === 'lint' || sub === '--help' || sub === undefined ? 0 : 2;
   }
   let ok = true;
   for (const f of files) {
