@@ -10,7 +10,7 @@ import { BENCH_COLLECTOR, PROBE_DEVICES, benchDeviceIds } from './fixtures.ts';
 const RUNNER = new URL('../bin/run-ts.js', import.meta.url).pathname;
 const script = (name: string): string => new URL(name, import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const RATES = (process.env.BENCH_RATES ?? '12500,25000,45000,60000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '12500,25000,45000,60000').split(',').filter((r) => r !== '').map(Number);
 const METRICS_PER_MESSAGE = 4;
 const PUBLISHERS = 2;
 /** Which probe device the next latency sample trips or clears (two samples a probe). */
@@ -26,8 +26,8 @@ interface Stats {
   rssMb: number;
 }
 
-function startProduct(): Promise<{ child: ChildProcess; mqttPort: number; httpPort: number; devices: number }> {
-  const child = fork(RUNNER, [script('product-process.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startProduct(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; mqttPort: number; httpPort: number; devices: number }> {
+  const child = fork(RUNNER, [script('product-process.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`product exited with ${code}`)));
@@ -49,14 +49,23 @@ function stats(child: ChildProcess): Promise<Stats> {
   });
 }
 
-function publish(mqttPort: number, rate: number, seconds: number, devices: string[]): Promise<{ sent: number; seconds: number }> {
+interface Published {
+  sent: number;
+  seconds: number;
+  /** QoS 1: messages PUBACKed, and every 100th publish-to-PUBACK time (ms, sorted). */
+  acked?: number;
+  ackMs?: number[];
+}
+
+function publish(mqttPort: number, rate: number, seconds: number, devices: string[], qos: 0 | 1 = 0): Promise<Published> {
   const child = fork(RUNNER, [script('publisher-process.ts')], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_MQTT_PORT: String(mqttPort), BENCH_RATE: String(rate), BENCH_SECONDS: String(seconds), BENCH_DEVICES: devices.join(',') },
+    env: { ...process.env, BENCH_MQTT_PORT: String(mqttPort), BENCH_RATE: String(rate), BENCH_SECONDS: String(seconds), BENCH_DEVICES: devices.join(','), BENCH_QOS: String(qos) },
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.on('message', (m: { type: string; sent: number; seconds: number }) => {
+    child.once('exit', (code) => reject(new Error(`publisher exited with ${code} before reporting`)));
+    child.on('message', (m: { type: string } & Published) => {
       if (m.type === 'done') resolve(m);
     });
   });
@@ -77,7 +86,7 @@ async function settle(child: ChildProcess): Promise<Stats> {
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-async function ingestRun(product: { child: ChildProcess; mqttPort: number }, devices: string[], rate: number): Promise<void> {
+async function ingestRun(product: { child: ChildProcess; mqttPort: number }, devices: string[], rate: number, qos: 0 | 1 = 0): Promise<void> {
   const before = await settle(product.child);
   // Sample the product's write counter while the load runs: the rate is measured between the first
   // and the last value written, so publisher start-up time does not dilute it.
@@ -90,7 +99,7 @@ async function ingestRun(product: { child: ChildProcess; mqttPort: number }, dev
     }
   })();
   const runs = await Promise.all(
-    Array.from({ length: PUBLISHERS }, (_, i) => publish(product.mqttPort, rate / PUBLISHERS, SECONDS, devices.filter((_, j) => j % PUBLISHERS === i))),
+    Array.from({ length: PUBLISHERS }, (_, i) => publish(product.mqttPort, rate / PUBLISHERS, SECONDS, devices.filter((_, j) => j % PUBLISHERS === i), qos)),
   );
   const publishedAt = performance.now();
   const after = await settle(product.child);
@@ -108,6 +117,12 @@ async function ingestRun(product: { child: ChildProcess; mqttPort: number }, dev
       `stored ${fmt(stored)} of ${fmt(sentValues)} values sent, lost ${fmt(sentValues - stored)}; ` +
       `${fmt(storedInWindow / window)} values/s stored while it ran; backlog written ${Math.round(drainedMs)} ms after the last publish`,
   );
+  if (qos === 1) {
+    const acks = runs.flatMap((r) => r.ackMs ?? []).sort((a, b) => a - b);
+    const acked = runs.reduce((a, r) => a + (r.acked ?? 0), 0);
+    const achieved = runs.reduce((a, r) => a + r.sent / r.seconds, 0);
+    console.log(`    QoS 1: ${fmt(achieved)} msg/s sent (window of 500 unacknowledged a connection), ${fmt(acked)} PUBACKs; publish -> PUBACK p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms, max ${(acks.at(-1) ?? NaN).toFixed(1)} ms`);
+  }
 }
 
 async function alertLatency(product: { child: ChildProcess; mqttPort: number; httpPort: number }, devices: string[], rate: number): Promise<void> {
@@ -152,13 +167,30 @@ async function alertLatency(product: { child: ChildProcess; mqttPort: number; ht
 }
 
 console.log(`Watchfloor end-to-end benchmark: node ${process.version}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-console.log(`command: npm run bench -- e2e   (BENCH_SECONDS=${SECONDS} BENCH_RATES=${RATES.join(',')})`);
+console.log(`command: npm run bench -- e2e   (BENCH_SECONDS=${SECONDS} BENCH_RATES=${RATES.join(',')} BENCH_QOS1_RATES=${process.env.BENCH_QOS1_RATES ?? '12500,25000'})`);
 const product = await startProduct();
 const devices = benchDeviceIds(Number(process.env.BENCH_RACKS ?? 250));
 console.log(`product: one process (broker, ingest, store, rules, ops server), ${product.devices} devices; ${PUBLISHERS} publisher processes over TCP, QoS 0, ${METRICS_PER_MESSAGE} metrics a message\n`);
 
 console.log('Sustained ingest (values stored end to end):');
 for (const rate of RATES) await ingestRun(product, devices, rate);
+
+// QoS 1 is acknowledged once its points are in the fsynced write-ahead log (store/wal.ts). What that
+// costs: each rate against this product, then against a second one that acknowledges on receipt (as
+// before the log), one after the other, so both see the same machine.
+const QOS1_RATES = (process.env.BENCH_QOS1_RATES ?? '12500,25000').split(',').filter((r) => r !== '').map(Number);
+if (QOS1_RATES.length > 0) {
+  const onReceipt = await startProduct({ BENCH_ACK: 'receipt' });
+  console.log('\nSustained ingest at QoS 1 (each message PUBACKed): "durable" = PUBACK after the write-ahead log\'s fsync, "receipt" = PUBACK on receipt');
+  for (const rate of QOS1_RATES) {
+    console.log(' durable:');
+    await ingestRun(product, devices, rate, 1);
+    console.log(' receipt:');
+    await ingestRun(onReceipt, devices, rate, 1);
+  }
+  onReceipt.child.send({ cmd: 'stop' });
+  await new Promise((r) => onReceipt.child.once('exit', r));
+}
 
 console.log('\nAlert latency (publish to the socket.io alert event):');
 await alertLatency(product, devices, 0);

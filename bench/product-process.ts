@@ -16,6 +16,8 @@ const app = await startWatchfloor({
   rules: [...loadRulesFile(builtinRulesPath), ...loadRules([probeRule], 'bench')],
   logger: silentLogger,
   adminPassword: 'bench-admin-password',
+  // BENCH_ACK=receipt: QoS 1 acknowledged on receipt, as before the write-ahead log, to measure what it costs.
+  durableAcks: process.env.BENCH_ACK !== 'receipt',
 });
 await app.accounts.setCollector(BENCH_COLLECTOR.username, BENCH_COLLECTOR.password, '*');
 

@@ -8,6 +8,8 @@ const rate = Number(process.env.BENCH_RATE); // messages per second from this pr
 const seconds = Number(process.env.BENCH_SECONDS);
 const devices = (process.env.BENCH_DEVICES ?? '').split(',');
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
+/** 0 (default) or 1: at QoS 1 the broker answers each message with a PUBACK once it is durable (store/wal.ts). */
+const qos = (Number(process.env.BENCH_QOS ?? 0) === 1 ? 1 : 0) as 0 | 1;
 
 const clients = await Promise.all(
   Array.from({ length: connections }, () =>
@@ -16,6 +18,15 @@ const clients = await Promise.all(
 );
 
 let sent = 0;
+/** QoS 1: publish to PUBACK, per message. */
+const ackMs: number[] = [];
+/**
+ * QoS 1: at most this many messages awaiting PUBACK per connection, as a device's MQTT stack keeps a
+ * window; the broker refuses a client past its maxInflightPerClient (1,000). A full window holds the
+ * schedule back, so the rate achieved (sent / seconds) shows what the acknowledgments allow.
+ */
+const WINDOW = 500;
+const inflight = clients.map(() => 0);
 const tickMs = 10;
 const started = Date.now();
 await new Promise<void>((resolve) => {
@@ -28,14 +39,21 @@ await new Promise<void>((resolve) => {
     // Catch up to where the schedule says we should be, so a late tick does not lower the rate.
     const due = Math.floor((elapsed / 1000) * rate) - sent;
     for (let i = 0; i < due; i++) {
+      const c = sent % connections;
+      if (qos === 1 && (inflight[c] as number) >= WINDOW) break;
       const device = devices[sent % devices.length] as string;
       const t = 20 + (sent % 50) / 10;
       const payload = `{"metrics":{"temperature":${t},"humidity":${45 + (sent % 7)},"dewpoint":${t - 10},"airflow_cfm":${300 + (sent % 11)}}}`;
-      (clients[sent % connections] as mqtt.MqttClient).publish(`devices/${device}/telemetry`, payload, { qos: 0 });
+      const at = performance.now();
+      if (qos === 1) inflight[c] = (inflight[c] as number) + 1;
+      (clients[c] as mqtt.MqttClient).publish(`devices/${device}/telemetry`, payload, { qos }, qos === 1 ? (err) => {
+        inflight[c] = (inflight[c] as number) - 1;
+        if (!err) ackMs.push(performance.now() - at);
+      } : undefined);
       sent++;
     }
   }, tickMs);
 });
 // Wait for the sockets to drain before reporting, so "sent" means handed to the kernel.
 await Promise.all(clients.map((c) => c.endAsync()));
-process.send?.({ type: 'done', sent, seconds: (Date.now() - started) / 1000 });
+process.send?.({ type: 'done', sent, seconds: (Date.now() - started) / 1000, acked: ackMs.length, ackMs: ackMs.sort((a, b) => a - b).filter((_, i) => i % 100 === 0) });

@@ -9,6 +9,7 @@ import type { MqttAccount, MqttAccounts } from './accounts.ts';
 import { mayPublish, maySubscribe, type KindOf } from './acl.ts';
 import { joinCluster } from './cluster.ts';
 import { FrontDoor, plainAddress } from './front-door.ts';
+import { MQTT_LOGIN_LOCKS_FILE, MqttLoginGate, type MqttAuditEntry } from './login-gate.ts';
 import { certificateIdentity, judgeClientId, SourceMemory } from './identity.ts';
 import { gateSocket, PUBLISH_OVERHEAD_BYTES, type PacketGate } from './packet-gate.ts';
 import { trackPresence, type ClientEvent } from './presence.ts';
@@ -41,6 +42,11 @@ export interface BrokerOptions {
   forwardSecurityEvents?: boolean;
   /** Clustered: the security events other nodes forwarded. */
   onForwardedSecurityEvent?: (event: SecurityEvent) => void;
+  /**
+   * For the product's audit log: logins of admin and collector accounts (right or wrong), failed
+   * logins of any account, and lockouts (login-gate.ts; a device's good login is not audited).
+   */
+  onAudit?: (entry: MqttAuditEntry) => void;
   /**
    * A QoS 1 publish that passed every check: aedes writes its PUBACK when `ack` is called [MQTT-4.3.2],
    * so the ingest holds it until the points are durable (collectors/mqtt holdAck); ack(err) refuses it.
@@ -140,7 +146,6 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     {
       maxConnectionsPerSource: cfg.maxConnectionsPerSource,
       connectionRate: { max: cfg.connectionRate.max, windowMs: cfg.connectionRate.windowSeconds * 1000 },
-      bruteForce: { failures: cfg.bruteForce.failures, windowMs: cfg.bruteForce.windowSeconds * 1000, lockoutMs: cfg.bruteForce.lockoutSeconds * 1000 },
       denials: { max: cfg.denials.max, windowMs: cfg.denials.windowSeconds * 1000, banMs: cfg.denials.banSeconds * 1000, slowdownMs: cfg.denials.slowdownMs },
       allowedSources: cfg.allowedSources,
     },
@@ -173,6 +178,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     refusals.set(type, (refusals.get(type) ?? 0) + 1);
     logger.info({ ...fields, reason: type }, `mqtt: refused (${type})`);
   };
+  /** Password checks: per (source, username) locks with backoff, per-source limit, audit (login-gate.ts). */
+  const logins = new MqttLoginGate({
+    bruteForce: { failures: cfg.bruteForce.failures, windowMs: cfg.bruteForce.windowSeconds * 1000, lockoutMs: cfg.bruteForce.lockoutSeconds * 1000 },
+    clock, logger, refuse, securityEvent, onAudit: options.onAudit,
+    file: options.dataDir ? join(options.dataDir, MQTT_LOGIN_LOCKS_FILE) : undefined,
+  });
 
   const accountOf = new WeakMap<Client, MqttAccount>();
   /** Connections closed because the same client id connected again, here or on another broker of the cluster. */
@@ -286,8 +297,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     authenticate(client, username, password, done) {
       const source = sourceOf(client);
       const keepalive = connectOf.get(client)?.keepalive ?? 0;
-      if (door.lockedOut(source) !== undefined) {
-        refuse('locked_out', { source, username }, true);
+      if (logins.locked(username, source) !== undefined) {
         return done(authError('locked out after repeated failed logins', NOT_AUTHORIZED), false);
       }
       const idBytes = Buffer.byteLength(client.id ?? '', 'utf8');
@@ -309,6 +319,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
           refuse('certificate_mismatch', { source, username, detail: `certificate names "${cert.account.username}"` });
           return done(authError('username does not match the certificate', NOT_AUTHORIZED), false);
         }
+        logins.succeeded(cert.account, source, 'certificate');
         return admitAccount(client, cert.account, source, done);
       }
       if (!username || !password) {
@@ -322,15 +333,10 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       accounts.authenticate(username, password.toString('utf8')).then(
         (account) => {
           if (!account) {
-            // The password is never logged, not even a wrong one.
-            refuse('bad_credentials', { source, username, clientId: client.id, detail: accounts.get(username) ? 'wrong password' : 'unknown username' });
-            const until = door.loginFailed(source);
-            if (until !== undefined) {
-              logger.warn({ source, until }, 'mqtt: brute force; source locked out');
-              securityEvent({ type: 'brute_force_lockout', source, username, detail: `${cfg.bruteForce.failures} failed logins in ${cfg.bruteForce.windowSeconds} s; locked out until ${new Date(until).toISOString()}` });
-            }
+            logins.failed(username, source, client.id, accounts.get(username));
             return done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
           }
+          logins.succeeded(account, source, 'password');
           admitAccount(client, account, source, done);
         },
         (err: Error) => {

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { connectExternalBroker, startBroker, registerBrokerMetrics, MqttAccounts, type Broker, type ExternalBroker, type MqttBus } from '../broker/index.ts';
+import { connectExternalBroker, startBroker, MqttAccounts, type Broker, type ExternalBroker, type MqttAuditEntry, type MqttBus } from '../broker/index.ts';
 import { partitionOf, startMqttIngest, startSnmpCollectors, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
 import {
   Estate,
@@ -20,9 +19,10 @@ import {
 import { aedesCommandBus, startOpsServer, SessionBook, UserBook, type DevicePresence, type OpsServer } from '../ops-server/index.ts';
 import { RuleEngine, loadRulesFile, loadRules, builtinRulesPath, openRules, type RuleDef } from '../rules/index.ts';
 import { startFleet, startSnmpEstate, type Fleet, type ScenarioName, type SnmpEstate } from '../simulators/index.ts';
-import { openStore, registerStoreMetrics, type TimeSeriesStore } from '../store/index.ts';
+import { openStore, openWriteAheadLog, type TimeSeriesStore } from '../store/index.ts';
 import { DemoFleet } from './demo-fleet.ts';
 import { EventLog } from './event-log.ts';
+import { productMetrics } from './metrics.ts';
 import { RegisteredDevices } from './registered-devices.ts';
 
 export interface WatchfloorOptions {
@@ -35,6 +35,8 @@ export interface WatchfloorOptions {
   logger: Logger;
   clock?: Clock;
   adminPassword?: string;
+  /** false: QoS 1 is acknowledged on receipt, before its points are durable (only for `npm run bench -- e2e` to measure the difference). */
+  durableAcks?: boolean;
 }
 
 /** The running product: every part in one process, as `watchfloor start` runs it. */
@@ -97,6 +99,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     // A cardinality explosion becomes a device event of the device that caused it; the rule series-limit-reached alerts on it.
     onSeriesLimit: (e) => sink.event({ device: e.device, ts: e.ts, type: 'series_limit_reached', severity: 'major', attributes: { metric: e.metric, series: e.series, maxSeries: e.maxSeries, refused: e.refused } }),
   });
+  // QoS 1 telemetry is acknowledged once its points are in this fsynced log; what a crash left in it goes back into the store now.
+  const wal = await openWriteAheadLog(store, { dir: join(config.dataDir, 'tsdb', 'ingest-wal'), logger });
   const alertRules = openRules({
     rules: options.rules ?? loadRulesFile(builtinRulesPath), source: options.rulesSource ?? (options.rules ? undefined : () => loadRulesFile(builtinRulesPath)),
     dataDir: config.dataDir, estate, clock, logger, notify: config.notify, publish: (changes) => publishAlerts(changes),
@@ -112,6 +116,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   let bus: MqttBus | undefined;
   let demo: DemoFleet | undefined;
   let snmpEstate: SnmpEstate | undefined;
+  let ingestNow: MqttIngest['holdAck'] | undefined;
 
   const publishAlerts = (changes: readonly Alert[]): void => {
     for (const alert of changes) {
@@ -137,6 +142,16 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     securityEvents.add(e);
     ops?.realtime.securityEvent(e);
     publishAlerts(rules.onEvent(e, 'security'));
+  };
+
+  /**
+   * MQTT logins for the ops server's audit log (broker/login-gate.ts says which). The broker starts
+   * first and the collectors log in before the ops server exists: those wait here, then are written.
+   */
+  const mqttAuditBacklog: MqttAuditEntry[] = [];
+  const auditMqtt = (entry: MqttAuditEntry): void => {
+    if (ops) ops.parts.auditLog.append(entry);
+    else if (mqttAuditBacklog.length < 1000) mqttAuditBacklog.push({ ...entry, detail: { ...entry.detail, at: clock.now() } });
   };
 
   /** Time spent evaluating rules on incoming values, exposed on /metrics as two counters. */
@@ -175,6 +190,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     accounts,
     logger,
     onSecurityEvent: (e) => reportSecurityEvent(e),
+    onAudit: auditMqtt,
     // Events seen by `--role broker` nodes of the cluster; with several full nodes, the one whose ingest
     // partition the source falls in takes each, so an attack is counted once.
     onForwardedSecurityEvent: (e) => {
@@ -182,16 +198,24 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       if (!p || partitionOf(e.source ?? e.username ?? e.type, p.count) === p.index) reportSecurityEvent(e);
     },
     onClient: (event) => {
-      if (event.role === 'device' && estate.devices.has(event.username)) setPresence(event.username, event.status, clock.now());
+      if (event.role === 'device' && estate.devices.has(event.username)) {
+        // A clean DISCONNECT is the device choosing to leave (it sleeps, or was a one-shot publish): not
+        // offline until its reporting interval passes without data. A dropped connection is offline at once.
+        if (event.status === 'offline' && event.left) publishAlerts(rules.onStatus(event.username, 'left', clock.now()));
+        else setPresence(event.username, event.status, clock.now());
+      }
       demo?.onClient(event);
     },
+    // Not on Redis: a clustered node's subscription gets the packet back from Redis, not the one held here.
+    holdAck: config.mqtt.persistence === 'redis' || options.durableAcks === false ? undefined : (packet, ack) => (ingestNow ? ingestNow(packet, ack) : ack()),
   });
   const link: MqttBus = external ?? (mqttBroker as Broker).aedes;
   bus = link;
   const ingest = await startMqttIngest({
-    source: link, estate, sink, clock, logger,
+    source: link, estate, sink, clock, logger, log: wal,
     shareGroup: config.mqtt.external?.shareGroup, partition: config.mqtt.ingestPartition,
   });
+  ingestNow = ingest.holdAck;
   // Collectors publish onto the broker like any device would: the embedded one with an account made for
   // them, an external one as the account configured for collectors (else the link's own).
   const externalCollector = config.mqtt.external && {
@@ -205,36 +229,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     trapPort: config.snmp.trapPort, trapHost: config.mqtt.host, logger, clock, onSecurityEvent: reportSecurityEvent,
   });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'watchfloor_' });
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({ name, help, registers: [metrics], collect() { this.set(read()); } });
-  };
-  new Counter({
-    name: 'watchfloor_ingest_dropped_total', help: 'MQTT messages dropped by ingest, by reason', labelNames: ['reason'], registers: [metrics],
-    collect() {
-      this.reset();
-      for (const [reason, n] of ingest.stats.dropped) this.inc({ reason }, n);
-    },
-  });
-  new Counter({
-    name: 'watchfloor_mqtt_refused_total', help: 'MQTT connections, publishes and subscribes refused by the broker, by reason', labelNames: ['reason'], registers: [metrics],
-    collect() {
-      this.reset();
-      for (const [reason, n] of mqttBroker?.refusals ?? []) this.inc({ reason }, n);
-    },
-  });
-  if (mqttBroker) registerBrokerMetrics(metrics, mqttBroker);
-  gauge('watchfloor_ingest_messages_total', 'MQTT messages seen by ingest', () => ingest.stats.messages);
-  gauge('watchfloor_ingest_values_total', 'metric values accepted by ingest', () => ingest.stats.values);
-  gauge('watchfloor_store_written_total', 'points written to the time-series store', () => store.stats().written);
-  gauge('watchfloor_store_pending', 'points queued for the next store flush', () => store.stats().pending);
-  registerStoreMetrics(metrics, store);
-  gauge('watchfloor_alerts_firing', 'alerts firing now', () => rules.alerts({ state: 'firing' }).length);
-  // Counters, so rate(seconds) / rate(values) gives the mean evaluation cost per value over any window.
-  gauge('watchfloor_rules_evaluation_seconds_total', 'time spent evaluating rules on incoming values', () => ruleTime.seconds);
-  gauge('watchfloor_rules_evaluated_values_total', 'incoming values evaluated by the rules', () => ruleTime.values);
-  gauge('watchfloor_socketio_clients', 'connected socket.io clients', () => ops?.realtime.clients ?? 0);
+  // Every part's figures on /metrics (cli/metrics.ts); the ops server adds HTTP latency to the same registry.
+  const metrics = productMetrics({ ingest, broker: mqttBroker, store, rules, ruleTime, socketClients: () => ops?.realtime.clients ?? 0 });
 
   // Sessions outlive a restart (sessions.json keeps digests of their ids), so wall screens stay logged in.
   const sessions = new SessionBook(clock, { file: join(config.dataDir, 'sessions.json'), warn: (m) => logger.warn(m) });
@@ -269,6 +265,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
         logger.info({ device: device.id, kind: device.kind }, 'device registered');
       },
       metricsText: () => metrics.metrics(),
+      metricsToken: config.http.metricsToken,
+      queryLimits: { ...config.store.query, timeoutMs: config.store.query.timeoutSeconds * 1000 },
       ready: () => true,
       // Store and rules are ready once opened (startWatchfloor awaited them) until stop() begins.
       readiness: () => ({ store: !stopping, broker: external ? external.connected : !mqttBroker?.aedes.closed, rules: !stopping }),
@@ -277,12 +275,19 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       commandBus: aedesCommandBus(link),
       metricsRegistry: metrics,
     },
-    { host: config.http.host, port: config.http.port, tls: config.http.tls, corsOrigins: config.http.corsOrigins },
+    { host: config.http.host, port: config.http.port, tls: config.http.tls, corsOrigins: config.http.corsOrigins, publicUrl: config.http.publicUrl },
   );
+  for (const entry of mqttAuditBacklog.splice(0)) ops.parts.auditLog.append(entry);
 
   const ticker = setInterval(() => {
-    const changes = rules.tick(clock.now());
-    if (changes.length > 0) publishAlerts(changes);
+    // A throw from a timer is an uncaught exception: guarded, logged and counted, never fatal.
+    try {
+      const changes = rules.tick(clock.now());
+      if (changes.length > 0) publishAlerts(changes);
+    } catch (err) {
+      rules.evaluationErrors++;
+      logger.error({ err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'rules: tick failed; skipped');
+    }
   }, 1000);
   ticker.unref();
 
@@ -346,6 +351,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       await ingest.stop();
       await mqttBroker?.close();
       await external?.close();
+      await wal.close();
       await store.close();
       alertRules.close();
       // Last: stopping the poller and the broker can still add events.

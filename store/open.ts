@@ -3,7 +3,7 @@ import type { Clock, Logger, Point, StoreConfig } from '../core/index.ts';
 import { openEmbeddedStore, type EmbeddedTimeSeriesStore } from './embedded.ts';
 import { InfluxReader } from './influx/reader.ts';
 import { startInfluxWriter, type InfluxWriter } from './influx/writer.ts';
-import type { GroupRangeQuery, LatestValue, RangeBucket, RangeQuery, SeriesInfo, SeriesLimitEvent, SeriesSelector, StoreStats, TimeSeriesStore } from './types.ts';
+import type { CommitLog, GroupRangeQuery, LatestValue, RangeBucket, RangeQuery, SeriesInfo, SeriesLimitEvent, SeriesSelector, StoreStats, TimeSeriesStore } from './types.ts';
 
 const DAY = 86_400_000;
 
@@ -47,8 +47,18 @@ export async function openStore(config: StoreConfig, where: StoreSurroundings): 
  * they are synchronous, on the rules' and the live screens' hot path, and a round trip per call would
  * be neither; they know the series this process has written or loaded from its embedded copy.
  * A point still in the writer's buffer (InfluxDB down or behind) is not yet in range() answers.
+ *
+ * The ingest write-ahead log (store/wal.ts) covers both copies: a record is dropped only once the
+ * embedded copy has committed it and the writer's disk buffer holds its lines, and at start every
+ * record still in the log is sent to InfluxDB again (a line sent twice overwrites itself).
  */
 class InfluxBackedStore implements TimeSeriesStore {
+  /** The newest record the embedded copy committed, waiting for the writer's disk buffer to hold it too. */
+  private heldMark = 0;
+  private holding: NodeJS.Timeout | undefined;
+  private persisting = false;
+  private closed = false;
+
   constructor(
     private readonly embedded: EmbeddedTimeSeriesStore,
     readonly influx: InfluxWriter,
@@ -61,6 +71,13 @@ class InfluxBackedStore implements TimeSeriesStore {
   }
   flush(): Promise<void> {
     return this.embedded.flush();
+  }
+  attachLog(log: CommitLog): Promise<number> {
+    return this.embedded.attachLog({ head: () => log.head(), committed: (seq) => this.holdForInflux(seq, log) });
+  }
+  replay(seq: number, points: readonly Point[]): void {
+    this.embedded.replay(seq, points);
+    this.influx.write(points);
   }
   latest(selector?: { device?: string; metric?: string }): LatestValue[] {
     return this.embedded.latest(selector);
@@ -85,7 +102,33 @@ class InfluxBackedStore implements TimeSeriesStore {
     return { ...this.embedded.stats(), influxdb: this.influx.stats() };
   }
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.holding);
     await Promise.all([this.embedded.close(), this.influx.close()]);
+  }
+
+  /**
+   * Passes an embedded commit on to the log once the writer's buffer file holds the same points (they
+   * were written to both in one write(), before that commit took its batch). At most once a second:
+   * each persist makes a buffer segment, and the log can wait.
+   */
+  private holdForInflux(seq: number, log: CommitLog): void {
+    this.heldMark = Math.max(this.heldMark, seq);
+    if (this.holding || this.persisting || this.closed) return;
+    this.holding = setTimeout(() => {
+      this.holding = undefined;
+      this.persisting = true;
+      const mark = this.heldMark;
+      this.influx
+        .persisted()
+        .then(() => log.committed(mark))
+        .catch(() => undefined) // the writer logs its own disk failures; the log keeps the records and the next commit retries
+        .finally(() => {
+          this.persisting = false;
+          if (this.heldMark > mark) this.holdForInflux(this.heldMark, log);
+        });
+    }, 1000);
+    this.holding.unref();
   }
 
   /** The measurement of a series this process knows (its `kind` tag, "device" when untagged); undefined for one it does not. */

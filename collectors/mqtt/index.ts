@@ -1,1 +1,1 @@
-export { startMqttIngest, partitionOf, type IngestSink, type IngestStats, type MqttIngest, type MqttIngestOptions, type MessageSource, type IngestPartition, type DropReason } from './ingest.ts';
+export { startMqttIngest, partitionOf, type DurableLog, type IngestSink, type IngestStats, type MqttIngest, type MqttIngestOptions, type MessageSource, type IngestPartition, type DropReason } from './ingest.ts';

@@ -28,8 +28,23 @@ export interface IngestStats {
   droppedByDevice: Map<string, Map<DropReason, number>>;
 }
 
+/**
+ * Where accepted points are made durable before their publish is acknowledged: the store's write-ahead
+ * log (store/wal.ts). `done` runs once the points are on disk, or with the error that kept them off it.
+ * Called after the sink's write() has handed the points to the store.
+ */
+export interface DurableLog {
+  append(points: readonly Point[], done: (err?: Error) => void): void;
+}
+
 export interface MqttIngest {
   readonly stats: IngestStats;
+  /**
+   * Runs a QoS 1 publish through ingest now, while the embedded broker holds its PUBACK, and calls `ack`
+   * once its points are durable (ack(err): they are not, and the broker refuses the publish). The
+   * broker's later delivery of the same packet to the subscription is skipped.
+   */
+  holdAck(packet: Message, ack: (err?: Error) => void): void;
   stop(): Promise<void>;
 }
 
@@ -38,6 +53,7 @@ const TOPICS = ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] a
 interface Message {
   topic: string;
   payload: Buffer | string;
+  qos?: number;
 }
 
 /**
@@ -77,6 +93,21 @@ export interface MqttIngestOptions {
   shareGroup?: string;
   /** Embedded clustered brokers (no shared subscriptions): handle only the devices of this partition. */
   partition?: IngestPartition;
+  /** The write-ahead log QoS 1 (through holdAck) and QoS 2 telemetry waits for; without it nothing waits. */
+  log?: DurableLog;
+}
+
+interface Route {
+  device: string;
+  kind: string;
+}
+
+/** devices/{id}/{kind}; undefined for any other topic (the wildcard subscriptions guarantee the shape, holdAck sees every publish). */
+function routeOf(topic: string): Route | undefined {
+  if (!topic.startsWith('devices/')) return undefined;
+  const second = topic.indexOf('/', 8);
+  if (second < 0 || topic.indexOf('/', second + 1) >= 0) return undefined;
+  return { device: topic.slice(8, second), kind: topic.slice(second + 1) };
 }
 
 /**
@@ -91,12 +122,13 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   const burst = new BurstLog(options.logger);
   const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map() };
 
-  const drop = (device: string, reason: DropReason, detail: string): void => {
+  const drop = (device: string, reason: DropReason, detail: string): undefined => {
     stats.dropped.set(reason, (stats.dropped.get(reason) ?? 0) + 1);
     let perDevice = stats.droppedByDevice.get(device);
     if (!perDevice) stats.droppedByDevice.set(device, (perDevice = new Map()));
     perDevice.set(reason, (perDevice.get(reason) ?? 0) + 1);
     burst.warn(clock.now(), device, reason, detail);
+    return undefined;
   };
 
   const decodeJson = (device: string, payload: Buffer | string): { ok: true; value: unknown } | { ok: false } => {
@@ -108,7 +140,8 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     }
   };
 
-  const onTelemetry = (device: string, payload: Buffer | string): void => {
+  /** decode -> validate -> enrich: the message's points, none when it is dropped. */
+  const onTelemetry = (device: string, payload: Buffer | string): Point[] | undefined => {
     const now = clock.now();
     const tags = estate.tagsOf(device);
     if (!tags) return drop(device, 'unknown_device', 'no such device in the inventory');
@@ -120,7 +153,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     const points: Point[] = [];
     for (const metric in metrics) points.push({ device, metric, ts, value: metrics[metric] as number, tags });
     stats.values += points.length;
-    sink.write(points);
+    return points;
   };
 
   const onEvent = (device: string, payload: Buffer | string): void => {
@@ -140,17 +173,59 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     sink.status(device, r.data, clock.now());
   };
 
+  /** Payloads holdAck already ingested: aedes hands the same Buffer to the subscription after the PUBACK. */
+  const ingested = new WeakSet<Buffer>();
+  const { log } = options;
+
+  /**
+   * Telemetry through the sink (store, rules, screens); the points, for the log, unless dropped. The
+   * sink's write() hands them to the store first, so a fault after that (a rule) still logs them.
+   */
+  const telemetryOf = (device: string, packet: Message): Point[] | undefined => {
+    let points: Point[] | undefined;
+    try {
+      points = onTelemetry(device, packet.payload);
+      if (points) sink.write(points);
+    } catch (err) {
+      options.logger.error({ device, topic: packet.topic, err: (err as Error).message }, 'ingest: message handling failed');
+    }
+    return points;
+  };
+
+  /** Makes the points durable, then answers; a failed log refuses (the publisher sends the message again). */
+  const durable = (points: Point[] | undefined, answer: (err?: Error) => void): void => {
+    if (!log || !points || points.length === 0) return answer();
+    log.append(points, answer);
+  };
+
+  const holdAck = (packet: Message, ack: (err?: Error) => void): void => {
+    const at = routeOf(packet.topic);
+    // Only telemetry this worker owns, arriving as a Buffer it can recognise again; the rest goes the usual way.
+    if (!log || !at || at.kind !== 'telemetry' || !Buffer.isBuffer(packet.payload) || (partition && partitionOf(at.device, partition.count) !== partition.index)) return ack();
+    ingested.add(packet.payload);
+    stats.messages++;
+    // The rules see the points now; only the acknowledgment waits for the disk.
+    durable(telemetryOf(at.device, packet), ack);
+  };
+
   const deliver = (packet: Message, done: () => void): void => {
-    // topic is devices/{id}/{kind}; the wildcard subscription guarantees the shape.
-    const first = packet.topic.indexOf('/');
-    const second = packet.topic.indexOf('/', first + 1);
-    const device = packet.topic.slice(first + 1, second);
-    const kind = packet.topic.slice(second + 1);
+    if (Buffer.isBuffer(packet.payload) && ingested.delete(packet.payload)) return done();
+    const route = routeOf(packet.topic);
+    if (!route) return done();
+    const { device, kind } = route;
     if (partition && partitionOf(device, partition.count) !== partition.index) return done();
     stats.messages++;
+    if (kind === 'telemetry') {
+      const points = telemetryOf(device, packet);
+      // QoS 2: aedes sends PUBREC once every subscriber called back, so this one waits for the log.
+      if (packet.qos === 2) return durable(points, (err) => {
+        if (err) options.logger.error({ device, err: err.message }, 'ingest: a QoS 2 message could not be made durable');
+        done();
+      });
+      return done();
+    }
     try {
-      if (kind === 'telemetry') onTelemetry(device, packet.payload);
-      else if (kind === 'events') onEvent(device, packet.payload);
+      if (kind === 'events') onEvent(device, packet.payload);
       else onStatus(device, packet.payload);
     } catch (err) {
       // A fault downstream must not stop the stream for every other device.
@@ -162,6 +237,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   const filters = TOPICS.map((t) => (options.shareGroup ? `$share/${options.shareGroup}/${t}` : t));
   return Promise.all(filters.map((f) => new Promise<void>((resolve, reject) => source.subscribe(f, deliver, (err) => (err ? reject(err) : resolve()))))).then(() => ({
     stats,
+    holdAck,
     stop: () => Promise.all(filters.map((f) => new Promise<void>((resolve) => source.unsubscribe(f, deliver, resolve)))).then(() => undefined),
   }));
 }

@@ -157,6 +157,11 @@ export class InfluxWriter {
     this.buffer.append(lines);
   }
 
+  /** Resolves once every point written before the call is in a buffer file (the ingest write-ahead log waits for it, store/open.ts). */
+  persisted(): Promise<void> {
+    return this.buffer.persist();
+  }
+
   stats(): InfluxWriterStats {
     return { sent: this.sent, bufferedBytes: this.buffer.bytes, segments: this.buffer.segmentCount, dropped: this.buffer.dropped, failures: this.failures, rejected: this.rejected };
   }
