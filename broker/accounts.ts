@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { hashSecret, verifySecret } from '../core/index.ts';
+import { hashSecret, tightenSecretFile, verifySecret, writeSecretFile } from '../core/index.ts';
 
 /**
  * An MQTT identity. A device account's username is its device id and it publishes only for itself;
@@ -115,9 +115,7 @@ export class MqttAccounts {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
     // Write then rename, so a crash mid-write never leaves a half file of credentials.
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ accounts: [...this.byName.values()] }, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeSecretFile(this.file, JSON.stringify({ accounts: [...this.byName.values()] }, null, 2));
     this.mtimeMs = statSync(this.file).mtimeMs;
   }
 
@@ -127,6 +125,7 @@ export class MqttAccounts {
     const mtimeMs = statSync(this.file).mtimeMs;
     if (mtimeMs === this.mtimeMs) return;
     this.mtimeMs = mtimeMs;
+    tightenSecretFile(this.file);
     const next = new Map<string, MqttAccount>();
     for (const a of AccountsFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))).accounts) next.set(a.username, a);
     const before = this.byName;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectExternalBroker, startBroker, MqttAccounts, type Broker, type ExternalBroker, type MqttAuditEntry, type MqttBus } from '../broker/index.ts';
 import { partitionOf, startMqttIngest, startSnmpCollectors, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
@@ -6,6 +6,8 @@ import {
   Estate,
   randomSecret,
   systemClock,
+  tightenSecretFile,
+  writeSecretFile,
   type Alert,
   type Clock,
   type Config,
@@ -230,7 +232,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   });
 
   // Every part's figures on /metrics (cli/metrics.ts); the ops server adds HTTP latency to the same registry.
-  const metrics = productMetrics({ ingest, broker: mqttBroker, store, rules, ruleTime, socketClients: () => ops?.realtime.clients ?? 0 });
+  const metrics = productMetrics({ ingest, broker: mqttBroker, store, rules, ruleTime, socketClients: () => ops?.realtime.clients ?? 0, wal });
 
   // Sessions outlive a restart (sessions.json keeps digests of their ids), so wall screens stay logged in.
   const sessions = new SessionBook(clock, { file: join(config.dataDir, 'sessions.json'), warn: (m) => logger.warn(m) });
@@ -371,8 +373,9 @@ export async function simulatorPassword(dataDir: string, accounts: MqttAccounts)
   let password = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
   if (!password) {
     password = randomSecret();
-    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    writeSecretFile(file, `${password}\n`);
   }
+  tightenSecretFile(file);
   if (!(await accounts.authenticate(SIMULATOR_ACCOUNT, password))) await accounts.setCollector(SIMULATOR_ACCOUNT, password, '*');
   return password;
 }

@@ -8,7 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { REFUSAL_REASONS, registerBrokerMetrics, type Broker } from '../broker/index.ts';
 import type { DropReason, MqttIngest } from '../collectors/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
-import { registerStoreMetrics, type TimeSeriesStore } from '../store/index.ts';
+import { registerStoreMetrics, type TimeSeriesStore, type WriteAheadLogStats } from '../store/index.ts';
 
 /** What the registry reads at scrape time. */
 export interface ProductFigures {
@@ -20,6 +20,8 @@ export interface ProductFigures {
   /** Seconds spent evaluating rules on incoming values, and how many values. */
   ruleTime: { readonly seconds: number; readonly values: number };
   socketClients(): number;
+  /** The ingest write-ahead log behind QoS 1 acknowledgements (store/wal.ts). */
+  wal?: { stats(): WriteAheadLogStats };
 }
 
 /*
@@ -91,6 +93,14 @@ export function productMetrics(figures: ProductFigures): Registry {
   counter('watchfloor_rules_evaluation_seconds_total', 'time spent evaluating rules on incoming values', () => ruleTime.seconds);
   counter('watchfloor_rules_evaluated_values_total', 'incoming values evaluated by the rules', () => ruleTime.values);
   counter('watchfloor_rules_evaluation_errors_total', 'rule evaluations that threw and were skipped (logged; the product goes on)', () => rules.evaluationErrors);
+  const wal = figures.wal;
+  if (wal) {
+    counter('watchfloor_wal_records_total', 'telemetry records appended to the ingest write-ahead log (each a QoS 1 publish made durable)', () => wal.stats().appended);
+    counter('watchfloor_wal_group_commits_total', 'synced writes of the write-ahead log (one per group of records)', () => wal.stats().groups);
+    counter('watchfloor_wal_failures_total', 'write-ahead log writes that failed; their publishes were refused, not acknowledged', () => wal.stats().failures);
+    gauge('watchfloor_wal_replayed', 'records read back from the write-ahead log into the store at start', () => wal.stats().replayed);
+    gauge('watchfloor_wal_segments', 'write-ahead log segment files on disk, not yet covered by a store commit', () => wal.stats().segments);
+  }
   gauge('watchfloor_socketio_clients', 'connected socket.io clients', () => figures.socketClients());
   return registry;
 }

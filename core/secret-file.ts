@@ -7,7 +7,8 @@ import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from 'node
  * (writeFileSync's `mode` applies only when it creates the file) cannot widen it.
  */
 export function writeSecretFile(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
+  // Per process: the CLI and a running server may both write the same file.
+  const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);

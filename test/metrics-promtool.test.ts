@@ -67,7 +67,10 @@ describe('/metrics as Prometheus lints it', () => {
       'watchfloor_ingest_messages_total', 'watchfloor_ingest_values_total', 'watchfloor_store_written_total',
       'watchfloor_rules_evaluation_seconds_total', 'watchfloor_rules_evaluated_values_total',
       'watchfloor_ingest_dropped_total', 'watchfloor_mqtt_refused_total', 'watchfloor_store_refused_total',
+      'watchfloor_wal_records_total', 'watchfloor_wal_group_commits_total', 'watchfloor_wal_failures_total',
     ]) expect(text).toContain(`# TYPE ${name} counter`);
+    // The five QoS 1 readings (and the QoS 1 garbage, which is decoded and refused before the log) went through the write-ahead log.
+    expect(sample(text, 'watchfloor_wal_records_total')).toBeGreaterThanOrEqual(5);
     for (const name of ['watchfloor_store_pending', 'watchfloor_alerts_firing', 'watchfloor_socketio_clients']) expect(text).toContain(`# TYPE ${name} gauge`);
   });
 

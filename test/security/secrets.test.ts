@@ -48,7 +48,7 @@ describe('SNMP secrets are write-only, and files holding secrets are mode 600', 
     expect(schema).not.toMatch(/"community"|"authKey"|"privKey"/);
   });
 
-  it('keeps every file holding a secret at mode 600, and closes a world-readable devices.json at start', async () => {
+  it('keeps every file holding a secret at mode 600, and closes world-readable ones at start', async () => {
     await api(product.base, admin, '/api/v1/devices', { method: 'POST', body: { id: 'ups-2', kind: 'ups', location: { room: 'room-1', x: 5, y: 1 }, snmp: { host: '127.0.0.1', port: 9, community: PRIV_KEY } } });
     const dir = product.dataDir;
     const wrong = SECRET_FILES.filter((f) => existsSync(join(dir, f)) && modeOf(join(dir, f)) !== '600').map((f) => `${f}: ${modeOf(join(dir, f))}`);
@@ -58,9 +58,10 @@ describe('SNMP secrets are write-only, and files holding secrets are mode 600', 
 
     // A devices.json left world-readable (by an older version, a restore, a careless copy) is closed at start.
     await product.app.stop();
-    chmodSync(join(dir, 'devices.json'), 0o644);
+    const reopened = ['devices.json', 'users.json', 'mqtt-accounts.json', 'sessions.json', 'api-tokens.json'];
+    for (const f of reopened) chmodSync(join(dir, f), 0o644);
     product = await startProduct({ dataDir: dir });
-    expect(modeOf(join(dir, 'devices.json'))).toBe('600');
+    expect(Object.fromEntries(reopened.map((f) => [f, modeOf(join(dir, f))]))).toEqual(Object.fromEntries(reopened.map((f) => [f, '600'])));
     admin = await login(product.base);
     const d = (await api(product.base, admin, '/api/v1/devices/ups-2')).body as { snmp?: Record<string, unknown> };
     expect(d.snmp).toMatchObject({ communitySet: true, version: '2c' });
