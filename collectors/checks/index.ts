@@ -1,0 +1,35 @@
+// Service checks (issue 16): one small interface (CheckType), a registry by name, one file per type,
+// and the scheduler. Standalone for now; wiring into the composition root and the broker comes next.
+import { registerCheckType } from './check.ts';
+import { dnsCheck } from './dns.ts';
+import { httpCheck } from './http.ts';
+import { icmpCheck } from './icmp.ts';
+import { tcpCheck } from './tcp.ts';
+import { tlsCheck } from './tls.ts';
+
+registerCheckType(httpCheck);
+registerCheckType(tlsCheck);
+registerCheckType(tcpCheck);
+registerCheckType(dnsCheck);
+registerCheckType(icmpCheck);
+
+export {
+  CHECK_DEFAULTS,
+  checkType,
+  checkTypeNames,
+  parseCheck,
+  registerCheckType,
+  runCheck,
+  type CheckConfigBase,
+  type CheckContext,
+  type CheckPhases,
+  type CheckResult,
+  type CheckType,
+} from './check.ts';
+export { CheckScheduler, nextCheckState, systemTimerClock, SCHEDULER_DEFAULTS, type CheckSchedulerOptions, type CheckState, type OnResult, type ResultInfo, type TimerClock } from './scheduler.ts';
+export { httpCheck, HTTP_DEFAULTS, type HttpCheckConfig } from './http.ts';
+export { tlsCheck, TLS_DEFAULTS, type TlsCheckConfig } from './tls.ts';
+export { tcpCheck, type TcpCheckConfig } from './tcp.ts';
+export { dnsCheck, type DnsCheckConfig } from './dns.ts';
+export { icmpCheck, parseFpingSummary, judgeFping, runFping, ICMP_DEFAULTS, type FpingHost, type IcmpCheckConfig } from './icmp.ts';
+export { parseJsonPath, readJsonPath } from './json-path.ts';
