@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from './support/cli.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,23 +14,7 @@ interface Entry {
   hash: string;
 }
 
-/** Runs the real CLI on the product's data directory (asynchronously: the server runs in this process). */
-function cli(dataDir: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/watchfloor.js', ...args], { env: { ...process.env, WATCHFLOOR_DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const cli = runCli;
 
 describe('audit log: who did what, when, from where; tamper-evident', () => {
   let product: StartedProduct;

@@ -3,7 +3,7 @@
  * The head is now anchored (at start, on rotation, after every entry) and the anchors are HMAC-signed
  * with a key in the data directory; the real CLI finds both tamperings.
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliRun } from '../support/cli.ts';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,22 +12,7 @@ import { anchorFiles } from '../../ops-server/audit-anchor.ts';
 import { AuditLog, auditEntryHash, verifyAuditFile, type AuditEntry } from '../../ops-server/audit.ts';
 
 /** Runs `watchfloor audit verify` on a data directory. */
-function verifyCli(dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/watchfloor.js', 'audit', 'verify'], { env: { ...process.env, WATCHFLOOR_DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end();
-  });
-}
+const verifyCli = (dataDir: string): Promise<CliRun> => runCli(dataDir, ['audit', 'verify']);
 
 /** Rewrites every entry's prev and hash from the first one on, as a tamperer with the algorithm would. */
 function recomputeChain(entries: AuditEntry[]): AuditEntry[] {

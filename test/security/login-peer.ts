@@ -1,6 +1,6 @@
 /** Test peers for the password-gate suites: HTTP from a chosen loopback address, and the real CLI. */
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { runCli } from '../support/cli.ts';
 
 export interface Answer {
   status: number;
@@ -44,20 +44,5 @@ export const queryAs = (base: string, from: string, user: string, password: stri
 export const loginFrom = (base: string, from: string, username: string, password: string): Promise<Answer> =>
   httpFrom(from, `${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
 
-/** Runs the real CLI on the product's data directory (asynchronously: the server runs in this process). */
-export function cli(dataDir: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/watchfloor.js', ...args], { env: { ...process.env, WATCHFLOOR_DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+/** Runs the real CLI on the product's data directory. */
+export const cli = runCli;
