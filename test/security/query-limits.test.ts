@@ -153,7 +153,9 @@ describe('/query bounds every request (issue 12, item 4)', () => {
     const many = await query(p.base, Array.from({ length: 5_000 }, () => one).join('; '));
     expect(many.status).toBe(400);
     expect(many.body).toEqual({ error: 'error parsing query: max-statements limit exceeded: (5000/100)' });
-    expect(many.ms).toBeLessThan(2_000);
+    // Parsed whole to count them, then refused before anything runs: 0.3 s on a quiet machine, 2.7 s
+    // seen under a loaded full suite; it ran 109 s before the cap.
+    expect(many.ms).toBeLessThan(10_000);
     const hundred = await query(p.base, Array.from({ length: 100 }, (_, i) => (i % 10 === 0 ? one : 'SHOW MEASUREMENTS')).join('; '));
     expect(hundred.status).toBe(200);
     expect(hundred.body.results).toHaveLength(100);
