@@ -79,11 +79,11 @@ afterAll(async () => {
 describe('/query bounds every request (issue 12, item 4)', () => {
   it('matches tag regexes in linear time (RE2), with the right answer', async () => {
     const none = await query(p.base, `SELECT last("temperature") FROM "sensor" WHERE "device" =~ /^((.+)+)+X$/ AND time > now() - 1h GROUP BY "device"`);
-    expect(none.ms).toBeLessThan(1_000);
+    expect(none.ms).toBeLessThan(3_000);
     expect(none.status).toBe(200);
     expect(none.body.results?.[0]).toEqual({ statement_id: 0 });
     const all = await query(p.base, `SELECT last("temperature") FROM "sensor" WHERE "device" =~ /^((s.+)+)+8$/ AND time > now() - 1h GROUP BY "device"`);
-    expect(all.ms).toBeLessThan(1_000);
+    expect(all.ms).toBeLessThan(3_000);
     expect(all.body.results?.[0]?.series?.map((s) => s.tags?.device)).toEqual([LONG_ID]);
     // Go's syntax and its error, as InfluxDB answers it.
     const bad = await query(p.base, `SELECT last("temperature") FROM "sensor" WHERE "device" =~ /(/`);
@@ -100,7 +100,7 @@ describe('/query bounds every request (issue 12, item 4)', () => {
     clearInterval(sampler);
     expect(r.status).toBe(200);
     expect(r.body.results?.[0]?.error).toMatch(/^max-select-buckets limit exceeded: \(\d+\/100000\)$/);
-    expect(r.ms).toBeLessThan(2_000);
+    expect(r.ms).toBeLessThan(5_000);
     expect((peak - rss) / 2 ** 20).toBeLessThan(100);
   });
 
@@ -187,7 +187,7 @@ describe('/query bounds every request (issue 12, item 4)', () => {
     // influxd 1.6.7 answers `GROUP BY time(0s)` like no time() at all (measured); it refuses nothing.
     const zero = await query(p.base, `SELECT mean("temperature") FROM "sensor" WHERE time > now() - 6d GROUP BY time(0s), "device"`);
     expect(zero.status).toBe(200);
-    expect(zero.ms).toBeLessThan(2_000);
+    expect(zero.ms).toBeLessThan(5_000);
     const series = zero.body.results?.[0]?.series ?? [];
     expect(series).toHaveLength(5);
     for (const s of series) expect(s.values).toHaveLength(1);
