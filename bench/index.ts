@@ -13,6 +13,7 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   sigma: { file: 'bench/sigma.ts', what: 'Sigma engine alone: real syslog lines against 104 rules (issue 15, matching part)' },
   security: { file: 'bench/security.ts', what: 'MQTT memory before authentication under 200 MiB CONNECTs; /query basic auth with the credential cache beside a token (issues 12, 13)' },
   checks: { file: 'bench/checks.ts', what: 'HTTP service checks/min, scheduling lag, RSS; an fping sweep of the same targets (issue 16)' },
+  logs: { file: 'bench/logs.ts', what: 'log store: insert rate and full-text search of one IP over 1 M lines (--lines N for more; issue 15)' },
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

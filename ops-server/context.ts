@@ -1,6 +1,6 @@
 import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
 import type { AlertDesk } from '../rules/index.ts';
-import type { LatestValue, QueryLimits, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
+import type { LatestValue, LogStore, QueryLimits, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
 import type { MqttCredentialBook } from './routes/mqtt-credentials.ts';
@@ -57,6 +57,8 @@ export interface OpsContext {
   onSecurityEvent?(e: SecurityEvent): void;
   /** Device commands over the broker (ops-server/command-bus.ts); the command route answers 503 without it. */
   commandBus?: CommandBus;
+  /** The log store (store/logs/): /api/v1/logs is mounted only when it is set. */
+  logs?: LogStore;
   /** The product's Prometheus registry: the ops server adds HTTP latency and socket.io figures to it. */
   metricsRegistry?: Registry;
 }

@@ -13,6 +13,7 @@ import { mqttCredentialRoutes } from './routes/mqtt-credentials.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { logRoutes } from './routes/logs.ts';
 import { auditStateChanges, authenticate, corsPolicy, httpMetrics, requireLogin, securityHeaders } from './http-security.ts';
 import { openApiDocument } from './openapi.ts';
 import { defaultParts, type OpsParts } from './parts.ts';
@@ -81,6 +82,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   api.use(tokenRoutes(ctx, parts));
   api.use(auditRoutes(ctx, parts));
   api.use(commandRoutes(ctx, parts));
+  if (ctx.logs) api.use(logRoutes(ctx.logs, ctx));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);

@@ -23,3 +23,4 @@ export { startInfluxWriter, BATCH_LINES, type InfluxWriter, type InfluxWriterOpt
 export { toLine } from './influx/line.ts';
 export { InfluxReader, notReadOnly, type InfluxReaderOptions, type InfluxQueryReply } from './influx/reader.ts';
 export { openWriteAheadLog, WriteAheadLog, type WriteAheadLogOptions, type WriteAheadLogStats } from './wal.ts';
+export { openLogStore, LogsConfig, registerLogStoreMetrics, LOG_DATABASE_FILE, LOG_DROP_REASONS, type LogStore, type LogStoreOptions, type LogFilters, type LogSearch, type LogSearchResult, type LogHistogram, type StoredLog, type ExportFormat } from './logs/index.ts';
