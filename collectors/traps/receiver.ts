@@ -136,6 +136,12 @@ export class TrapReceiver implements Collector {
   private onError(err: Error & { rinfo?: { address: string }; error?: Error }): void {
     const source = err.rinfo?.address;
     const msg = err.message;
+    // net-snmp hands its socket's own errors (a port taken, EADDRINUSE) to the same callback; only an
+    // error that came with a datagram (rinfo) is something a sender did.
+    if (!err.rinfo) {
+      this.o.logger.warn({ err: msg }, 'trap receiver socket error');
+      return;
+    }
     if (/Local community not found/.test(msg)) {
       // The community is the secret of v1/v2c; it is not repeated into the event.
       return this.security('snmp_bad_community', source, 'SNMP notification with a community this receiver does not accept');

@@ -93,6 +93,27 @@ describe('trap receiver: a flood is coalesced per source and window', () => {
       await rx.stop();
     }
   }, 40_000);
+
+  it('treats a trap port already taken as its own fault, logged, not as a malformed datagram from anyone', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', () => resolve()));
+    const seen: SecurityEvent[] = [];
+    const warned: string[] = [];
+    const logger = { ...silentLogger, warn: (o: unknown, m?: string) => void warned.push(`${m ?? ''} ${JSON.stringify(o)}`) } as unknown as typeof silentLogger;
+    const rx = new TrapReceiver({
+      port: taken.address().port, devices: () => [], onSecurityEvent: (e) => seen.push(e), logger,
+      accumulator: { telemetry: () => undefined, status: () => undefined, event: () => undefined },
+    });
+    try {
+      await expect(rx.start()).rejects.toThrow(/EADDRINUSE/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toEqual([]);
+      expect(rx.stats.malformed).toBe(0);
+    } finally {
+      await rx.stop().catch(() => undefined);
+      taken.close();
+    }
+  });
 });
 
 describe('the product under a trap flood: snmptrap with a wrong community and raw garbage', () => {
