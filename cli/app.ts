@@ -129,7 +129,10 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
       );
     }
   };
+  /** Set as stop() begins: from then on the goodbyes of the fleet and of devices are the product leaving, not outages. */
+  let stopping = false;
   const setPresence = (device: string, status: DeviceStatus, ts: number): void => {
+    if (stopping) return;
     const current = presence.get(device);
     if (current?.status === status) return;
     if (status === 'offline' && demo?.takesBack(device)) return;
@@ -241,7 +244,6 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     return user !== undefined && !user.disabled && user.role === s.role;
   });
   if (ended) logger.info({ ended }, 'http: sessions of users removed, disabled or given another role while the server was down were ended');
-  let stopping = false;
   ops = await startOpsServer(
     {
       clock,

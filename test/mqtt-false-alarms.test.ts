@@ -139,6 +139,26 @@ describe('no false alarms for ordinary MQTT devices (issue 13)', () => {
   });
 });
 
+describe('the product stopping is not an outage', () => {
+  it('raises no "Device offline" for devices whose connections end because the product stops, nor after its restart', async () => {
+    const first = await startProduct();
+    await first.app.accounts.setDevicePassword('s-a01-ft', 's-a01-ft-secret');
+    const device = await connectMqtt(first.app.mqttPort, { username: 's-a01-ft', password: 's-a01-ft-secret', clientId: 's-a01-ft', reconnectPeriod: 0 });
+    device.on('error', () => undefined);
+    await device.publishAsync('devices/s-a01-ft/telemetry', '{"temperature": 23}', { qos: 1 });
+    await eventually(() => (first.app.rules.alerts({}).length === 0 && first.app.store.stats().written > 0 ? true : undefined));
+    // The broker closes every connection as it stops: to the rules that would be a dropped connection.
+    await first.app.stop();
+    device.end(true);
+    const again = await startProduct({ dataDir: first.dataDir });
+    try {
+      expect(again.app.rules.alerts({ state: 'firing' }).map((a) => `${a.rule} ${a.labels.device}`)).toEqual([]);
+    } finally {
+      await again.app.stop();
+    }
+  }, 60_000);
+});
+
 describe('no-data rules and reporting intervals (pure)', () => {
   const [withIntervals, plain] = loadRules([
     { id: 'off', type: 'nodata', name: 'Offline', severity: 'major', after: '60s', intervals: 2 },
