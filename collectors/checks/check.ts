@@ -138,3 +138,25 @@ export function up(latencyMs: number, extra: Partial<CheckResult> = {}): CheckRe
 
 /** Milliseconds with 0.01 ms resolution: enough for loopback, short in JSON. */
 export const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+/** When each step of a probe ended (performance.now()); a step not reached is absent. */
+export interface PhaseMarks {
+  lookup?: number;
+  connect?: number;
+  secure?: number;
+  /** The first byte from the target (an HTTP response's head, a banner). */
+  response?: number;
+}
+
+/** Each phase's share of a probe started at `t0`, every step measured from the end of the one before; 0 for a step not reached. */
+export function phasesOf(t0: number, marks: PhaseMarks): CheckPhases {
+  const afterDns = marks.lookup ?? t0;
+  const connected = marks.connect ?? afterDns;
+  const ready = marks.secure ?? connected;
+  return {
+    dnsMs: round(marks.lookup !== undefined ? marks.lookup - t0 : 0),
+    connectMs: round(marks.connect !== undefined ? marks.connect - afterDns : 0),
+    tlsMs: round(marks.secure !== undefined ? marks.secure - connected : 0),
+    firstByteMs: round(marks.response !== undefined ? marks.response - ready : 0),
+  };
+}

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { compileSafeRegex, type SafeRegex } from '../../core/index.ts';
-import { checkBase, down, pem, round, safeRegex, up, type CheckContext, type CheckPhases, type CheckResult, type CheckType } from './check.ts';
+import { checkBase, down, pem, phasesOf, safeRegex, up, type PhaseMarks, type CheckContext, type CheckPhases, type CheckResult, type CheckType } from './check.ts';
 import { describeError, describeTimeout, type Stage } from './reasons.ts';
 import { parseJsonPath, readJsonPath } from './json-path.ts';
 import { describeStatusSet, statusSet, type StatusSet } from './status-set.ts';
@@ -83,21 +83,11 @@ const regexCache = new WeakMap<HttpCheckConfig, SafeRegex>();
 function requestOnce(url: URL, method: string, cfg: HttpCheckConfig, body: string | undefined, signal: AbortSignal): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const marks: { lookup?: number; connect?: number; secure?: number; response?: number } = {};
+    const marks: PhaseMarks = {};
     const secure = url.protocol === 'https:';
     let stage: Stage = isIP(url.hostname.replace(/^\[|\]$/g, '')) ? 'connect' : 'dns';
     let settled = false;
-    const phases = (): CheckPhases => {
-      const afterDns = marks.lookup ?? t0;
-      const connected = marks.connect ?? afterDns;
-      const ready = marks.secure ?? connected;
-      return {
-        dnsMs: round(marks.lookup !== undefined ? marks.lookup - t0 : 0),
-        connectMs: round(marks.connect !== undefined ? marks.connect - afterDns : 0),
-        tlsMs: round(marks.secure !== undefined ? marks.secure - connected : 0),
-        firstByteMs: round(marks.response !== undefined ? marks.response - ready : 0),
-      };
-    };
+    const phases = (): CheckPhases => phasesOf(t0, marks);
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;

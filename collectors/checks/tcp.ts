@@ -6,7 +6,7 @@ import { connect, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { compileSafeRegex } from '../../core/index.ts';
-import { checkBase, down, host, port, round, safeRegex, up, type CheckContext, type CheckResult, type CheckType } from './check.ts';
+import { checkBase, down, host, port, phasesOf, safeRegex, up, type PhaseMarks, type CheckContext, type CheckResult, type CheckType } from './check.ts';
 import { describeError, describeTimeout, type Stage } from './reasons.ts';
 
 const MAX_BANNER_BYTES = 4096;
@@ -30,22 +30,14 @@ function runTcp(cfg: TcpCheckConfig, ctx: CheckContext): Promise<CheckResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const target = `${cfg.host}:${cfg.port}`;
-    const marks: { lookup?: number; connect?: number; firstByte?: number } = {};
+    const marks: PhaseMarks = {};
     const re = cfg.expect.bannerRegex !== undefined ? compileSafeRegex(cfg.expect.bannerRegex) : undefined;
     const wantsBanner = cfg.expect.banner !== undefined || re !== undefined;
     let stage: Stage = isIP(cfg.host) ? 'connect' : 'dns';
     let banner = '';
     let bytes = 0;
     let done = false;
-    const phases = (): NonNullable<CheckResult['phases']> => {
-      const afterDns = marks.lookup ?? t0;
-      return {
-        dnsMs: round(marks.lookup !== undefined ? marks.lookup - t0 : 0),
-        connectMs: round(marks.connect !== undefined ? marks.connect - afterDns : 0),
-        tlsMs: 0,
-        firstByteMs: round(marks.firstByte !== undefined && marks.connect !== undefined ? marks.firstByte - marks.connect : 0),
-      };
-    };
+    const phases = (): NonNullable<CheckResult['phases']> => phasesOf(t0, marks);
     const finish = (r: CheckResult): void => {
       if (done) return;
       done = true;
@@ -73,7 +65,7 @@ function runTcp(cfg: TcpCheckConfig, ctx: CheckContext): Promise<CheckResult> {
       if (cfg.send !== undefined) socket.write(cfg.send);
     });
     socket.on('data', (chunk: Buffer) => {
-      marks.firstByte ??= performance.now();
+      marks.response ??= performance.now();
       const room = MAX_BANNER_BYTES - bytes;
       banner += chunk.subarray(0, Math.max(0, room)).toString('utf8');
       bytes += chunk.length;

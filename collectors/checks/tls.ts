@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls, { type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { checkBase, down, host, pem, port, round, up, type CheckContext, type CheckResult, type CheckType } from './check.ts';
+import { checkBase, down, host, pem, port, phasesOf, up, type PhaseMarks, type CheckContext, type CheckResult, type CheckType } from './check.ts';
 import { certificateWords, describeError, describeTimeout, type Stage } from './reasons.ts';
 
 export const TLS_DEFAULTS = { port: 443, warningDays: 21, criticalDays: 7, minVersion: 'TLSv1.2' } as const;
@@ -90,19 +90,10 @@ function judge(cfg: TlsCheckConfig, socket: TLSSocket, now: number, latencyMs: n
 function runTls(cfg: TlsCheckConfig, ctx: CheckContext): Promise<CheckResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const marks: { lookup?: number; connect?: number; secure?: number } = {};
+    const marks: PhaseMarks = {};
     let stage: Stage = isIP(cfg.host) ? 'connect' : 'dns';
     let done = false;
-    const phases = (): NonNullable<CheckResult['phases']> => {
-      const afterDns = marks.lookup ?? t0;
-      const connected = marks.connect ?? afterDns;
-      return {
-        dnsMs: round(marks.lookup !== undefined ? marks.lookup - t0 : 0),
-        connectMs: round(marks.connect !== undefined ? marks.connect - afterDns : 0),
-        tlsMs: round(marks.secure !== undefined ? marks.secure - connected : 0),
-        firstByteMs: 0,
-      };
-    };
+    const phases = (): NonNullable<CheckResult['phases']> => phasesOf(t0, marks);
     const finish = (r: CheckResult): void => {
       if (done) return;
       done = true;

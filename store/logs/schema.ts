@@ -8,7 +8,7 @@
  * run a token's postings sit in one or two row groups, so a lookup reads a row group or two per
  * run plus the small fresh table, not the whole index (README.md has the figures).
  */
-import { LOG_FACILITIES, LOG_SEVERITIES, type LogFacility, type LogLine, type LogSeverity } from '../../core/index.ts';
+import { LOG_FACILITIES, LOG_SEVERITIES, type LogLine } from '../../core/index.ts';
 
 export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS logs (
@@ -31,19 +31,9 @@ export const SCHEMA = `
 export const LOG_COLUMNS = 'id, ts, claimed_ts, host, device, facility, severity, program, pid, message, fields';
 
 /** One stored line as the API answers it: the LogLine with its store id. */
-export interface StoredLog {
+export interface StoredLog extends LogLine {
   /** Arrival order in this store: what evidence links point at. */
   id: number;
-  ts: number;
-  claimedTs?: number;
-  host: string;
-  device?: string;
-  facility: LogFacility;
-  severity: LogSeverity;
-  program: string;
-  pid?: string | number;
-  message: string;
-  fields: Record<string, string | number>;
 }
 
 export const FACILITY_CODE = new Map<string, number>(LOG_FACILITIES.map((f, i) => [f, i]));
