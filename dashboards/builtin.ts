@@ -22,7 +22,7 @@ export function influxql(measurement: string, field: string, opts: { agg?: strin
 /**
  * One query per interface of `metric` (`if_in_bps`, `if_out_bps`, `if_oper_status`), each series
  * named by the interface. The SNMP collector publishes a field per interface (`if_in_bps.Gi0_0_0`,
- * already in bits/s, see collectors/snmp/names.ts) and InfluxQL selects fields by name, not by
+ * already in bits/s, see collectors/snmp/metric-names.ts) and InfluxQL selects fields by name, not by
  * pattern, so a panel names the interfaces it charts: those the inventory's links name.
  */
 function perInterface(measurement: string, metric: string, interfaces: readonly string[], agg = 'mean'): string[] {
@@ -31,7 +31,7 @@ function perInterface(measurement: string, metric: string, interfaces: readonly 
 
 /**
  * The suffix the SNMP collector gives an interface's metrics: `Gi0/0/1` -> `Gi0_0_1`. The rule is
- * collectors/snmp/names.ts `dimension`; this copy is for the dashboards and the browser bundle,
+ * collectors/snmp/metric-names.ts `dimension`; this copy is for the dashboards and the browser bundle,
  * which cannot take the collectors' door (it loads net-snmp).
  */
 export const ifDimension = (name: string): string => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');

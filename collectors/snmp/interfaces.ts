@@ -1,8 +1,8 @@
-import type { DeviceEventOut } from './collect.ts';
+import { asNumber, asText, type SnmpValue } from '../snmp-common/index.ts';
 import { counterRate, type CounterSample } from './counters.ts';
-import { metricName, rowSuffixes } from './names.ts';
+import { metricName, rowSuffixes } from './metric-names.ts';
+import type { DeviceEventOut } from './poll-outcome.ts';
 import type { SnmpClient } from './session.ts';
-import { asNumber, asText, type SnmpValue } from './values.ts';
 
 // IF-MIB (RFC 2863): ifEntry 1.3.6.1.2.1.2.2.1 and ifXEntry 1.3.6.1.2.1.31.1.1.1.
 const IF = '1.3.6.1.2.1.2.2.1';

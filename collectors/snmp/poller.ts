@@ -1,6 +1,7 @@
 import { systemClock, type Clock, type DeviceSnmp, type Logger } from '../../core/index.ts';
 import type { Accumulator, Collector } from '../registry.ts';
-import { DevicePoll, type PollOutcome } from './collect.ts';
+import { DevicePoll } from './device-poll.ts';
+import type { PollOutcome } from './poll-outcome.ts';
 import { builtinProfiles, type ProfileSet } from './profiles.ts';
 import { SNMP_DEFAULTS, SnmpClient } from './session.ts';
 

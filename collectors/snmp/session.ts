@@ -1,6 +1,6 @@
 import snmp, { type Session, type Varbind } from 'net-snmp';
 import type { DeviceSnmp } from '../../core/index.ts';
-import { compareOids, isUnder, readVarbind, type SnmpValue } from './values.ts';
+import { compareOids, isUnder, readVarbind, usmUser, type SnmpValue } from '../snmp-common/index.ts';
 
 /** Telegraf's SNMP defaults, stated once: timeout 5 s, 3 retries, 10 repetitions per GETBULK (we ask for more, rows are small). */
 export const SNMP_DEFAULTS = { timeoutMs: 5000, retries: 3, maxRepetitions: 25, maxRows: 10_000 } as const;
@@ -21,9 +21,6 @@ export interface WalkResult {
   /** Why a walk stopped early (row cap, agent going backwards), for the log. */
   warnings: string[];
 }
-
-const authProtocols = { sha: snmp.AuthProtocols.sha, sha256: snmp.AuthProtocols.sha256, sha512: snmp.AuthProtocols.sha512, md5: snmp.AuthProtocols.md5 };
-const privProtocols = { aes: snmp.PrivProtocols.aes, des: snmp.PrivProtocols.des, none: snmp.PrivProtocols.none };
 
 /** An SNMP client for one device: promise-returning GET and multi-column table walks over GETBULK (RFC 3416 §4.2.3). */
 export class SnmpClient {
@@ -47,16 +44,7 @@ export class SnmpClient {
     if (this.version === '3') {
       const v3 = target.v3;
       if (!v3) throw new Error('SNMPv3 needs a v3 block {user, authKey, ...}');
-      const priv = v3.privProtocol ?? 'aes';
-      const user = {
-        name: v3.user,
-        level: priv === 'none' || !v3.privKey ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.authPriv,
-        authProtocol: authProtocols[v3.authProtocol ?? 'sha'],
-        authKey: v3.authKey,
-        privProtocol: privProtocols[priv],
-        privKey: v3.privKey,
-      };
-      this.session = snmp.createV3Session(target.host, user, sessionOptions);
+      this.session = snmp.createV3Session(target.host, usmUser(v3), sessionOptions);
     } else {
       this.session = snmp.createSession(target.host, target.community ?? 'public', {
         ...sessionOptions,

@@ -1,7 +1,7 @@
 import snmp, { type Pdu, type Varbind } from 'net-snmp';
 import type { EventPayload } from '../../core/index.ts';
-import { asNumber, asText, readVarbind } from '../snmp/index.ts';
-import { canonicalTrapOid, FIELD_NAMES, KNOWN_TRAPS } from './names.ts';
+import { asNumber, asText, readVarbind } from '../snmp-common/index.ts';
+import { canonicalTrapOid, FIELD_NAMES, KNOWN_TRAPS } from './known-traps.ts';
 
 // SNMPv2-MIB (RFC 3418): the first two varbinds of every v2 trap and inform.
 const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';

@@ -1,12 +1,9 @@
 import snmp, { type Notification, type Receiver } from 'net-snmp';
 import { systemClock, type Clock, type Device, type Logger, type SecurityEvent } from '../../core/index.ts';
 import type { Accumulator, Collector } from '../registry.ts';
-import { freeUdpPort } from '../snmp/udp-port.ts';
+import { freeUdpPort, usmUser } from '../snmp-common/index.ts';
 import { decodeTrap } from './decode.ts';
 import { SecurityEventFlood, type FloodOptions } from './flood.ts';
-
-const authProtocols = { sha: snmp.AuthProtocols.sha, sha256: snmp.AuthProtocols.sha256, sha512: snmp.AuthProtocols.sha512, md5: snmp.AuthProtocols.md5 };
-const privProtocols = { aes: snmp.PrivProtocols.aes, des: snmp.PrivProtocols.des, none: snmp.PrivProtocols.none };
 
 export interface TrapReceiverOptions {
   /** UDP port; 162 is the standard one (RFC 3413 §4) but needs privileges, so the default is config `snmp.trapPort` (1162). */
@@ -91,15 +88,7 @@ export class TrapReceiver implements Collector {
       if (s.community) this.addCommunity(s.community);
       if (s.v3 && !this.users.has(s.v3.user)) {
         this.users.add(s.v3.user);
-        const priv = s.v3.privProtocol ?? 'aes';
-        auth.addUser({
-          name: s.v3.user,
-          level: priv === 'none' || !s.v3.privKey ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.authPriv,
-          authProtocol: authProtocols[s.v3.authProtocol ?? 'sha'],
-          authKey: s.v3.authKey,
-          privProtocol: privProtocols[priv],
-          privKey: s.v3.privKey,
-        });
+        auth.addUser(usmUser(s.v3));
       }
     }
   }

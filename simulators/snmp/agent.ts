@@ -1,12 +1,10 @@
 import type { RemoteInfo } from 'node:dgram';
 import snmp, { type Agent, type RequestMessage, type Varbind } from 'net-snmp';
-import { freeUdpPort } from '../../collectors/index.ts';
+import { freeUdpPort, usmUser } from '../../collectors/index.ts';
 import type { DeviceSnmp } from '../../core/index.ts';
-import { RecordStore } from './store.ts';
+import { RecordStore } from './record-store.ts';
 
 const T = snmp.ObjectType;
-const authProtocols = { sha: snmp.AuthProtocols.sha, sha256: snmp.AuthProtocols.sha256, sha512: snmp.AuthProtocols.sha512, md5: snmp.AuthProtocols.md5 };
-const privProtocols = { aes: snmp.PrivProtocols.aes, des: snmp.PrivProtocols.des, none: snmp.PrivProtocols.none };
 
 export interface AgentOptions {
   /** 0 picks a free port. */
@@ -42,17 +40,7 @@ export async function startAgent(store: RecordStore, o: AgentOptions = {}): Prom
   const agent: Agent = snmp.createAgent({ port: wanted, address, accessControlModelType: 0 }, () => undefined);
   const auth = agent.getAuthorizer();
   auth.addCommunity(o.community ?? 'public');
-  if (o.v3) {
-    const priv = o.v3.privProtocol ?? 'aes';
-    auth.addUser({
-      name: o.v3.user,
-      level: priv === 'none' || !o.v3.privKey ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.authPriv,
-      authProtocol: authProtocols[o.v3.authProtocol ?? 'sha'],
-      authKey: o.v3.authKey,
-      privProtocol: privProtocols[priv],
-      privKey: o.v3.privKey,
-    });
-  }
+  if (o.v3) auth.addUser(usmUser(o.v3));
   const eomFrom = o.faults?.endOfMibViewFrom?.split('.').map(Number);
   const pastEom = (oid: string): boolean => {
     if (!eomFrom) return false;

@@ -8,7 +8,7 @@ import type { HostResources } from '../cloud.ts';
 import { DataCenterModel } from '../model.ts';
 import { resolveScenario } from '../scenarios.ts';
 import { startAgent, type SimulatedAgent } from './agent.ts';
-import type { RecordStore } from './store.ts';
+import type { RecordStore } from './record-store.ts';
 import { syntheticHost, syntheticPdu, syntheticSensors, syntheticSwitch, syntheticUps, type SyntheticPdu, type SyntheticSwitch, type SyntheticUps } from './synthetic.ts';
 
 export interface SnmpEstateOptions {

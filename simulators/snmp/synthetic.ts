@@ -1,7 +1,7 @@
 import snmp from 'net-snmp';
 import { bigintToCounter64 } from '../../collectors/index.ts';
 import type { HostResources } from '../cloud.ts';
-import { RecordStore } from './store.ts';
+import { RecordStore } from './record-store.ts';
 
 const T = snmp.ObjectType;
 const IF = '1.3.6.1.2.1.2.2.1';

@@ -1,5 +1,5 @@
 import snmp, { type Varbind } from 'net-snmp';
-import type { DeviceSnmp } from '../../core/index.ts';
+import { usmUser, type SnmpV3Credentials } from '../../collectors/index.ts';
 
 /** Where a simulated device sends its notifications. */
 export interface TrapTarget {
@@ -7,7 +7,7 @@ export interface TrapTarget {
   port: number;
   version?: '2c' | '3';
   community?: string;
-  v3?: NonNullable<DeviceSnmp['v3']>;
+  v3?: SnmpV3Credentials;
 }
 
 /** Sends one SNMPv2c/v3 trap (or an inform, acknowledged by the receiver) from a simulated device. */
@@ -15,14 +15,7 @@ export function sendTrap(target: TrapTarget, trapOid: string, varbinds: Varbind[
   const options = { port: target.port, trapPort: target.port, retries: 1, timeout: 2000 };
   const session =
     target.version === '3' && target.v3
-      ? snmp.createV3Session(target.host, {
-          name: target.v3.user,
-          level: target.v3.privKey ? snmp.SecurityLevel.authPriv : snmp.SecurityLevel.authNoPriv,
-          authProtocol: snmp.AuthProtocols[target.v3.authProtocol ?? 'sha'],
-          authKey: target.v3.authKey,
-          privProtocol: snmp.PrivProtocols[target.v3.privProtocol ?? 'aes'],
-          privKey: target.v3.privKey,
-        }, options)
+      ? snmp.createV3Session(target.host, usmUser(target.v3), options)
       : snmp.createSession(target.host, target.community ?? 'public', { ...options, version: snmp.Version2c });
   session.on('error', () => undefined);
   return new Promise<void>((resolve, reject) => {

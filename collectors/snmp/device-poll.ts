@@ -1,25 +1,9 @@
-import type { Severity } from '../../core/index.ts';
+import { asNumber, asText, type SnmpValue } from '../snmp-common/index.ts';
 import { newInterfaceState, readInterfaces, type InterfaceState } from './interfaces.ts';
-import { metricName, rowSuffixes } from './names.ts';
+import { metricName, rowSuffixes } from './metric-names.ts';
+import type { PollOutcome } from './poll-outcome.ts';
 import { matchProfile, type Profile, type ProfileSet, type ProfileTable } from './profiles.ts';
 import type { SnmpClient } from './session.ts';
-import { asNumber, asText, type SnmpValue } from './values.ts';
-
-/** An event the poller saw (reboot, interface status change), published on devices/{id}/events. */
-export interface DeviceEventOut {
-  type: string;
-  severity?: Severity;
-  attributes?: Record<string, unknown>;
-}
-
-export interface PollOutcome {
-  metrics: Record<string, number>;
-  events: DeviceEventOut[];
-  /** Things worth a log line that did not stop the poll (table cut, counter reset, module error). */
-  warnings: string[];
-  varbinds: number;
-  profile: string;
-}
 
 // SNMPv2-MIB system group (RFC 3418).
 const SYS_OBJECT_ID = '1.3.6.1.2.1.1.2.0';

@@ -1,6 +1,6 @@
 import snmp, { type Varbind } from 'net-snmp';
 
-/** A varbind value as the poller reads it: numbers (bigint for Counter64), text, OIDs. */
+/** A varbind value as the poller and the trap receiver read it: numbers (bigint for Counter64), text, OIDs. */
 export type SnmpValue = { kind: 'number'; value: number } | { kind: 'big'; value: bigint } | { kind: 'text'; value: string } | { kind: 'none' };
 
 const T = snmp.ObjectType;
@@ -60,6 +60,7 @@ export function asNumber(v: SnmpValue | undefined): number | undefined {
   return undefined;
 }
 
+/** Text from a value: text as is, numbers in decimal, else undefined. */
 export function asText(v: SnmpValue | undefined): string | undefined {
   if (!v) return undefined;
   if (v.kind === 'text') return v.value;
