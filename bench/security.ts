@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { MqttAccounts, startBroker } from '../broker/index.ts';
 import { silentLogger } from '../core/index.ts';
-import { ADMIN_PASSWORD, startProduct } from '../test/support/product.ts';
+import { ADMIN_PASSWORD, startProduct } from '../test/support/start-product.ts';
 
 const mib = (n: number): number => Math.round(n / 2 ** 20);
 

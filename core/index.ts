@@ -10,3 +10,4 @@ export * from './security.ts';
 export * from './regex.ts';
 export * from './secret-file.ts';
 export * from './log-line.ts';
+export * from './login-guard.ts';

@@ -5,11 +5,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { Histogram, type Registry } from 'prom-client';
-import { WatchfloorError, forbidden, unauthorized } from '../core/index.ts';
+import { forbidden, unauthorized, wfFieldError } from '../core/index.ts';
 import { wasAudited } from './audit.ts';
 import { originAllowed, trustedOrigins } from './origin.ts';
-import type { OpsContext } from './context.ts';
-import type { OpsParts } from './parts.ts';
+import type { OpsContext } from './deps.ts';
+import type { OpsParts } from './own-state.ts';
 import { readCookie, SESSION_COOKIE, type Session } from './sessions.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -36,7 +36,7 @@ export function corsPolicy(origins: readonly string[], publicUrl?: string): Requ
   return (req, res, next) => {
     const origin = req.get('origin');
     if (STATE_CHANGING.has(req.method) && !originAllowed(origin, req.get('host'), trusted)) {
-      return next(new WatchfloorError('WF_ERR_ORIGIN', `requests from origin "${String(origin).slice(0, 200)}" may not change anything here`, 403, 'Origin'));
+      return next(wfFieldError('ORIGIN', 'Origin', `requests from origin "${String(origin).slice(0, 200)}" may not change anything here`));
     }
     if (!origin || !allowed.has(origin)) return next();
     res.vary('Origin');
@@ -79,7 +79,7 @@ export function authenticate(ctx: OpsContext, parts: OpsParts): RequestHandler {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       const token = m ? parts.tokens.verify(m[1] as string, ctx.clock.now()) : undefined;
       // A bad token is a 401 even on a public route: an integration must learn its token is dead.
-      if (!token) return next(new WatchfloorError('WF_ERR_BAD_TOKEN', 'the API token is malformed, unknown or revoked', 401, 'Authorization'));
+      if (!token) return next(wfFieldError('BAD_TOKEN', 'Authorization'));
       const now = ctx.clock.now();
       req.session = { id: `token:${token.id}`, username: `token:${token.name}`, role: token.role, csrfToken: '', createdAt: token.createdAt, lastSeenAt: now, via: 'token' } satisfies Session;
       return next();
@@ -104,7 +104,7 @@ export function requireLogin(): RequestHandler {
     if (!s) return next(unauthorized());
     if (!STATE_CHANGING.has(req.method)) return next();
     if (s.via === 'cookie' && req.get('x-csrf-token') !== s.csrfToken) {
-      return next(new WatchfloorError('WF_ERR_CSRF', 'missing or wrong X-CSRF-Token header', 403, 'X-CSRF-Token'));
+      return next(wfFieldError('CSRF', 'X-CSRF-Token'));
     }
     if (s.role === 'viewer' && req.path !== '/auth/logout') return next(forbidden());
     next();

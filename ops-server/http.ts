@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { resolve } from 'node:path';
-import { WatchfloorError, notFound } from '../core/index.ts';
-import type { OpsContext } from './context.ts';
+import { WatchfloorError, errorCode, notFound, wfError, wfFieldError } from '../core/index.ts';
+import type { OpsContext } from './deps.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { loginRoutes, sessionRoutes } from './routes/auth.ts';
@@ -14,9 +14,10 @@ import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { logRoutes } from './routes/logs.ts';
+import { serviceRoutes, statusRoutes } from './routes/services.ts';
 import { auditStateChanges, authenticate, corsPolicy, httpMetrics, requireLogin, securityHeaders } from './http-security.ts';
 import { openApiDocument } from './openapi.ts';
-import { defaultParts, type OpsParts } from './parts.ts';
+import { defaultParts, type OpsParts } from './own-state.ts';
 import type { Session } from './sessions.ts';
 
 declare module 'express-serve-static-core' {
@@ -60,6 +61,8 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   app.get('/metrics', metricsRoute(ctx));
 
   app.use(queryRoutes(ctx, parts.tokens));
+  // The public status page: no login, public services only (routes/services.ts).
+  if (ctx.services) app.use(statusRoutes(ctx.services, ctx));
 
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {
@@ -83,6 +86,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   api.use(auditRoutes(ctx, parts));
   api.use(commandRoutes(ctx, parts));
   if (ctx.logs) api.use(logRoutes(ctx.logs, ctx));
+  if (ctx.services) api.use(serviceRoutes(ctx.services, ctx));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);
@@ -91,31 +95,27 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
 
   // One error shape everywhere: {error: {code, message, field?}}; never a stack trace.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof WatchfloorError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
-      return;
-    }
+    if (err instanceof WatchfloorError) return sendError(res, err);
+    // body-parser's own errors, put in the catalogue's words.
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed' && e.message?.includes('WF_PROTO')) {
-      res.status(400).json({ error: { code: 'WF_ERR_BAD_REQUEST', message: 'a "__proto__" key is not allowed in a request body', field: '__proto__' } });
-      return;
+      return sendError(res, wfFieldError('BAD_REQUEST', '__proto__', 'a "__proto__" key is not allowed in a request body'));
     }
-    if (e.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'WF_ERR_BAD_JSON', message: 'the request body is not valid JSON', field: '(body)' } });
-      return;
-    }
-    if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'WF_ERR_TOO_LARGE', message: 'the request body is too large', field: '(body)' } });
-      return;
-    }
+    if (e.type === 'entity.parse.failed') return sendError(res, wfFieldError('BAD_JSON', '(body)'));
+    if (e.type === 'entity.too.large') return sendError(res, wfFieldError('TOO_LARGE', '(body)'));
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: { code: 'WF_ERR_BAD_REQUEST', message: e.message ?? 'bad request' } });
+      res.status(e.status).json({ error: { code: errorCode('BAD_REQUEST'), message: e.message ?? 'bad request' } });
       return;
     }
     ctx.logger.error({ err: e.message, path: req.path }, 'http: internal error');
-    res.status(500).json({ error: { code: 'WF_ERR_INTERNAL', message: 'internal error; see the server log' } });
+    sendError(res, wfError('INTERNAL'));
   });
   return app;
+}
+
+/** Answers `err` in that shape, with its status. */
+function sendError(res: Response, err: WatchfloorError): void {
+  res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
 }
 
 export const defaultPublicDir = resolve(new URL('.', import.meta.url).pathname, '..', 'dashboards', 'public');

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { WatchfloorError } from '../core/index.ts';
-import type { OpsContext } from './context.ts';
+import { wfError } from '../core/index.ts';
+import type { OpsContext } from './deps.ts';
 import { route } from './guards.ts';
 
 /** Digests compared, not the strings: equal lengths for timingSafeEqual, so the token's length does not leak either. */
@@ -19,7 +19,7 @@ export function metricsRoute(ctx: OpsContext): RequestHandler {
       const presented = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
       if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
         res.set('WWW-Authenticate', 'Bearer realm="watchfloor metrics"');
-        throw new WatchfloorError('WF_ERR_UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <the metrics token> (http.metricsToken)', 401);
+        throw wfError('UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <the metrics token> (http.metricsToken)');
       }
     }
     res.type('text/plain; version=0.0.4').send(await ctx.metricsText());

@@ -7,10 +7,9 @@
  * (core/login-guard.ts) in broker/login-gate.ts, kept in its own file (mqtt-login-locks.json).
  */
 import { join } from 'node:path';
-import type { Clock, Logger, SecurityEvent } from '../core/index.ts';
+import { LoginGuard, plainSource, type Clock, type Logger, type SecurityEvent } from '../core/index.ts';
 import type { AuditInput } from './audit.ts';
-import type { OpsContext } from './context.ts';
-import { LoginGuard, plainSource } from './login-guard.ts';
+import type { OpsContext } from './deps.ts';
 import type { StoredUser, UserBook } from './users.ts';
 
 /** Which door a password came through; named in the audit entry and the security event. */

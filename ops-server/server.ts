@@ -4,9 +4,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import { CommandDesk } from './commands.ts';
-import type { OpsContext } from './context.ts';
+import type { OpsContext } from './deps.ts';
 import { createHttpApp, defaultPublicDir } from './http.ts';
-import { defaultParts, type OpsParts } from './parts.ts';
+import { defaultParts, type OpsParts } from './own-state.ts';
 import { Realtime } from './realtime.ts';
 
 export interface OpsServer {

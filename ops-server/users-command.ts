@@ -2,9 +2,8 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, randomSecret, systemClock } from '../core/index.ts';
+import { loadConfig, locksInFile, MQTT_LOGIN_LOCKS_FILE, randomSecret, systemClock, unlockInFile } from '../core/index.ts';
 import { AuditLog, verifyAuditFile } from './audit.ts';
-import { locksInFile, MQTT_LOGIN_LOCKS_FILE, unlockInFile } from './login-guard.ts';
 import { LOGIN_LOCKS_FILE } from './password-gate.ts';
 import { Role, UserBook, Username } from './users.ts';
 

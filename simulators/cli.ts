@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, Inventory, WatchfloorError, bundledConfigDir, createLogger, readDataFile } from '../core/index.ts';
+import { ConfigError, Inventory, bundledConfigDir, isWfError, createLogger, readDataFile } from '../core/index.ts';
 import { displayUrl, startFleet, type Fleet } from './fleet.ts';
 import { isScenarioName, scenarios } from './scenarios.ts';
 
@@ -131,11 +131,11 @@ export async function runSimulateCommand(args: string[], io: SimulateIo = {}): P
       if (e instanceof UsageError) err('run "watchfloor simulate --help" for the options');
       return 2;
     }
-    if (e instanceof WatchfloorError && e.code === 'WF_ERR_SIMULATOR_OPTIONS') {
+    if (isWfError(e, 'SIMULATOR_OPTIONS')) {
       err(`watchfloor simulate: ${e.message}`);
       return 2;
     }
-    if (e instanceof WatchfloorError && e.code === 'WF_ERR_MQTT_CONNECT') {
+    if (isWfError(e, 'MQTT_CONNECT')) {
       err(`watchfloor simulate: ${e.message}`);
       return 1;
     }

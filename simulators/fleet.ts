@@ -3,7 +3,7 @@
  * that publishes the model's readings on the product's topics at a fixed interval.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { WatchfloorError, silentLogger, systemClock, type Clock, type Inventory, type Logger } from '../core/index.ts';
+import { silentLogger, systemClock, wfError, type Clock, type Inventory, type Logger, type WatchfloorError } from '../core/index.ts';
 import { DataCenterModel, type Metrics } from './model.ts';
 import { resolveScenario, simulatorOptionError, type ScenarioName, type ScenarioState } from './scenarios.ts';
 
@@ -97,7 +97,7 @@ async function within<T>(promise: Promise<T>, ms: number, message: string): Prom
 }
 
 const connectError = (url: string, reason: string): WatchfloorError =>
-  new WatchfloorError('WF_ERR_MQTT_CONNECT', `cannot connect to the MQTT broker at ${displayUrl(url)}: ${reason}`, 502);
+  wfError('MQTT_CONNECT', displayUrl(url), reason);
 
 /** Connects to the broker, marks every simulated device online and starts publishing; rejects if the broker refuses. */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {

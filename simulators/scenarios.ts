@@ -1,4 +1,4 @@
-import { WatchfloorError, type Inventory, type SensorPosition } from '../core/index.ts';
+import { wfFieldError, type Inventory, type SensorPosition, type WatchfloorError } from '../core/index.ts';
 
 /** The scripted scenarios a fleet can run. */
 export const scenarios = [
@@ -25,7 +25,7 @@ export interface ScenarioState {
 
 /** The error for options that cannot work, with the offending field; the CLI turns it into exit code 2. */
 export const simulatorOptionError = (field: string, message: string): WatchfloorError =>
-  new WatchfloorError('WF_ERR_SIMULATOR_OPTIONS', message, 400, field);
+  wfFieldError('SIMULATOR_OPTIONS', field, message);
 
 /** Checks the options against the inventory and fills the defaults (the first CRAC fails). */
 export function resolveScenario(

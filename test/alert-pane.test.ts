@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../core/index.ts';
 import { loadRules, type RuleInput } from '../rules/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 import { ensureUiBuilt, launchChromium } from './support/ui.ts';
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, type Alert } from '../core/index.ts';
 import { ORPHAN_GRACE_MS, loadRules, type RuleInput } from '../rules/index.ts';
 import { eventually } from './support/net.ts';
-import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 const rules: RuleInput[] = [
   { id: 'hot', type: 'threshold', name: 'Hot', kind: 'environment', severity: 'critical', match: { metric: 'temperature' }, when: { above: 30 }, runbook: 'https://runbooks.example/hot' },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMqtt, eventually } from './support/net.ts';
-import { api, connectSocket, login, startProduct, ADMIN_PASSWORD, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, connectSocket, login, startProduct, ADMIN_PASSWORD, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 describe('ops server: sessions, validation, device registration', () => {
   let product: StartedProduct;

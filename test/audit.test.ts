@@ -2,7 +2,7 @@ import { runCli } from './support/cli.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 interface Entry {
   seq: number;

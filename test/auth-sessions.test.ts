@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/index.ts';
 import { eventually } from './support/net.ts';
-import { ADMIN_PASSWORD, api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 const MIN = 60_000;
 

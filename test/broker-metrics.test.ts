@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMqtt, eventually, run } from './support/net.ts';
-import { api, startProduct, type StartedProduct } from './support/product.ts';
+import { api, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /** One sample of a Prometheus text exposition: `name{labels} value`. */
 function sample(text: string, name: string, labels = ''): number | undefined {

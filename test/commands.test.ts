@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/net.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 interface Latest {
   metric: string;

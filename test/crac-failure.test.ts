@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runSimulateCommand } from '../simulators/index.ts';
 import { simulatorPassword } from '../cli/index.ts';
 import { eventually } from './support/net.ts';
-import { connectSocket, login, startProduct, type StartedProduct } from './support/product.ts';
+import { connectSocket, login, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /**
  * The demo a newcomer runs: the product with its sample fleet, then `watchfloor simulate

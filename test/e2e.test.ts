@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { FakeClock, type Alert } from '../core/index.ts';
 import type { TelemetryUpdate } from '../ops-server/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
-import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, connectSocket, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 /**
  * The spine, end to end over real sockets: a sensor publishes over MQTT, the value is served by the

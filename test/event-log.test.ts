@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../cli/event-log.ts';
-import { ADMIN_PASSWORD, api, login, startProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, startProduct } from './support/start-product.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wf-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

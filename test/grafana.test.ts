@@ -7,7 +7,7 @@ import { Inventory, bundledConfigDir, readDataFile } from '../core/index.ts';
 import { builtinDashboards, DashboardImportError, importGrafanaText, linkedInterfaces, toGrafanaJson, type ImportResult } from '../dashboards/index.ts';
 import { run } from './support/net.ts';
 import { grafanaSchemaDir, interpolate, realDashboardsDir } from './support/grafana.ts';
-import { ADMIN_PASSWORD, startProduct, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, startProduct, type StartedProduct } from './support/start-product.ts';
 
 const sample = readDataFile(join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
 const sampleLinks = linkedInterfaces(sample);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Point } from '../core/index.ts';
 import { toLine } from '../store/index.ts';
 import { influxdb1, type ServerProcess } from './support/tsdb-servers.ts';
-import { ADMIN_PASSWORD, startProduct, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /*
  * The same points in a real InfluxDB 1.x (written through its /write) and in Watchfloor; the same

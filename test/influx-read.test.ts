@@ -8,7 +8,7 @@ import { freeUdpPort } from '../collectors/index.ts';
 import { Config, Inventory, silentLogger } from '../core/index.ts';
 import { notReadOnly } from '../store/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/start-product.ts';
 import { influxdb1, type ServerProcess } from './support/tsdb-servers.ts';
 
 /*

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toLine, type EmbeddedTimeSeriesStore } from '../store/index.ts';
 import { dashboardQueries, difference, interpolateVariables, oraclePoints, refusal, type Answer } from './support/influxql-oracle.ts';
 import { influxdb1, type ServerProcess } from './support/tsdb-servers.ts';
-import { api, login, startProduct, type StartedProduct } from './support/product.ts';
+import { api, login, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /*
  * InfluxDB 1.x is the oracle for /query: the same points written to Debian's influxd (line protocol

@@ -10,7 +10,7 @@ import { Config, ConfigError, Inventory, loadConfig, silentLogger } from '../cor
 import { Registry } from 'prom-client';
 import { registerStoreMetrics, type TimeSeriesStore } from '../store/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { ADMIN_PASSWORD, smallInventory, startProduct, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, smallInventory, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /** Prometheus' own linter on a scrape: what it prints (warnings and errors) and its exit code. */
 function promtoolCheck(exposition: string): Promise<{ code: number | null; output: string }> {

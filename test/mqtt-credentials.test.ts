@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 import { connectMqtt, run } from './support/net.ts';
 
 describe('MQTT credentials through the API and the CLI, rotated without a restart', () => {

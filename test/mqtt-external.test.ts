@@ -10,7 +10,7 @@ import { freeUdpPort, startMqttIngest, type MqttIngest } from '../collectors/ind
 import { Config, Estate, Inventory, silentLogger, systemClock, type Point } from '../core/index.ts';
 import { startAgent, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
 import { connectMqtt, eventually, freePort, run } from './support/net.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory } from './support/start-product.ts';
 
 
 const USERS = { ingest: 'ingest-pass-1', sensor: 'sensor-pass-1', collector: 'collector-pass-1' };

@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { startBroker, MqttAccounts, type Broker } from '../broker/index.ts';
 import { partitionOf, startMqttIngest } from '../collectors/index.ts';
 import { Estate, Inventory, silentLogger, systemClock, type Point } from '../core/index.ts';
-import { smallInventory } from './support/product.ts';
+import { smallInventory } from './support/start-product.ts';
 import { connectMqtt, eventually } from './support/net.ts';
 import { startRedis, type RedisServer } from './support/redis.ts';
 

@@ -11,7 +11,7 @@ import { Config, Inventory, silentLogger } from '../core/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
 import { startRedis, type RedisServer } from './support/redis.ts';
 import { expectAlive } from './support/crash-guard.ts';
-import { ADMIN_PASSWORD, api, connectSocket, login, smallInventory } from './support/product.ts';
+import { ADMIN_PASSWORD, api, connectSocket, login, smallInventory } from './support/start-product.ts';
 
 
 /** A broker OS process: `watchfloor start --role broker`, and the MQTT port it printed. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startBroker, MqttAccounts, type Broker } from '../broker/index.ts';
 import { loadConfig, silentLogger, type SecurityEvent } from '../core/index.ts';
 import { eventually, run } from './support/net.ts';
-import { smallInventory } from './support/product.ts';
+import { smallInventory } from './support/start-product.ts';
 
 /** openssl: a CA, a server certificate for 127.0.0.1, client certificates named by CN or by SAN, and a stranger CA. */
 async function makeCertificates(dir: string): Promise<void> {

@@ -7,7 +7,7 @@ import { startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { Config, Inventory, silentLogger } from '../core/index.ts';
 import { listRoutes } from '../ops-server/index.ts';
 import { run } from './support/net.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 describe('API contract: OpenAPI, headers, CORS, limits, health, metrics, fuzz', () => {
   let product: StartedProduct;

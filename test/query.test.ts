@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, api, login, startProduct, type StartedProduct } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, startProduct, type StartedProduct } from './support/start-product.ts';
 import { influxqlQueriesOf, interpolate } from './support/grafana.ts';
 import type { Point } from '../core/index.ts';
 

@@ -5,7 +5,7 @@ import { freeUdpPort } from '../collectors/index.ts';
 import { Inventory, bundledConfigDir, readDataFile, type Alert } from '../core/index.ts';
 import { interfacesOf } from '../simulators/snmp/index.ts';
 import { eventually } from './support/net.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 type Latest = { device: string; metric: string; value: number }[];
 

@@ -7,7 +7,7 @@ import {
 import { Estate, Inventory, silentLogger, type DeviceStatus } from '../core/index.ts';
 import { parseSnmprec, readSnmprec, RecordStore, startAgent, syntheticHost, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
 import { eventually } from './support/net.ts';
-import { smallInventory } from './support/product.ts';
+import { smallInventory } from './support/start-product.ts';
 
 const REF = '/work/shared/reference/snmp';
 const fast = { timeoutMs: 800, retries: 0 };

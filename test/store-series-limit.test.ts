@@ -8,7 +8,7 @@ import { freeUdpPort } from '../collectors/index.ts';
 import { Config, FakeClock, Inventory, silentLogger, type Alert } from '../core/index.ts';
 import { openEmbeddedStore, type SeriesLimitEvent } from '../store/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/start-product.ts';
 
 describe('the store reports the series limit', () => {
   it('once per device per minute while refusals go on, after write() returned', async () => {

@@ -7,7 +7,7 @@ import { startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { freeUdpPort, TrapReceiver, type Accumulator } from '../collectors/index.ts';
 import { Config, Inventory, silentLogger, type SecurityEvent } from '../core/index.ts';
 import { startAgent, syntheticSwitch, type SimulatedAgent } from '../simulators/snmp/index.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/start-product.ts';
 import { eventually, run } from './support/net.ts';
 
 const v3 = { user: 'trapper', authProtocol: 'sha' as const, authKey: 'trap-auth-123', privProtocol: 'aes' as const, privKey: 'trap-priv-123' };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AlertKind, AlertState, Disposition, Severity, TriageStatus, WatchfloorError, notFound, unauthorized } from '../../core/index.ts';
 import type { Actor, AlertAction } from '../../rules/index.ts';
 import { audit, type AuditInput } from '../audit.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
 import { maySee } from '../visibility.ts';

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole } from '../guards.ts';
-import type { OpsParts } from '../parts.ts';
+import type { OpsParts } from '../own-state.ts';
 import { parseInput, TimeMs } from '../validate.ts';
 
 export const AuditQuery = z.strictObject({

@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { WatchfloorError } from '../../core/index.ts';
+import { plainSource, wfError } from '../../core/index.ts';
 import { audit } from '../audit.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { route } from '../guards.ts';
-import type { OpsParts } from '../parts.ts';
+import type { OpsParts } from '../own-state.ts';
 import { readCookie, SESSION_COOKIE, type Session } from '../sessions.ts';
-import { plainSource } from '../login-guard.ts';
 import { passwordGateFor } from '../password-gate.ts';
 import { credentialStamp, publicUser } from '../users.ts';
 import { parseInput } from '../validate.ts';
@@ -28,9 +27,9 @@ export function loginRoutes(ctx: OpsContext, _parts?: OpsParts): Router {
       if (!verdict.ok && verdict.lockedUntil !== undefined) {
         const seconds = Math.max(1, Math.ceil((verdict.lockedUntil - ctx.clock.now()) / 1000));
         res.set('Retry-After', String(seconds));
-        throw new WatchfloorError('WF_ERR_LOCKED', `too many failed logins from this address; try again in ${seconds} s`, 429);
+        throw wfError('LOCKED', `too many failed logins from this address; try again in ${seconds} s`);
       }
-      if (!verdict.ok) throw new WatchfloorError('WF_ERR_LOGIN_FAILED', 'wrong username or password', 401);
+      if (!verdict.ok) throw wfError('LOGIN_FAILED');
       const user = verdict.user;
       const from = plainSource(req.ip);
       // A new id at every login, and the one the client brought ends: no session fixation.

@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { WatchfloorError, badRequest, notFound } from '../../core/index.ts';
+import { badRequest, notFound, wfError, wfFieldError } from '../../core/index.ts';
 import { audit } from '../audit.ts';
 import { commandSchemas, isDangerous, type CommandKind } from '../commands.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
-import type { OpsParts } from '../parts.ts';
+import type { OpsParts } from '../own-state.ts';
 import { parseInput } from '../validate.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -20,21 +20,21 @@ export function commandRoutes(ctx: OpsContext, parts: OpsParts): Router {
       const device = ctx.estate.devices.get(id);
       if (!device) throw notFound(`device "${id}"`);
       if (!Object.hasOwn(commandSchemas, device.kind)) {
-        throw new WatchfloorError('WF_ERR_NO_COMMANDS', `a ${device.kind} takes no commands (crac, pdu and ups do)`, 400, 'command');
+        throw wfFieldError('NO_COMMANDS', 'command', device.kind);
       }
       const { confirm, timeoutMs, ...command } = parseInput(commandSchemas[device.kind as CommandKind], req.body, 'body');
       if (isDangerous({ ...command, confirm } as never) && confirm !== id) {
         throw badRequest('confirm', `confirm: "${command.command}" can take load down; send "confirm": "${id}" to go ahead`);
       }
-      if (!parts.commands) throw new WatchfloorError('WF_ERR_UNAVAILABLE', 'device control needs the embedded MQTT broker', 503);
+      if (!parts.commands) throw wfError('UNAVAILABLE', 'device control needs the embedded MQTT broker');
       const outcome = await parts.commands.send(id, command, { by: req.session?.username ?? '-', ts: ctx.clock.now() }, timeoutMs ?? DEFAULT_TIMEOUT_MS);
       const detail = { ...command, commandId: outcome.commandId, ...(outcome.status === 'timeout' ? {} : { result: outcome.result }) };
       audit(req, { action: 'device.command', target: id, outcome: outcome.status === 'ok' ? 'ok' : 'failed', detail: { ...detail, status: outcome.status } });
       if (outcome.status === 'timeout') {
-        throw new WatchfloorError('WF_ERR_DEVICE_TIMEOUT', `${id} did not answer "${command.command}" within ${timeoutMs ?? DEFAULT_TIMEOUT_MS} ms; it may be offline`, 504);
+        throw wfError('DEVICE_TIMEOUT', id, command.command, timeoutMs ?? DEFAULT_TIMEOUT_MS);
       }
       if (outcome.status === 'failed') {
-        throw new WatchfloorError('WF_ERR_COMMAND_FAILED', `${id} refused "${command.command}": ${outcome.result.message ?? 'no reason given'}`, 502);
+        throw wfError('COMMAND_FAILED', id, command.command, outcome.result.message ?? 'no reason given');
       }
       res.json({ device: id, commandId: outcome.commandId, command: command.command, result: outcome.result });
     }),

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { Device, WatchfloorError, conflict, notFound, redactDevice, type Estate } from '../../core/index.ts';
+import { Device, badRequest, conflict, notFound, redactDevice, type Estate } from '../../core/index.ts';
 import { audit } from '../audit.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
 
@@ -65,7 +65,7 @@ export function deviceRoutes(ctx: OpsContext): Router {
       const { mqtt, ...device } = parseInput(RegisterDevice, req.body, 'body');
       if (ctx.estate.devices.has(device.id)) throw conflict(`device "${device.id}" already exists`);
       const missing = unknownReference(ctx.estate, device);
-      if (missing) throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${missing.field}: unknown "${missing.id}"`, 400, missing.field);
+      if (missing) throw badRequest(missing.field, `${missing.field}: unknown "${missing.id}"`);
       await ctx.registerDevice(device, mqtt?.password);
       audit(req, { action: 'device.register', target: device.id, detail: { kind: device.kind, mqtt: mqtt !== undefined } });
       res.status(201).json({ ...redactDevice(device), tags: ctx.estate.tagsOf(device.id) });

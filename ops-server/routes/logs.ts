@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
-import { Id, LOG_SEVERITIES, WatchfloorError, badRequest, forbidden, unauthorized, type DeviceKind, type Estate, type Logger } from '../../core/index.ts';
+import { Id, LOG_SEVERITIES, badRequest, forbidden, unauthorized, type DeviceKind, type Estate, type Logger } from '../../core/index.ts';
 import type { LogFilters, LogStore } from '../../store/index.ts';
 import { route } from '../guards.ts';
 import { DurationMs, parseInput, TimeMs } from '../validate.ts';
@@ -90,7 +90,7 @@ function scoped(req: Request, estate: Estate, f: LogFilters): LogFilters {
   if (role !== 'noc') throw forbidden();
   const devices = [...estate.devices.values()].filter((d) => NOC_LOG_KINDS.includes(d.kind)).map((d) => d.id);
   if (f.device !== undefined && !devices.includes(f.device)) {
-    throw new WatchfloorError('WF_ERR_FORBIDDEN', 'the noc role reads the logs of network, power and cooling devices only', 403, 'device');
+    throw forbidden('the noc role reads the logs of network, power and cooling devices only', 'device');
   }
   return { ...f, devices };
 }

@@ -1,19 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { badRequest, notFound, randomSecret } from '../../core/index.ts';
-import type { OpsContext } from '../context.ts';
+import type { MqttCredentialBook, OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
-
-/** What these routes need of the broker's credential book (broker/accounts.ts MqttAccounts). */
-export interface MqttCredentialBook {
-  list(): { username: string; role: 'device' | 'collector' | 'admin'; devices?: '*' | string[]; kinds?: string[] }[];
-  get(username: string): object | undefined;
-  setDevicePassword(deviceId: string, password: string): Promise<void>;
-  setCollector(username: string, password: string, devices: '*' | string[], kinds?: string[]): Promise<void>;
-  setAdmin(username: string, password: string): Promise<void>;
-  remove(username: string): boolean;
-}
 
 /** An MQTT username is also a topic level for devices: no `/`, `+`, `#`, no leading `$`. */
 const MqttUsername = z.string().min(1).max(128).regex(/^[^/+#$\s][^/+#\s]*$/, 'no "/", "+", "#", spaces or leading "$"');

@@ -19,7 +19,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { chunkResults, DEFAULT_QUERY_LIMITS, executeInfluxQL, InfluxQLSyntaxError, parseInfluxQL, QueryBudget, statementCapError, stringifyResults, treeDepthError } from '../../store/index.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { audit } from '../audit.ts';
 import { passwordGateFor } from '../password-gate.ts';
 import { readCookie, SESSION_COOKIE } from '../sessions.ts';

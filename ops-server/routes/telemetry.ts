@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { Id, MetricName, WatchfloorError } from '../../core/index.ts';
-import type { OpsContext } from '../context.ts';
+import { Id, MetricName, badRequest } from '../../core/index.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import { DurationMs, parseInput, TimeMs } from '../validate.ts';
 
@@ -32,11 +32,11 @@ export function telemetryRoutes(ctx: OpsContext): Router {
       const q = parseInput(RangeQuery, req.query, 'query');
       const to = q.to ?? ctx.clock.now();
       const from = q.from ?? to - 3_600_000;
-      if (from >= to) throw new WatchfloorError('WF_ERR_BAD_REQUEST', 'from: must be before to', 400, 'from');
+      if (from >= to) throw badRequest('from', 'from: must be before to');
       // Default step: about 300 points across the range, never under a second.
       const stepMs = q.step ?? Math.max(1000, Math.ceil((to - from) / 300 / 1000) * 1000);
       if ((to - from) / stepMs > MAX_BUCKETS) {
-        throw new WatchfloorError('WF_ERR_BAD_REQUEST', `step: too small for the range (over ${MAX_BUCKETS} points)`, 400, 'step');
+        throw badRequest('step', `step: too small for the range (over ${MAX_BUCKETS} points)`);
       }
       const points = await ctx.range({ device: q.device, metric: q.metric, from, to, stepMs, agg: q.agg });
       res.json({ device: q.device, metric: q.metric, agg: q.agg, from, to, stepMs, points: points.map((b) => [b.ts, b.value]) });

@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../core/index.ts';
 import { audit } from '../audit.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
-import type { OpsParts } from '../parts.ts';
+import type { OpsParts } from '../own-state.ts';
 import { Role } from '../users.ts';
 import { parseInput } from '../validate.ts';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { conflict } from '../../core/index.ts';
 import { audit } from '../audit.ts';
-import type { OpsContext } from '../context.ts';
+import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import { Role, Username, publicUser } from '../users.ts';
 import { parseInput } from '../validate.ts';

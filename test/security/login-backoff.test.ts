@@ -1,10 +1,9 @@
-/* The lock arithmetic of ops-server/login-guard.ts on a fake clock: backoff, sprayers, the lock file. */
+/* The lock arithmetic of core/login-guard.ts (the HTTP logins' and the broker's) on a fake clock: backoff, sprayers, the lock file. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/index.ts';
-import { LoginGuard, unlockInFile } from '../../ops-server/login-guard.ts';
+import { FakeClock, LoginGuard, unlockInFile } from '../../core/index.ts';
 
 const MIN = 60_000;
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, SecurityEvent } from '../../core/index.ts';
-import { ADMIN_PASSWORD, api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { ADMIN_PASSWORD, api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 import { cli, loginFrom, queryAs } from './login-peer.ts';
 
 interface Entry {

@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MQTT_LOGIN_LOCKS_FILE, MqttLoginGate } from '../../broker/index.ts';
 import { FakeClock, silentLogger, type SecurityEvent } from '../../core/index.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 import { cli } from './login-peer.ts';
 
 interface Entry {

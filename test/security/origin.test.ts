@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { originAllowed, trustedOrigins } from '../../ops-server/origin.ts';
 import { connectMqtt, eventually } from '../support/net.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 
 /** Opens socket.io with the cookie and an Origin header; resolves with the socket or the refusal. */
 function openSocket(base: string, session: LoggedIn, origin: string, transport: 'websocket' | 'polling'): Promise<{ socket?: Socket; refused?: string }> {

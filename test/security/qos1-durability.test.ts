@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { MqttAccounts } from '../../broker/index.ts';
 import { freeUdpPort } from '../../collectors/index.ts';
-import { ADMIN_PASSWORD, smallInventory } from '../support/product.ts';
+import { ADMIN_PASSWORD, smallInventory } from '../support/start-product.ts';
 
 const SENSOR = { username: 's-a01-ft', password: 'sensor-pass-durable-1' };
 const METRIC = 'reading';

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 import { cli, httpFrom, queryAs } from './login-peer.ts';
 
 const FROM = '127.0.0.1';

@@ -13,7 +13,7 @@ import { startWatchfloor, type Watchfloor } from '../../cli/index.ts';
 import { freeUdpPort } from '../../collectors/index.ts';
 import { Config, Inventory, silentLogger, type InventoryInput, type Point } from '../../core/index.ts';
 import { executeInfluxQL, parseInfluxQL, QueryBudget, DEFAULT_QUERY_LIMITS } from '../../store/index.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type StartedProduct } from '../support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type StartedProduct } from '../support/start-product.ts';
 
 const VIEWER = { username: 'viewer-q', password: 'viewer-pass-for-query-tests' };
 /** 18 characters: JavaScript's backtracking engine takes seconds on /^((.+)+)+X$/ against it. */

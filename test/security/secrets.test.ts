@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 
 const COMMUNITY = 'secret-community-8e1f';
 const AUTH_KEY = 'secret-authkey-3c7a91';

@@ -14,7 +14,7 @@ import { freeUdpPort } from '../../collectors/index.ts';
 import { Config, Inventory, silentLogger, systemClock, type Alert } from '../../core/index.ts';
 import { loadRules, NotifyConfig, RuleEngine, startNotifier, type Notification, type RuleInput } from '../../rules/index.ts';
 import { connectMqtt, eventually } from '../support/net.ts';
-import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { ADMIN_PASSWORD, api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hour = () => Date.now() + 3_600_000;

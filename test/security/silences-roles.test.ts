@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/index.ts';
 import { loadRules, type RuleInput } from '../../rules/index.ts';
 import { connectMqtt, eventually } from '../support/net.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 
 const rules: RuleInput[] = [
   { id: 'hot', type: 'threshold', name: 'Hot', kind: 'environment', severity: 'major', match: { metric: 'temperature' }, when: { above: 30 } },

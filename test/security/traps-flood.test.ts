@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrapReceiver, type Accumulator } from '../../collectors/index.ts';
 import { silentLogger, type SecurityEvent } from '../../core/index.ts';
 import { connectMqtt, eventually, run } from '../support/net.ts';
-import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/product.ts';
+import { api, login, startProduct, type LoggedIn, type StartedProduct } from '../support/start-product.ts';
 
 /** One real SNMPv2c trap as Debian's snmptrap encodes it, with a community nobody accepts. */
 async function captureSnmptrap(community: string): Promise<Buffer> {

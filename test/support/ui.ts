@@ -24,7 +24,7 @@ export function launchChromium({ autoplay = true }: { autoplay?: boolean } = {})
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: autoplay ? [...args, '--autoplay-policy=no-user-gesture-required'] : args });
 }
 
-/** The series colours of dashboards/web/src/chart.js (its PALETTE), as RGB. */
+/** The series colours of dashboards/web/src/chart.ts (its PALETTE), as RGB. */
 const SERIES_RGB = ['#7cc4ff', '#ff9d42', '#6fdc8c', '#f2d04b', '#c9a7ff', '#ff5d5d', '#4dd6c8', '#ff8fc8', '#b8e986', '#a0b4ff'].map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
 
 /**

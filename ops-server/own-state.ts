@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { AuditLog } from './audit.ts';
 import type { CommandDesk } from './commands.ts';
-import type { OpsContext } from './context.ts';
+import type { OpsContext } from './deps.ts';
 import { TokenBook } from './tokens.ts';
 
-/** The ops server's own state, made once per server and handed to the route modules. */
+/** The ops server's own state (API tokens, audit log, device command desk), made once per server and handed to the route modules; what it is given is deps.ts. */
 export interface OpsParts {
   tokens: TokenBook;
   auditLog: AuditLog;

@@ -1,9 +1,8 @@
 import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
-import type { AlertDesk } from '../rules/index.ts';
+import type { AlertDesk, ServiceBook } from '../rules/index.ts';
 import type { LatestValue, LogStore, QueryLimits, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
-import type { MqttCredentialBook } from './routes/mqtt-credentials.ts';
 import type { CommandBus } from './command-bus.ts';
 import type { Registry } from 'prom-client';
 
@@ -18,7 +17,20 @@ export interface DevicePresence {
   since: number;
 }
 
-/** What the ops server reads and does; the application wires the real parts in. */
+/** What the MQTT credential routes (routes/mqtt-credentials.ts) need of the broker's credential book (broker/accounts.ts MqttAccounts). */
+export interface MqttCredentialBook {
+  list(): { username: string; role: 'device' | 'collector' | 'admin'; devices?: '*' | string[]; kinds?: string[] }[];
+  get(username: string): object | undefined;
+  setDevicePassword(deviceId: string, password: string): Promise<void>;
+  setCollector(username: string, password: string, devices: '*' | string[], kinds?: string[]): Promise<void>;
+  setAdmin(username: string, password: string): Promise<void>;
+  remove(username: string): boolean;
+}
+
+/**
+ * The ops server's dependencies: what it reads and does in the rest of the product. The composition
+ * root (cli/app.ts) wires the real ones in; tests may hand in their own.
+ */
 export interface OpsContext {
   clock: Clock;
   logger: Logger;
@@ -37,7 +49,7 @@ export interface OpsContext {
   /** Security events (failed logins, denied publishes, probes), newest first. */
   securityEvents(filter: { since?: number }): SecurityEvent[];
   presence(deviceId: string): DevicePresence | undefined;
-  /** The broker's credential book (routes/mqtt-credentials.ts); absent when no embedded broker runs. */
+  /** The broker's credential book; absent when no embedded broker runs. */
   mqttAccounts?: MqttCredentialBook;
   /** Adds a device to the inventory (persisted) and, with a password, gives it an MQTT identity. */
   registerDevice(device: Device, mqttPassword: string | undefined): Promise<void>;
@@ -59,6 +71,8 @@ export interface OpsContext {
   commandBus?: CommandBus;
   /** The log store (store/logs/): /api/v1/logs is mounted only when it is set. */
   logs?: LogStore;
+  /** The services (rules/services/): /api/v1/services and the public /status are mounted only when it is set. */
+  services?: ServiceBook;
   /** The product's Prometheus registry: the ops server adds HTTP latency and socket.io figures to it. */
   metricsRegistry?: Registry;
 }
