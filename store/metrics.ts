@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TimeSeriesStore } from './types.ts';
+import type { WriteAheadLogStats } from './wal.ts';
 
 type InfluxStats = NonNullable<ReturnType<TimeSeriesStore['stats']>['influxdb']>;
 
@@ -15,6 +16,8 @@ export const STORE_REFUSAL_REASONS = ['invalid', 'too_old', 'future', 'tags', 'c
  * Running totals are counters set to the store's tally at scrape time (prom-client counters have no set()).
  */
 export function registerStoreMetrics(registry: Registry, store: TimeSeriesStore): void {
+  new Counter({ name: 'watchfloor_store_written_total', help: 'points written to the time-series store', registers: [registry], collect() { this.reset(); this.inc(store.stats().written); } });
+  new Gauge({ name: 'watchfloor_store_pending', help: 'points queued for the next store flush', registers: [registry], collect() { this.set(store.stats().pending); } });
   const influx = store.stats().influxdb !== undefined;
   const influxCounter = (name: string, help: string, read: (s: InfluxStats) => number): void => {
     if (!influx) return;
@@ -69,4 +72,19 @@ export function registerStoreMetrics(registry: Registry, store: TimeSeriesStore)
       for (const [reason, n] of Object.entries(store.stats().refused ?? {})) this.inc({ reason }, n);
     },
   });
+}
+
+/** Registers the ingest write-ahead log's figures (wal.ts): records and group commits, failures, replayed records, segments on disk. */
+export function registerWriteAheadLogMetrics(registry: Registry, wal: { stats(): WriteAheadLogStats }): void {
+  const counter = (name: string, help: string, read: (s: WriteAheadLogStats) => number): void => {
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read(wal.stats())); } });
+  };
+  const gauge = (name: string, help: string, read: (s: WriteAheadLogStats) => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read(wal.stats())); } });
+  };
+  counter('watchfloor_wal_records_total', 'telemetry records appended to the ingest write-ahead log (each a QoS 1 publish made durable)', (s) => s.appended);
+  counter('watchfloor_wal_group_commits_total', 'synced writes of the write-ahead log (one per group of records)', (s) => s.groups);
+  counter('watchfloor_wal_failures_total', 'write-ahead log writes that failed; their publishes were refused, not acknowledged', (s) => s.failures);
+  gauge('watchfloor_wal_replayed', 'records read back from the write-ahead log into the store at start', (s) => s.replayed);
+  gauge('watchfloor_wal_segments', 'write-ahead log segment files on disk, not yet covered by a store commit', (s) => s.segments);
 }

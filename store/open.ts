@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { Clock, Logger, Point, StoreConfig } from '../core/index.ts';
-import { openEmbeddedStore, type EmbeddedTimeSeriesStore } from './embedded.ts';
-import { InfluxReader } from './influx/reader.ts';
-import { startInfluxWriter, type InfluxWriter } from './influx/writer.ts';
+import { openEmbeddedStore, type EmbeddedTimeSeriesStore } from './embedded/index.ts';
+import { InfluxReader, startInfluxWriter, type InfluxWriter } from './influx/index.ts';
 import type { CommitLog, GroupRangeQuery, LatestValue, RangeBucket, RangeQuery, SeriesInfo, SeriesLimitEvent, SeriesSelector, StoreStats, TimeSeriesStore } from './types.ts';
 
 const DAY = 86_400_000;

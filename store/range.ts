@@ -15,7 +15,7 @@ export interface BucketPlan {
   to: number;
 }
 
-/** Checks a query (it arrives from HTTP parameters) and lays out its buckets, or throws WF_ERR_BAD_REQUEST naming the field. */
+/** Checks a query (it arrives from HTTP parameters) and lays out its buckets, or throws a BAD_REQUEST error (core/errors.ts) naming the field. */
 export function planBuckets(q: RangeQuery): BucketPlan {
   if (typeof q.device !== 'string' || q.device === '') throw badRequest('device', 'device is required');
   if (typeof q.metric !== 'string' || q.metric === '') throw badRequest('metric', 'metric is required');

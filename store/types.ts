@@ -91,7 +91,7 @@ export interface TimeSeriesStore {
   flush(): Promise<void>;
   /** Latest value per series, filtered by device and/or metric (both optional); served from memory, synchronous. */
   latest(selector?: { device?: string; metric?: string }): LatestValue[];
-  /** Buckets from disk (points still queued are not seen until the next flush); rejects a bad query with WF_ERR_BAD_REQUEST. */
+  /** Buckets from disk (points still queued are not seen until the next flush); rejects a bad query with a BAD_REQUEST error (core/errors.ts). */
   range(q: RangeQuery): Promise<RangeBucket[]>;
   /** Several series over one range in one query, grouped (InfluxQL GROUP BY, dashboards); unknown series count as empty. */
   rangeGroups(q: GroupRangeQuery): Promise<RangeBucket[][]>;

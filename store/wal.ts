@@ -9,7 +9,7 @@
  * a group holds hundreds of records and the disk sees a few hundred syncs a second, not one per message.
  *
  * Records carry a sequence number. The store reads the log's head when it takes a batch and commits
- * that number with the points, in the same transaction (store/embedded.ts, table log_marks), then
+ * that number with the points, in the same transaction (store/embedded/writer.ts, table log_marks), then
  * reports it: segments wholly at or below it are deleted. At start, every record is handed back to
  * the store's replay(), which skips those already committed, so a crash between the store's commit
  * and a segment's deletion neither loses nor doubles a point.
@@ -21,7 +21,7 @@
 import { constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WatchfloorError, type Logger, type Point } from '../core/index.ts';
+import { errorCode, WatchfloorError, wfError, type Logger, type Point } from '../core/index.ts';
 import type { CommitLog, TimeSeriesStore } from './types.ts';
 
 const SEGMENT = /^(\d{16})\.wal$/;
@@ -68,7 +68,7 @@ type WalRecord = { s: number; d: string; t: number; g: Record<string, string>; m
  * itself to the store's commits and starts a new segment. The store must implement attachLog/replay.
  */
 export async function openWriteAheadLog(store: TimeSeriesStore, options: WriteAheadLogOptions): Promise<WriteAheadLog> {
-  if (!store.attachLog || !store.replay) throw new WatchfloorError('WF_ERR_STORE_OPEN', 'this store cannot take a write-ahead log');
+  if (!store.attachLog || !store.replay) throw wfError('STORE_OPEN', 'this store cannot take a write-ahead log');
   const log = new WriteAheadLog(options);
   mkdirSync(options.dir, { recursive: true });
   const committed = await store.attachLog(log);
@@ -114,7 +114,7 @@ export class WriteAheadLog implements CommitLog {
    * store's next commit then covers this record (see head()).
    */
   append(points: readonly Point[], done: (err?: Error) => void): void {
-    if (this.closed) return done(new WatchfloorError('WF_ERR_STORE_CLOSED', 'the ingest write-ahead log is closed', 503));
+    if (this.closed) return done(wfError('STORE_CLOSED', 'ingest write-ahead log'));
     const seq = ++this.seq;
     this.pending.push(JSON.stringify(encode(seq, points)));
     this.waiters.push(done);
@@ -222,7 +222,8 @@ export class WriteAheadLog implements CommitLog {
           active.lastSeq = lastSeq;
           this.figures.groups++;
         } catch (err) {
-          failure = new WatchfloorError('WF_ERR_STORE_WRITE', `ingest write-ahead log: ${(err as Error).message}`, 503);
+          // STORE_WRITE with 503 (unavailable), as it always answered here; the catalogue's own status is 500.
+          failure = new WatchfloorError(errorCode('STORE_WRITE'), `ingest write-ahead log: ${(err as Error).message}`, 503);
           this.broken = true;
           this.figures.failures++;
           this.log.error({ err: (err as Error).message, records: lines.length }, 'write-ahead log write failed: those publishes are refused, not acknowledged');

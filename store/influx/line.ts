@@ -1,6 +1,6 @@
 /*
  * InfluxDB line protocol (docs.influxdata.com, "Line protocol reference"): measurement,tags fields timestamp.
- * The mapping is /query's (store/influxql/execute.ts): measurement = device kind, tags = inventory tags
+ * The mapping is /query's (store/influxql/mapping.ts): measurement = device kind, tags = inventory tags
  * plus device, field = metric; timestamps in milliseconds (the writer asks for precision=ms).
  */
 import type { Point } from '../../core/index.ts';

@@ -5,7 +5,7 @@
  * not a safeguard: influxd 1.6.7 runs `DROP DATABASE` sent by GET with only a deprecation warning. So
  * what is proxied for users passes readOnly() first: SELECT (without INTO) and SHOW statements only.
  */
-import { WatchfloorError } from '../../core/index.ts';
+import { wfError } from '../../core/index.ts';
 import { emptyBuckets, planBuckets, planSpan } from '../range.ts';
 import type { GroupRangeQuery, RangeBucket, RangeQuery } from '../types.ts';
 import { authOf, baseOf, databaseOf, type InfluxTarget } from './target.ts';
@@ -83,7 +83,7 @@ export class InfluxReader {
     try {
       r = await fetch(`${this.base}/query?${params}`, { headers: this.auth.headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      throw new WatchfloorError('WF_ERR_STORE_UNAVAILABLE', `InfluxDB at ${this.base} did not answer: ${(err as Error).message}`, 503);
+      throw wfError('STORE_UNAVAILABLE', `InfluxDB at ${this.base} did not answer: ${(err as Error).message}`);
     }
     const text = await r.text();
     let body: unknown;
@@ -139,7 +139,7 @@ export class InfluxReader {
     const b = body as QueryBody;
     const error = b.error ?? b.results?.[0]?.error;
     if (status !== 200 || error !== undefined) {
-      throw new WatchfloorError('WF_ERR_STORE_QUERY', `InfluxDB refused the range query (${status}): ${error ?? 'no answer'}`, 502);
+      throw wfError('STORE_QUERY', `InfluxDB refused the range query (${status}): ${error ?? 'no answer'}`);
     }
     return (b.results?.[0]?.series ?? []).flatMap((s) => s.values ?? []);
   }

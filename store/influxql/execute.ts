@@ -9,21 +9,13 @@
  * Answers have InfluxDB 1.x's JSON shape: {results: [{statement_id, series: [{name, tags?, columns, values}]}]}.
  */
 import { WatchfloorError } from '../../core/index.ts';
-import type { SeriesInfo, TimeSeriesStore } from '../types.ts';
+import type { TimeSeriesStore } from '../types.ts';
 import { NOT_EXECUTED, QueryBudget, QueryLimitError } from './limits.ts';
-import type { Expr, Statement } from './parse.ts';
-import { isTime, Unsupported } from './where.ts';
+import { DATABASE, type InfluxSeries } from './mapping.ts';
+import type { Statement } from './parse.ts';
+import { Unsupported } from './where.ts';
 import { selectStatement } from './select.ts';
 import { show } from './show.ts';
-
-export interface InfluxSeries {
-  name: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values: unknown[][];
-  /** chunked=true: more rows of this series follow in the next chunk. */
-  partial?: boolean;
-}
 
 export interface StatementResult {
   statement_id: number;
@@ -42,20 +34,6 @@ export interface ExecuteOptions {
   /** The `db` parameter; absent reads the one database (InfluxDB would say "database name required"). */
   database?: string;
 }
-
-
-/** The database name Grafana may ask for; everything lives in one. */
-export const DATABASE = 'watchfloor';
-
-/** The measurement a series belongs to under the mapping above. */
-export const measurementOf = (s: { tags: Readonly<Record<string, string>> }): string => s.tags.kind ?? 'device';
-
-export const tagsOf = (s: SeriesInfo): Record<string, string> => ({ ...s.tags, device: s.device });
-/** The tags InfluxDB would hold for a series: `kind` is the measurement there, not a tag. */
-export const influxTags = (s: SeriesInfo): Record<string, string> => {
-  const { kind: _kind, ...rest } = tagsOf(s);
-  return rest;
-};
 
 /** Runs parsed statements against the store; an unsupported statement answers with its own error, like InfluxDB. */
 export async function executeInfluxQL(store: TimeSeriesStore, statements: Statement[], opts: ExecuteOptions): Promise<StatementResult[]> {
@@ -90,34 +68,4 @@ export async function executeInfluxQL(store: TimeSeriesStore, statements: Statem
     if (!opts.budget) budget.dispose();
   }
   return out;
-}
-
-// ---- WHERE ----
-
-/** The tag part of a WHERE clause as a predicate over a series' tags; time comparisons pass; a field comparison is refused. */
-export function tagFilter(where: Expr | undefined, fields: Set<string>): (tags: Record<string, string>) => boolean {
-  if (!where) return () => true;
-  const compile = (e: Expr): ((tags: Record<string, string>) => boolean) => {
-    if (e.kind !== 'binary') throw new Unsupported('a WHERE condition must compare a tag with a value');
-    if (e.op === 'AND' || e.op === 'OR') {
-      const l = compile(e.left);
-      const r = compile(e.right);
-      return e.op === 'AND' ? (t) => l(t) && r(t) : (t) => l(t) || r(t);
-    }
-    if (isTime(e.left) || isTime(e.right)) return () => true;
-    if (e.left.kind !== 'ref') throw new Unsupported('a WHERE condition must name a tag on its left');
-    const key = e.left.name;
-    if (fields.has(key)) throw new Unsupported(`conditions on field values ("${key}") are not supported; filter on tags`);
-    const right = e.right;
-    if (right.kind === 'regex') {
-      const re = right.re;
-      return e.op === '=~' ? (t) => re.test(t[key] ?? '') : (t) => !re.test(t[key] ?? '');
-    }
-    const value = right.kind === 'str' ? right.value : right.kind === 'num' ? String(right.value) : right.kind === 'ref' ? right.name : undefined;
-    if (value === undefined) throw new Unsupported(`cannot compare tag "${key}" with that value`);
-    if (e.op === '=') return (t) => (t[key] ?? '') === value;
-    if (e.op === '!=') return (t) => (t[key] ?? '') !== value;
-    throw new Unsupported(`tag "${key}" can be compared with =, !=, =~ or !~ only`);
-  };
-  return compile(where);
 }

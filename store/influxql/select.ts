@@ -17,6 +17,7 @@ import type { Expr, Field, SelectStatement, Source } from './parse.ts';
 import { arith, condition, formatTime, timeBounds, Unsupported, zoneOffsetMs, type Row } from './where.ts';
 import { calls, columnName, expandFields, refs, uniqueNames } from './expr.ts';
 import { fillColumn, fillRows, type Column } from './fill.ts';
+import { influxTags, measurementOf } from './mapping.ts';
 
 export interface InfluxSeriesOut {
   name: string;
@@ -50,12 +51,6 @@ interface Group {
   tags: Record<string, string>;
   srcs: Src[];
 }
-
-const measurementOf = (s: SeriesInfo): string => s.tags.kind ?? 'device';
-const influxTagsOf = (s: SeriesInfo): Record<string, string> => {
-  const { kind: _kind, ...rest }: Record<string, string> = { ...s.tags, device: s.device };
-  return rest;
-};
 
 /** Keys sorted, as InfluxDB's JSON (a Go map) has them. */
 const sortedTags = (t: Record<string, string>): Record<string, string> => Object.fromEntries(Object.keys(t).sort().map((k) => [k, t[k] as string]));
@@ -91,7 +86,7 @@ function measurementSources(store: TimeSeriesStore, source: Exclude<Source, { su
     if (!match(name)) continue;
     const key = `${name}\u0000${s.device}`;
     let src = byDevice.get(key);
-    if (!src) byDevice.set(key, (src = { name, tags: influxTagsOf(s), store: new Map() }));
+    if (!src) byDevice.set(key, (src = { name, tags: influxTags(s), store: new Map() }));
     src.store?.set(s.metric, s);
   }
   return [...byDevice.values()];

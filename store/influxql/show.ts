@@ -1,7 +1,7 @@
 /* SHOW statements over the store's series book, in InfluxDB 1.x's answer shapes (SHOW MEASUREMENTS, SERIES, TAG KEYS, TAG VALUES, FIELD KEYS, ... CARDINALITY). */
 import type { SafeRegex } from '../../core/index.ts';
 import type { SeriesInfo, TimeSeriesStore } from '../types.ts';
-import { DATABASE, influxTags, measurementOf, tagFilter, tagsOf, type InfluxSeries } from './execute.ts';
+import { DATABASE, influxTags, measurementOf, tagFilter, tagsOf, type InfluxSeries } from './mapping.ts';
 import type { ShowStatement } from './parse.ts';
 
 export function show(store: TimeSeriesStore, st: ShowStatement, _opts?: unknown): InfluxSeries[] {

@@ -1,6 +1,6 @@
 /*
  * One batch of lines into `logs` and their postings into `log_postings_fresh`, through DuckDB's
- * appender in data chunks, yielding to the event loop between slices (the habit of store/embedded.ts).
+ * appender in data chunks, yielding to the event loop between slices (the habit of store/embedded/writer.ts).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BIGINT, DuckDBDataChunk, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';

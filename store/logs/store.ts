@@ -7,7 +7,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { badRequest, createLogger, systemClock, WatchfloorError, type Clock, type LogLine, type Logger } from '../../core/index.ts';
+import { badRequest, createLogger, systemClock, wfError, type Clock, type WatchfloorError, type LogLine, type Logger } from '../../core/index.ts';
 import { LogsConfig, type LogsConfigInput } from './config.ts';
 import { exportHead, exportRecord, type ExportFormat } from './export.ts';
 import { filterSql, type LogFilters } from './query.ts';
@@ -135,7 +135,7 @@ export async function openLogStore(options: LogStoreOptions): Promise<LogStore> 
   const log = (options.logger ?? createLogger()).child({ component: 'log-store' });
   const config = LogsConfig.parse({ retentionDays: options.retentionDays, maxPendingLines: options.maxPendingLines });
   const file = resolve(options.dir, LOG_DATABASE_FILE);
-  if (openFiles.has(file)) throw new WatchfloorError('WF_ERR_STORE_OPEN', `the log store ${file} is already open in this process`);
+  if (openFiles.has(file)) throw wfError('STORE_OPEN', `the log store ${file} is already open in this process`);
   openFiles.add(file);
   let instance: DuckDBInstance | undefined;
   try {
@@ -164,7 +164,7 @@ export async function openLogStore(options: LogStoreOptions): Promise<LogStore> 
   } catch (err) {
     instance?.closeSync();
     openFiles.delete(file);
-    throw new WatchfloorError('WF_ERR_STORE_OPEN', `cannot open the log store ${file}: ${(err as Error).message}`);
+    throw wfError('STORE_OPEN', `cannot open the log store ${file}: ${(err as Error).message}`);
   }
 }
 
@@ -387,7 +387,7 @@ class DuckLogStore implements LogStore {
     } catch (err) {
       // Back in front of what came since, so the order on disk stays the order of arrival.
       this.queue = batch.concat(this.queue);
-      throw new WatchfloorError('WF_ERR_STORE_WRITE', `writing ${batch.length} log lines failed: ${(err as Error).message}`);
+      throw wfError('STORE_WRITE', `writing ${batch.length} log lines failed: ${(err as Error).message}`);
     } finally {
       this.inFlight = 0;
     }
@@ -433,7 +433,7 @@ class DuckLogStore implements LogStore {
       return { deleted };
     } catch (err) {
       await this.writer.run('ROLLBACK').catch(() => undefined);
-      throw new WatchfloorError('WF_ERR_STORE_WRITE', `log retention failed: ${(err as Error).message}`);
+      throw wfError('STORE_WRITE', `log retention failed: ${(err as Error).message}`);
     }
   }
 
@@ -491,5 +491,5 @@ function fileBytes(file: string): number {
 }
 
 function closedError(): WatchfloorError {
-  return new WatchfloorError('WF_ERR_STORE_CLOSED', 'the log store is closed', 503);
+  return wfError('STORE_CLOSED', 'log store');
 }
