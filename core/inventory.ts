@@ -131,6 +131,33 @@ export const Link = z.strictObject({
 });
 export type Link = z.infer<typeof Link>;
 
+/** Epoch ms, an ISO 8601 date-time, or a YAML timestamp. */
+const WindowTime = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.date().transform((d) => d.getTime())]);
+/** A maintenance window (epoch ms or ISO 8601): the service is silenced and the time is left out of its availability. */
+export const MaintenanceWindow = z.strictObject({
+  id: z.string().min(1).max(64).optional(),
+  from: WindowTime,
+  to: WindowTime,
+  reason: z.string().max(500).optional(),
+}).refine((w) => w.to > w.from, { path: ['to'], message: 'a window ends after it starts' });
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+
+/** A service (issue 16); each check is checked in full by rules/services against collectors/checks' schemas. */
+export const ServiceSpec = z.strictObject({
+  id: Id,
+  name: z.string().min(1).max(200),
+  owner: z.string().min(1).max(200).optional(),
+  checks: z.array(z.looseObject({ type: z.string().min(1) })).max(50).default([]),
+  /** Device or link ids the service runs on. */
+  dependsOn: z.array(Id).max(100).default([]),
+  public: z.boolean().default(false),
+  slo: z.strictObject({ availabilityPct: z.number().gt(0).lt(100), windowDays: z.number().int().min(1).max(366).default(30) }).optional(),
+  maintenance: z.array(MaintenanceWindow).max(500).default([]),
+  /** The only words of the estate the public status page shows for this service. */
+  publicMessage: z.string().max(2000).optional(),
+});
+export type ServiceSpec = z.infer<typeof ServiceSpec>;
+
 /** The estate: sites, rooms with plans, racks, devices and the links between them. */
 export const Inventory = z
   .strictObject({
@@ -139,6 +166,7 @@ export const Inventory = z
     racks: z.array(Rack).default([]),
     devices: z.array(Device).default([]),
     links: z.array(Link).default([]),
+    services: z.array(ServiceSpec).default([]),
   })
   .superRefine((inv, ctx) => {
     const ids = (list: { id: string }[], key: string): Set<string> => {
@@ -184,6 +212,11 @@ export const Inventory = z
         if (e.device && !devices.has(e.device)) missing(['links', i, end, 'device'], 'device', e.device);
       }
     });
+    const links = new Set(inv.links.map((l) => l.id));
+    ids(inv.services, 'services');
+    inv.services.forEach((s, i) =>
+      s.dependsOn.forEach((d, j) => devices.has(d) || links.has(d) || missing(['services', i, 'dependsOn', j], 'device or link', d)),
+    );
   });
 export type Inventory = z.infer<typeof Inventory>;
 export type InventoryInput = z.input<typeof Inventory>;

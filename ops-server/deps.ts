@@ -43,7 +43,7 @@ export interface OpsContext {
   timeseries?: TimeSeriesStore;
   alerts(filter: AlertFilter): Alert[];
   alert(id: string): Alert | undefined;
-  /** Alert actions, history, silences and rules (rules/desk.ts). */
+  /** Alert actions, history, silences and rules (rules/triage-desk.ts). */
   alertDesk: AlertDesk;
   events(filter: { device?: string; type?: string; since?: number }): DeviceEvent[];
   /** Security events (failed logins, denied publishes, probes), newest first. */

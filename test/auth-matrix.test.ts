@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { listRoutes } from '../ops-server/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { api, connectSocket, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, connectSocket, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 type Role = 'admin' | 'noc' | 'soc' | 'viewer';
 type Policy = 'public' | 'influx' | 'influx-or-session' | readonly Role[];
@@ -53,6 +53,19 @@ const POLICY: Record<string, Policy> = {
   'DELETE /api/v1/tokens/:id': ['admin'],
   'GET /api/v1/audit': ['admin', 'soc'],
   'POST /api/v1/devices/:id/commands': ['admin', 'noc'],
+  // Services (rules/services, routes/services.ts): everyone reads, admins change, admins and the NOC open maintenance windows.
+  'GET /status': 'public',
+  'GET /status.json': 'public',
+  'GET /api/v1/services': ANY,
+  'POST /api/v1/services': ['admin'],
+  'GET /api/v1/services/report': ANY,
+  'GET /api/v1/services/:id': ANY,
+  'PUT /api/v1/services/:id': ['admin'],
+  'DELETE /api/v1/services/:id': ['admin'],
+  'GET /api/v1/services/:id/availability': ANY,
+  'GET /api/v1/services/:id/burn-rate': ANY,
+  'POST /api/v1/services/:id/maintenance': ['admin', 'noc'],
+  'DELETE /api/v1/services/:id/maintenance/:windowId': ['admin', 'noc'],
 };
 
 /** Sample values for path parameters: real where a 404 would hide the authorization answer. */
