@@ -1,4 +1,8 @@
-export { startBroker, MAX_CLIENT_ID_BYTES, REFUSAL_REASONS, type Broker, type BrokerOptions, type BrokerTraffic, type ClientEvent, type RefusalReason } from './broker.ts';
+export { startBroker, type Broker, type BrokerTraffic } from './broker.ts';
+export type { BrokerOptions } from './options.ts';
+export { MAX_CLIENT_ID_BYTES } from './hooks/index.ts';
+export { REFUSAL_REASONS, type RefusalReason } from './refusals.ts';
+export type { ClientEvent } from './presence.ts';
 export { MqttAccounts, type MqttAccount, type MqttAccountView, type MqttRole } from './accounts.ts';
 export { mayPublish, mayPublishFor, maySubscribe, type KindOf } from './acl.ts';
 export { FrontDoor, type FrontDoorLimits } from './front-door.ts';

@@ -63,7 +63,7 @@ export interface MqttLoginGateDeps {
   logger: Logger;
   /** The lock file; without it locks are kept in memory. */
   file?: string;
-  /** The broker's refusal counter and reporter (broker.ts refuse): counts the reason on /metrics and raises the event. */
+  /** The broker's refusal counter and reporter (refusals.ts Refusals.refuse): counts the reason on /metrics and raises the event. */
   refuse(type: 'bad_credentials' | 'locked_out', event: EventFields, flood?: boolean): void;
   securityEvent(event: Omit<SecurityEvent, 'ts' | 'origin'>): void;
   onAudit?: (entry: MqttAuditEntry) => void;

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { MqttConfig } from '../core/index.ts';
 
 // aedes 1.x wants persistences with async methods: the packages' asyncPersistence classes, not their
 // callback wrappers (their main export), which aedes refuses ("persistence.setup() must be an async function").
@@ -10,11 +12,23 @@ const require = createRequire(import.meta.url);
 export interface BrokerState {
   persistence?: unknown;
   mq?: unknown;
+  /**
+   * On disk only (one broker alone on its LevelDB): the retained messages left from the last run, read
+   * at start to turn a device's stale `online` into `offline` (presence.ts settle).
+   */
+  retained?: (patterns: string[]) => AsyncIterable<{ topic: string; payload: Buffer }>;
   /** Closes what aedes does not close itself (the persistence's database or Redis connection). */
   close(): Promise<void>;
 }
 
 export type PersistenceChoice = { kind: 'memory' } | { kind: 'disk'; dir: string } | { kind: 'redis'; url: string };
+
+/** The config's `mqtt.persistence`; `disk` needs the data directory (`{dataDir}/mqtt-sessions`), memory without one. */
+export function persistenceChoice(cfg: Pick<MqttConfig, 'persistence' | 'redis'>, dataDir: string | undefined): PersistenceChoice {
+  if (cfg.persistence === 'redis') return { kind: 'redis', url: cfg.redis.url };
+  if (cfg.persistence === 'disk' && dataDir) return { kind: 'disk', dir: join(dataDir, 'mqtt-sessions') };
+  return { kind: 'memory' };
+}
 
 interface Destroyable {
   destroy(): Promise<void>;
@@ -31,8 +45,10 @@ export async function openBrokerState(choice: PersistenceChoice): Promise<Broker
     mkdirSync(choice.dir, { recursive: true });
     const { Level } = (await import('level')) as { Level: new (dir: string) => unknown };
     const LevelPersistence = require('aedes-persistence-level/asyncPersistence.js') as new (db: unknown) => Destroyable;
-    const persistence = new LevelPersistence(new Level(choice.dir));
-    return { persistence, close: () => persistence.destroy().catch(() => undefined) };
+    type Retained = { createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> };
+    const persistence = new LevelPersistence(new Level(choice.dir)) as Destroyable & Retained;
+    const retained = (patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> => persistence.createRetainedStreamCombi(patterns);
+    return { persistence, retained, close: () => persistence.destroy().catch(() => undefined) };
   }
   const RedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as new (opts: object) => Destroyable;
   const mqemitterRedis = require('mqemitter-redis') as (opts: object) => unknown;
