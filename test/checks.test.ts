@@ -66,8 +66,8 @@ afterAll(() => {
 });
 
 describe('check configs are validated, naming the field at fault', () => {
-  it('registers the five check types', () => {
-    expect(checkTypeNames().sort()).toEqual(['dns', 'http', 'icmp', 'tcp', 'tls']);
+  it('registers the six check types', () => {
+    expect(checkTypeNames().sort()).toEqual(['dns', 'http', 'icmp', 'snmp', 'tcp', 'tls']);
   });
 
   it.each([

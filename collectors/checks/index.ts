@@ -4,6 +4,7 @@ import { registerCheckType } from './check.ts';
 import { dnsCheck } from './dns.ts';
 import { httpCheck } from './http.ts';
 import { icmpCheck } from './icmp.ts';
+import { snmpCheck } from './snmp.ts';
 import { tcpCheck } from './tcp.ts';
 import { tlsCheck } from './tls.ts';
 
@@ -12,6 +13,7 @@ registerCheckType(tlsCheck);
 registerCheckType(tcpCheck);
 registerCheckType(dnsCheck);
 registerCheckType(icmpCheck);
+registerCheckType(snmpCheck);
 
 export {
   CHECK_DEFAULTS,
@@ -32,4 +34,5 @@ export { tlsCheck, TLS_DEFAULTS, type TlsCheckConfig } from './tls.ts';
 export { tcpCheck, type TcpCheckConfig } from './tcp.ts';
 export { dnsCheck, type DnsCheckConfig } from './dns.ts';
 export { icmpCheck, parseFpingSummary, judgeFping, runFping, ICMP_DEFAULTS, type FpingHost, type IcmpCheckConfig } from './icmp.ts';
+export { snmpCheck, SYS_UPTIME, type SnmpCheckConfig } from './snmp.ts';
 export { parseJsonPath, readJsonPath } from './json-path.ts';

@@ -56,17 +56,19 @@ export class SnmpClient {
   }
 
   /** GETs scalars; an OID the agent lacks comes back absent from the map. */
-  get(oids: string[]): Promise<Map<string, SnmpValue>> {
+  async get(oids: string[]): Promise<Map<string, SnmpValue>> {
+    const out = new Map<string, SnmpValue>();
+    for (const vb of await this.getVarbinds(oids)) {
+      const v = readVarbind(vb);
+      if (v.kind !== 'none') out.set(vb.oid, v);
+    }
+    return out;
+  }
+
+  /** GETs the varbinds as they came, exceptions (noSuchObject, noSuchInstance; RFC 3416 §4.2.1) included. */
+  getVarbinds(oids: string[]): Promise<Varbind[]> {
     return new Promise((resolve, reject) => {
-      this.session.get(oids, (err, varbinds) => {
-        if (err) return reject(err);
-        const out = new Map<string, SnmpValue>();
-        for (const vb of varbinds ?? []) {
-          const v = readVarbind(vb);
-          if (v.kind !== 'none') out.set(vb.oid, v);
-        }
-        resolve(out);
-      });
+      this.session.get(oids, (err, varbinds) => (err ? reject(err) : resolve(varbinds ?? [])));
     });
   }
 
