@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['dashboards/web/**/*.js'],
+    files: ['dashboards/web/**/*.{js,ts}'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', io: 'readonly', fetch: 'readonly', location: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', console: 'readonly', performance: 'readonly' } },
   },
   {

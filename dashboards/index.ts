@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-/** The web UI's static files (plain HTML, CSS and ES modules, no build step), served by the ops server. */
+/** The built web UI (dashboards/web, built by `npm run build:ui`), served by the ops server. */
 export const publicDir = fileURLToPath(new URL('./public', import.meta.url));
 export { Dashboard, PANEL_TYPES, type Panel, type PanelType } from './grafana/model.ts';
 export { builtinDashboards, influxql, linkedInterfaces, type LinkedInterfaces } from './builtin.ts';

@@ -1,106 +1,43 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatorPassword, startWatchfloor, type Watchfloor } from '../cli/index.ts';
-import { Config, Inventory, bundledConfigDir, readDataFile, silentLogger, type Clock } from '../core/index.ts';
-import { freeUdpPort } from '../collectors/index.ts';
+import { describe, expect, it } from 'vitest';
+import { simulatorPassword } from '../cli/index.ts';
 import { runSimulateCommand } from '../simulators/index.ts';
 import { connectMqtt, eventually } from './support/net.ts';
-import { api, login, type LoggedIn } from './support/product.ts';
-import { artifactsDir, ensureUiBuilt, launchChromium, plottedPixels } from './support/ui.ts';
+import { api } from './support/start-product.ts';
+import { artifactsDir, launchChromium, plottedPixels } from './support/ui.ts';
+import { ADMIN_PASSWORD, PASSWORDS, WAIT, watchFloorSuite } from './support/watch-floor.ts';
 
 /**
  * The watch floor in Chromium against the whole product with the sample data center and its fleet:
- * each role sees its views, the crac-failure scenario heats the plan and raises alerts, noc
- * acknowledges one and sets a CRAC, soc triages a brute force, the server restarts under the page.
+ * each role sees its views, both languages, the crac-failure scenario heats the plan and raises alerts,
+ * noc acknowledges one and sets a CRAC, soc triages a brute force, the server restarts under the page.
+ * The views fed by the SNMP collector and /query are test/ui-views.test.ts.
  */
 
-const ADMIN_PASSWORD = 'ui-test-admin-pass';
-const PASSWORDS = { noc: 'noc-pass-1234', soc: 'soc-pass-1234', viewer: 'viewer-pass-1234' } as const;
-const WAIT = { timeout: 20_000 };
-
-class MovableClock implements Clock {
-  skewMs = 0;
-  now(): number {
-    return Date.now() + this.skewMs;
-  }
-}
-
-const inventory = readDataFile(join(bundledConfigDir, 'sample-datacenter.yaml'), Inventory);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe('the watch floor in the browser', () => {
-  const clock = new MovableClock();
-  let dataDir: string;
-  let app: Watchfloor;
-  let base: string;
-  let port: number;
-  let browser: Browser;
-  let admin: LoggedIn;
-  const pages: Page[] = [];
-  const pageErrors: string[] = [];
-
-  const start = async (httpPort: number): Promise<void> => {
-    // A free UDP port for traps: net-snmp reads port 0 as 162, and 1162 may be another suite's.
-    const config = Config.parse({ dataDir, http: { host: '127.0.0.1', port: httpPort }, mqtt: { host: '127.0.0.1', port: 0 }, snmp: { trapPort: await freeUdpPort() }, store: { flushIntervalMs: 100 } });
-    app = await startWatchfloor({ config, inventory, logger: silentLogger, adminPassword: ADMIN_PASSWORD, clock });
-    port = app.httpPort;
-    base = `http://127.0.0.1:${port}`;
-    await app.startSimulation({ intervalMs: 500 });
-  };
-
-  const open = async (username: string, password: string, query = ''): Promise<Page> => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(`${username}: ${err.message}`));
-    pages.push(page);
-    await page.goto(`${base}/${query}`);
-    await page.locator('#login-form').waitFor(WAIT);
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.locator('#live[data-state=live]').waitFor(WAIT);
-    return page;
-  };
-  const navIds = (page: Page): Promise<string[]> => page.locator('#main-nav [role=tab]').evaluateAll((els) => els.map((e) => e.id));
-
-  beforeAll(async () => {
-    ensureUiBuilt();
-    dataDir = mkdtempSync(join(tmpdir(), 'wf-ui-'));
-    await start(0);
-    browser = await launchChromium();
-    admin = await login(base, 'admin', ADMIN_PASSWORD);
-    for (const [role, password] of Object.entries(PASSWORDS)) {
-      const r = await api(base, admin, '/api/v1/users', { method: 'POST', body: { username: role, role, password } });
-      expect(r.status).toBe(201);
-    }
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const floor = watchFloorSuite();
 
   it('shows each role only the views and controls it may use', async () => {
-    const viewer = await open('viewer', PASSWORDS.viewer);
-    expect(await navIds(viewer)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-dashboards']);
+    const viewer = await floor.open('viewer', PASSWORDS.viewer);
+    expect(await floor.navIds(viewer)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-dashboards']);
     await viewer.click('#nav-power');
     await viewer.locator('#crac-table tbody tr').first().waitFor(WAIT);
     expect(await viewer.locator('.crac-control').count()).toBe(0);
 
-    const soc = await open('soc', PASSWORDS.soc);
-    expect(await navIds(soc)).toEqual(['nav-floor', 'nav-network', 'nav-soc', 'nav-dashboards']);
+    const soc = await floor.open('soc', PASSWORDS.soc);
+    expect(await floor.navIds(soc)).toEqual(['nav-floor', 'nav-network', 'nav-soc', 'nav-dashboards']);
 
-    const noc = await open('noc', PASSWORDS.noc);
-    expect(await navIds(noc)).not.toContain('nav-soc');
+    const noc = await floor.open('noc', PASSWORDS.noc);
+    expect(await floor.navIds(noc)).not.toContain('nav-soc');
     await noc.click('#nav-power');
     await noc.locator('.crac-control[data-device="crac-1"]').waitFor(WAIT);
 
-    const adminPage = await open('admin', ADMIN_PASSWORD);
-    expect(await navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-soc', 'nav-dashboards']);
+    const adminPage = await floor.open('admin', ADMIN_PASSWORD);
+    expect(await floor.navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-soc', 'nav-dashboards']);
     for (const v of ['power', 'network', 'cloud', 'soc', 'dashboards', 'floor']) {
       await adminPage.click(`#nav-${v}`);
       await adminPage.waitForTimeout(600);
@@ -109,17 +46,18 @@ describe('the watch floor in the browser', () => {
     await viewer.close();
     await soc.close();
     // noc and admin got their CRAC controls from their role: no request probed the command API (it would be audited).
-    const audit = await api(base, admin, '/api/v1/audit?limit=5000');
+    const audit = await api(floor.base, floor.admin, '/api/v1/audit?limit=5000');
     expect(audit.status).toBe(200);
     expect(JSON.stringify(audit.body)).not.toContain('__probe__');
-  });
+    // Four logins and six views drawn while the fleet starts, beside test/ui-views.test.ts's own product.
+  }, 60_000);
 
   it('offers Vietnamese on the login page, says a wrong password in it, and keeps it after the login', async () => {
     // A browser set to English, as a shared wall-screen PC often is: the switch is on the login card.
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.on('pageerror', (err) => pageErrors.push(`login in Vietnamese: ${err.message}`));
+    const page = await floor.browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    page.on('pageerror', (err) => floor.pageErrors.push(`login in Vietnamese: ${err.message}`));
     try {
-      await page.goto(`${base}/`);
+      await page.goto(`${floor.base}/`);
       await page.locator('#login-form').waitFor(WAIT);
       expect(await page.textContent('#login-submit')).toBe('Log in');
       await page.click('#login-lang');
@@ -144,7 +82,7 @@ describe('the watch floor in the browser', () => {
   });
 
   it('draws the heat map with numbers beside the colours, in English and Vietnamese', async () => {
-    const page = pages[3]!;
+    const page = floor.pages[3]!;
     await page.click('#tab-sr1');
     await page.locator('svg.plan[data-room="sr1"]').waitFor(WAIT);
     // The heat map is a canvas under the plan's SVG, over the room's rectangle, with coloured cells.
@@ -216,7 +154,7 @@ describe('the watch floor in the browser', () => {
   });
 
   it('leaves no English on any view in Vietnamese: the floor, the alert pane, power, network, cloud, SOC, dashboards', async () => {
-    const page = pages[3]!;
+    const page = floor.pages[3]!;
     try {
       await page.click('#lang-switch');
       await page.locator('html[lang="vi"]').waitFor(WAIT);
@@ -275,12 +213,12 @@ describe('the watch floor in the browser', () => {
   }, 60_000);
 
   it('turns racks red and raises critical alerts in the crac-failure scenario, with a cue, and explains why', async () => {
-    const page = pages[3]!;
-    const password = await simulatorPassword(dataDir, app.accounts);
+    const page = floor.pages[3]!;
+    const password = await simulatorPassword(floor.dataDir, floor.app.accounts);
     const lines: string[] = [];
     const abort = new AbortController();
     const running = runSimulateCommand(
-      ['crac-failure', '--broker', `mqtt://127.0.0.1:${app.mqttPort}`, '--password', password, '--speed', '120', '--interval-ms', '250'],
+      ['crac-failure', '--broker', `mqtt://127.0.0.1:${floor.app.mqttPort}`, '--password', password, '--speed', '120', '--interval-ms', '250'],
       { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l), signal: abort.signal },
     );
     try {
@@ -300,7 +238,7 @@ describe('the watch floor in the browser', () => {
         const text = (await page.locator(`.rack[data-rack="${hot}"] .rack-reading`).textContent()) ?? '';
         return Number.parseFloat(text) > 32.5 ? true : undefined;
       }, 30_000, 250);
-      clock.skewMs += 31_000;
+      floor.clock.skewMs += 31_000;
       await page.locator(`.rack[data-rack="${hot}"][data-alert="critical"]`).waitFor(WAIT);
       await page.locator(`#alert-list li.alert.sev-critical.state-firing[data-label-rack="${hot}"]`).first().waitFor(WAIT);
       await page.locator('#critical-cue:not([hidden])').waitFor(WAIT);
@@ -323,7 +261,7 @@ describe('the watch floor in the browser', () => {
       await page.locator('#rack-panel').waitFor({ state: 'detached', ...WAIT });
 
       // noc acknowledges one from its own screen; everyone sees it acknowledged.
-      const noc = pages[2]!;
+      const noc = floor.pages[2]!;
       await noc.click('#nav-floor');
       const item = noc.locator(`#alert-list li.alert.sev-critical.state-firing[data-label-rack="${hot}"]`).first();
       await item.waitFor(WAIT);
@@ -331,7 +269,7 @@ describe('the watch floor in the browser', () => {
       await item.locator('.act-ack').click();
       await noc.locator(`#alert-list li[data-alert-id="${id}"][data-acked="true"] .badge-ack`).waitFor(WAIT);
       await page.locator(`#alert-list li[data-alert-id="${id}"][data-acked="true"]`).waitFor(WAIT);
-      expect(((await api(base, admin, `/api/v1/alerts/${id}`)).body as { acknowledged?: boolean }).acknowledged).toBe(true);
+      expect(((await api(floor.base, floor.admin, `/api/v1/alerts/${id}`)).body as { acknowledged?: boolean }).acknowledged).toBe(true);
     } finally {
       abort.abort();
       await running;
@@ -339,8 +277,8 @@ describe('the watch floor in the browser', () => {
   }, 90_000);
 
   it('sends a CRAC setpoint as noc after a confirmation and shows the new setpoint', async () => {
-    const noc = pages[2]!;
-    await eventually(() => app.fleet, 15_000);
+    const noc = floor.pages[2]!;
+    await eventually(() => floor.app.fleet, 15_000);
     await noc.click('#nav-power');
     const row = noc.locator('#crac-table tr[data-device="crac-1"]');
     await row.locator('.in-setpoint').fill('21.5');
@@ -352,8 +290,8 @@ describe('the watch floor in the browser', () => {
   }, 60_000);
 
   it('lets soc triage an MQTT brute-force alert', async () => {
-    for (let i = 0; i < 6; i++) await connectMqtt(app.mqttPort, { username: 'attacker', password: `guess-${i}`, clientId: `ui-attack-${i}` }).catch(() => undefined);
-    const soc = await open('soc', PASSWORDS.soc);
+    for (let i = 0; i < 6; i++) await connectMqtt(floor.app.mqttPort, { username: 'attacker', password: `guess-${i}`, clientId: `ui-attack-${i}` }).catch(() => undefined);
+    const soc = await floor.open('soc', PASSWORDS.soc);
     await soc.click('#nav-soc');
     const row = soc.locator('#soc-table tr[data-triage="new"]').filter({ hasText: 'MQTT brute force' }).first();
     await row.waitFor(WAIT);
@@ -368,7 +306,7 @@ describe('the watch floor in the browser', () => {
   }, 60_000);
 
   it('has no serious accessibility violations (axe-core) on the floor plan, in kiosk mode too', async () => {
-    const page = await open('viewer', PASSWORDS.viewer, '?kiosk=1');
+    const page = await floor.open('viewer', PASSWORDS.viewer, '?kiosk=1');
     expect(await page.getAttribute('body', 'data-kiosk')).toBe('1');
     await page.screenshot({ path: join(artifactsDir, 'kiosk.png') });
     await page.evaluate(axeSource);
@@ -380,121 +318,12 @@ describe('the watch floor in the browser', () => {
     expect(violations).toEqual([]);
   });
 
-  it('renders the built-in dashboards live from /query: lines drawn, a time range that refetches, the export', async () => {
-    const page = pages[3]!;
-    await page.click('#nav-dashboards');
-    const inlet = page.locator('.dash-panel.panel-timeseries').filter({ hasText: 'Rack inlet temperature' });
-    await inlet.locator('.chart .uplot').waitFor(WAIT);
-
-    // A shorter range: every panel asks /query again, for exactly that span.
-    const spanBefore = await page.textContent('#dash-span');
-    const asked = page.waitForRequest((r) => r.url().includes('/query?') && /"temperature"/.test(new URL(r.url()).searchParams.get('q') ?? ''), WAIT);
-    await page.selectOption('#dash-range', '15m');
-    const q = new URL((await asked).url()).searchParams.get('q') ?? '';
-    const [, from, to] = /time >= (\d+)ms and time <= (\d+)ms/.exec(q) ?? [];
-    expect(Number(to) - Number(from)).toBe(15 * 60_000);
-    expect(q).toMatch(/GROUP BY time\(5s\)/);
-    expect(q).toMatch(/"room" =~ \/\^\(sr1\|sr2\|/);
-    expect(await page.textContent('#dash-span')).not.toBe(spanBefore);
-
-    await eventually(async () => ((await plottedPixels(inlet.locator('.chart'))) > 100 ? true : undefined), 20_000, 500);
-    expect(await inlet.locator('.chart-legend .series-last').first().textContent()).toMatch(/^\d+\.\d °C$/);
-    const gauge = page.locator('.dash-panel.panel-gauge .gauge[role=meter]');
-    expect(await gauge.locator('.big-value').textContent()).toMatch(/^\d+\.\d °C$/);
-    // The table: a row per sensor with its latest value (the panel may answer after the charts).
-    await page.locator('.dash-panel.panel-table tbody tr').nth(20).waitFor(WAIT);
-    expect(await page.locator('.dash-panel.panel-table tbody tr td').nth(1).textContent()).toMatch(/^\d+(\.\d)? °C$/);
-    await page.screenshot({ path: join(artifactsDir, 'dashboards.png') });
-
-    const download = page.waitForEvent('download', WAIT);
-    await page.click('#dash-export');
-    const file = await (await download).path();
-    const exported = JSON.parse(readFileSync(file, 'utf8')) as { uid: string; panels: { title: string }[] };
-    expect(exported.uid).toBe('wf-environment');
-    expect(exported.panels.map((p) => p.title)).toContain('Rack inlet temperature');
-
-    await page.selectOption('#dash-pick', 'wf-power-cooling');
-    const ups = page.locator('.dash-panel.panel-bargauge .bars li');
-    await ups.first().waitFor(WAIT);
-    expect(await ups.count()).toBe(2);
-    expect(await ups.first().locator('.bar-value').textContent()).toMatch(/^\d+(\.\d)? %$/);
-    await page.locator('.dash-panel.panel-stat .big-value').first().filter({ hasText: /^\d+ min$/ }).waitFor(WAIT);
-  }, 60_000);
-
-  it('shows link utilisation and interface traffic from the SNMP collector on the network view', async () => {
-    const page = pages[3]!;
-    await page.click('#nav-network');
-    // The primary Internet link is edge-rtr-1 Gi0/0/0 at 1 Gbit/s: its utilisation comes from if_in_bps/if_out_bps.Gi0_0_0.
-    const link = page.locator('#link-table tr[data-link="inet-vnpt"][data-state="up"]:not([data-util=""])');
-    await link.waitFor({ timeout: 60_000 });
-    expect(await link.locator('td.util').textContent()).toMatch(/\d+(\.\d)? %$/);
-    expect(await link.textContent()).toMatch(/Mbit\/s/);
-    await page.selectOption('#if-device', 'edge-rtr-1');
-    const row = page.locator('#if-table[data-device="edge-rtr-1"] tr[data-interface="Gi0_0_0"]');
-    await row.waitFor(WAIT);
-    expect(await row.locator('td').first().textContent()).toBe('Gi0/0/0');
-    expect(await row.getAttribute('data-oper')).toBe('up');
-    expect(await row.locator('.if-in').textContent()).toMatch(/^\d+(\.\d)? [kMG]?bit\/s$/);
-    await row.locator('.if-chart-open').click();
-    const chart = page.locator('.if-chart[data-interface="Gi0_0_0"]');
-    await chart.locator('.chart .uplot').waitFor(WAIT);
-    expect(await chart.locator('.chart-legend .series-last').first().textContent()).toMatch(/bit\/s$/);
-    expect(await plottedPixels(chart.locator('.chart'))).toBeGreaterThan(10);
-    await page.screenshot({ path: join(artifactsDir, 'network.png'), fullPage: true });
-  }, 90_000);
-
-  it('shows each hypervisor host with its VMs under it and the SAN with its pools: CPU, memory and fullest disk from the SNMP collector', async () => {
-    const page = pages[3]!;
-    await page.click('#nav-cloud');
-    const host = page.locator('#cloud-table tr[data-device="cloud-host-1"]');
-    await host.locator('td.cpu[data-value]').waitFor({ timeout: 60_000 });
-    // The CPU % the API's latest cpu_load_pct says (the values move: compare the same poll).
-    await eventually(async () => {
-      const latest = await api(base, admin, '/api/v1/metrics/latest?device=cloud-host-1');
-      const cpu = (latest.body as { metric: string; value: number }[]).find((p) => p.metric === 'cpu_load_pct')?.value;
-      return cpu !== undefined && (await host.locator('td.cpu').textContent())?.trim() === `${cpu.toFixed(1)} %` ? true : undefined;
-    }, 40_000, 250);
-    expect(await host.locator('td.mem').textContent()).toMatch(/^\s*\d+\.\d %\s*$/);
-    expect(await host.locator('td.disk').textContent()).toMatch(/^\s*\d+\.\d % \S+\s*$/);
-    // Its VMs are grouped under it: its group's rows are the host, then each VM naming it as parent.
-    const group = page.locator('#cloud-table tbody[data-group="cloud-host-1"] tr');
-    const vms = inventory.devices.filter((d) => d.kind === 'vm' && d.parents.includes('cloud-host-1')).map((d) => [d.id, 'cloud-host-1']);
-    expect(vms.length).toBeGreaterThanOrEqual(2);
-    expect(await group.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-device'), r.getAttribute('data-parent')]))).toEqual([['cloud-host-1', ''], ...vms]);
-    // The SAN shows its fullest pool by name, and every pool under it.
-    const san = page.locator('#cloud-table tr[data-device="san-1"] td.disk[data-value]');
-    await san.waitFor({ timeout: 60_000 });
-    expect(await san.textContent()).toMatch(/^\s*\d+\.\d % pool_\w+\s*$/);
-    await eventually(async () => ((await page.locator('#cloud-table tr.cloud-pool[data-parent="san-1"] td.disk[data-value]').count()) === 3 ? true : undefined), 20_000, 250);
-    await page.screenshot({ path: join(artifactsDir, 'cloud.png'), fullPage: true });
-  }, 120_000);
-
-  it('shows every PDU per phase from the SNMP collector, the most loaded phase first', async () => {
-    const page = pages[3]!;
-    await page.click('#nav-power');
-    const pdus = inventory.devices.filter((d) => d.kind === 'pdu');
-    const rows = page.locator('#pdu-phases tbody tr');
-    await eventually(async () => ((await rows.count()) === pdus.length ? true : undefined), 20_000, 250);
-    // pdu-a01-a's phase L1 shows what the collector read from its rPDU2 phase table (polled once a minute, so compare the same poll).
-    const cell = page.locator('#pdu-phases tr[data-device="pdu-a01-a"] .phase[data-phase="phase1"]');
-    await cell.waitFor({ timeout: 60_000 });
-    await eventually(async () => {
-      const latest = await api(base, admin, '/api/v1/metrics/latest?device=pdu-a01-a');
-      const amps = (latest.body as { metric: string; value: number }[]).find((p) => p.metric === 'pdu_phase_current_a.phase1')?.value;
-      return amps !== undefined && Number(await cell.getAttribute('data-amps')) === amps ? true : undefined;
-    }, 20_000, 250);
-    expect(await cell.textContent()).toMatch(/^\s*L1 \d+\.\d A \/ 32 A · 230 V · \d+\.\d\d kW\s*$/);
-    // Sorted by the loaded share of the worst phase, highest first.
-    const amps = await page.locator('#pdu-phases tbody tr .phase').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-amps'))));
-    expect(amps.length).toBeGreaterThan(1);
-    expect(amps).toEqual([...amps].sort((a, b) => b - a));
-  }, 90_000);
 
   it('says whether the critical cue will be heard: blocked until a click, then on; muted stays muted across a reload', async () => {
     const strict = await launchChromium({ autoplay: false });
     try {
       const page = await strict.newPage({ viewport: { width: 1600, height: 900 } });
-      await page.goto(`${base}/?kiosk=1`);
+      await page.goto(`${floor.base}/?kiosk=1`);
       await page.locator('#login-form').waitFor(WAIT);
       await page.fill('#username', 'noc');
       await page.fill('#password', PASSWORDS.noc);
@@ -521,17 +350,17 @@ describe('the watch floor in the browser', () => {
   }, 60_000);
 
   it('reconnects after a server restart and resyncs without a login; asks for one when its session is gone', async () => {
-    const page = pages[3]!;
+    const page = floor.pages[3]!;
     await page.click('#nav-floor');
-    clock.skewMs = 0;
+    floor.clock.skewMs = 0;
     // A step that hangs fails by its name, not as the whole test's timeout.
     const within = <T>(ms: number, step: string, p: Promise<T>): Promise<T> =>
       Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${step} did not finish in ${ms} ms`)), ms).unref())]);
     const restart = async (between?: () => void): Promise<void> => {
-      await within(60_000, 'stopping the product', app.stop());
+      await within(60_000, 'stopping the product', floor.app.stop());
       await page.locator('#live[data-state=offline]').waitFor(WAIT);
       between?.();
-      await within(60_000, 'starting the product again on its port', start(port));
+      await within(60_000, 'starting the product again on its port', floor.start(floor.port));
     };
 
     // The wall screen's session outlives the restart: the page reconnects by itself and catches up.
@@ -546,11 +375,11 @@ describe('the watch floor in the browser', () => {
       const fresh = await page.locator('svg.plan [data-device][data-stale="false"]').count();
       return fresh === 96 ? true : undefined;
     }, 30_000, 250);
-    const latest = await api(base, admin, '/api/v1/metrics/latest?device=s-a01-ft');
+    const latest = await api(floor.base, floor.admin, '/api/v1/metrics/latest?device=s-a01-ft');
     expect((latest.body as { ts: number }[])[0]!.ts).toBeGreaterThan(restartedAt);
 
     // Without its session (the file of sessions lost), the page says so and asks again; it never shows old data as live.
-    await restart(() => rmSync(join(dataDir, 'sessions.json'), { force: true }));
+    await restart(() => rmSync(join(floor.dataDir, 'sessions.json'), { force: true }));
     await page.locator('#login-view:not([hidden])').waitFor({ timeout: 40_000 });
     expect(await page.textContent('#login-message')).toContain('session has ended');
     await page.fill('#username', 'admin');
@@ -558,7 +387,7 @@ describe('the watch floor in the browser', () => {
     await page.click('#login-submit');
     await page.locator('#live[data-state=live]').waitFor(WAIT);
     await page.locator('svg.plan [data-device][data-stale="false"]').first().waitFor(WAIT);
-    expect(pageErrors).toEqual([]);
+    expect(floor.pageErrors).toEqual([]);
     // Its waits add up to more than 90 s on a loaded machine (two restarts with 100 SNMP agents, login, live).
   }, 180_000);
 });

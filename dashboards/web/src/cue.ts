@@ -3,9 +3,12 @@
 // --autoplay-policy=no-user-gesture-required); until then the sound button says the sound is
 // blocked, so a wall screen never looks as if it would beep when it cannot. Muting is a choice
 // kept in the browser.
-let ctx = null;
+/** What the sound button says (soundState). */
+export type SoundState = 'on' | 'blocked' | 'muted' | 'none';
+
+let ctx: AudioContext | null = null;
 let muted = false;
-const listeners = new Set();
+const listeners = new Set<(s: SoundState) => void>();
 try {
   muted = window.localStorage.getItem('wf-sound') === 'off';
 } catch {
@@ -16,7 +19,7 @@ const notify = () => {
   for (const f of listeners) f(soundState());
 };
 
-function unlock() {
+function unlock(): void {
   try {
     if (!ctx) {
       ctx = new window.AudioContext();
@@ -34,19 +37,19 @@ window.addEventListener('keydown', unlock, { capture: true });
 unlock();
 
 /** `on` (a cue will be heard), `blocked` (the browser waits for a click or key), `muted`, or `none` (no audio device). */
-export function soundState() {
+export function soundState(): SoundState {
   if (muted) return 'muted';
   if (!ctx) return 'none';
   return ctx.state === 'running' ? 'on' : 'blocked';
 }
 
-export function onSoundChange(f) {
+export function onSoundChange(f: (s: SoundState) => void): () => boolean {
   listeners.add(f);
   return () => listeners.delete(f);
 }
 
 /** The sound button: unmutes (and, being a click, unlocks) when off; mutes when on. */
-export function toggleSound() {
+export function toggleSound(): void {
   muted = soundState() === 'on';
   try {
     window.localStorage.setItem('wf-sound', muted ? 'off' : 'on');
@@ -58,7 +61,7 @@ export function toggleSound() {
 }
 
 /** Three short 880 Hz tones; returns whether they could be heard (audio running, not muted). */
-export function beep() {
+export function beep(): boolean {
   if (muted) return false;
   if (!ctx) unlock();
   if (!ctx || ctx.state !== 'running') return false;

@@ -3,7 +3,12 @@
 // data-i18n-title, data-i18n-placeholder); code calls t('key', {vars}), and named('sev', code) for a code's name.
 // Only what is shown is translated: ids, classes and data-* attributes keep their English codes.
 
-const EN = {
+/** A language the page speaks. */
+export type Lang = 'en' | 'vi';
+/** Values put into a text's `{name}` places. */
+export type TextVars = Record<string, string | number | undefined>;
+
+const EN: Record<string, string> = {
   'login.sub': 'Operations center · log in to see the floor',
   'login.username': 'Username',
   'login.password': 'Password',
@@ -115,7 +120,7 @@ const EN = {
   'common.yes': 'Yes',
   'common.no': 'No',
   'common.cancel': 'Cancel',
-  // The page around the views (index.html, main.js)
+  // The page around the views (index.html, main.ts)
   'boot.loading': 'Loading Watchfloor…',
   'boot.failed': 'Watchfloor cannot start: {error}.',
   'boot.fault': 'Watchfloor hit an error: {error}',
@@ -334,7 +339,7 @@ const EN = {
   'lang.switch': 'Tiếng Việt',
 };
 
-const VI = {
+const VI: Record<string, string> = {
   'login.sub': 'Trung tâm điều hành · đăng nhập để xem phòng máy',
   'login.username': 'Tên đăng nhập',
   'login.password': 'Mật khẩu',
@@ -682,10 +687,10 @@ const VI = {
   'lang.switch': 'English',
 };
 
-const DICTS = { en: EN, vi: VI };
-const listeners = new Set();
+const DICTS: Record<Lang, Record<string, string>> = { en: EN, vi: VI };
+const listeners = new Set<(lang: Lang) => void>();
 
-function initial() {
+function initial(): Lang {
   const asked = new window.URLSearchParams(location.search).get('lang');
   if (asked === 'vi' || asked === 'en') return asked;
   try {
@@ -702,16 +707,16 @@ let lang = initial();
 export const currentLang = () => lang;
 
 /** The text for `key` in the current language, `{name}` filled from `vars`; the key itself if unknown. */
-export function t(key, vars) {
+export function t(key: string, vars?: TextVars): string {
   const s = DICTS[lang][key] ?? EN[key] ?? key;
-  return vars ? s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? '' : String(vars[k]))) : s;
+  return vars ? s.replace(/\{(\w+)\}/g, (_, k: string) => (vars[k] === undefined ? '' : String(vars[k]))) : s;
 }
 
 /**
  * The shown name of a code (`named('sev', 'critical')`, `named('kind', 'vm')`) in the current language;
  * the code itself when the dictionary has no entry (a value the UI does not know yet).
  */
-export function named(prefix, value) {
+export function named(prefix: string, value: string | number | undefined): string {
   const key = `${prefix}.${value}`;
   return DICTS[lang][key] ?? EN[key] ?? String(value);
 }
@@ -723,17 +728,17 @@ const ATTRIBUTES = ['aria-label', 'title', 'placeholder'];
  * Fills every [data-i18n] element under `root` (its textContent) and every [data-i18n-aria-label],
  * [data-i18n-title], [data-i18n-placeholder] attribute, and sets <html lang> (and the switch's own lang).
  */
-export function translatePage(root = document) {
+export function translatePage(root: ParentNode = document): void {
   document.documentElement.lang = lang;
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n ?? '');
   for (const attr of ATTRIBUTES) {
-    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`)));
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`) ?? ''));
   }
   // A switch (top bar, login page) is written in the other language ("English" on a Vietnamese page): its lang says so.
-  for (const other of document.querySelectorAll('.lang-switch')) other.lang = lang === 'vi' ? 'en' : 'vi';
+  for (const other of document.querySelectorAll<HTMLElement>('.lang-switch')) other.lang = lang === 'vi' ? 'en' : 'vi';
 }
 
-export function setLang(next) {
+export function setLang(next: Lang): void {
   if (!DICTS[next] || next === lang) return;
   lang = next;
   try {
@@ -745,7 +750,7 @@ export function setLang(next) {
   for (const f of listeners) f(lang);
 }
 
-export function onLangChange(f) {
+export function onLangChange(f: (lang: Lang) => void): () => boolean {
   listeners.add(f);
   return () => listeners.delete(f);
 }

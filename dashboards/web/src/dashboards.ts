@@ -3,54 +3,65 @@
 // macros filled in ($timeFilter, $__interval, template variables), on the chosen time range and
 // refresh; the export button hands out the same JSON Grafana imports.
 import { useEffect, useState } from 'preact/hooks';
-import { influxql } from './api.js';
+import { influxql, type InfluxResult } from './api.ts';
 import { builtinDashboards, linkedInterfaces } from '../../builtin.ts';
 import { toGrafanaJson } from '../../grafana/export.ts';
-import { TimeChart } from './chart.js';
-import { formatClock } from './dom.js';
-import { named, t } from './i18n.js';
-import { formatValue, thresholdColor } from './units.js';
-import { html, useStore } from './ui.js';
+import type { DataPanel, Panel, Target } from '../../grafana/model.ts';
+import { TimeChart, type ChartSeries } from './chart.ts';
+import { formatClock } from './dom.ts';
+import { named, t } from './i18n.ts';
+import { formatValue, thresholdColor } from './units.ts';
+import { html, useStore } from './ui.ts';
+import type { ViewProps } from './page.ts';
+
+/** The time range the panels query: epoch ms, and $__interval in ms. */
+interface QueryRange {
+  from: number;
+  to: number;
+  intervalMs: number;
+}
+/** Template variables: each name's chosen values. */
+type Vars = Record<string, string[]>;
 
 const MIN = 60_000;
-const RANGES = [['5m', 5 * MIN], ['15m', 15 * MIN], ['1h', 60 * MIN], ['6h', 360 * MIN], ['24h', 1440 * MIN], ['7d', 7 * 1440 * MIN]];
-const REFRESHES = [['off', 0], ['5s', 5000], ['10s', 10_000], ['30s', 30_000], ['1m', MIN], ['5m', 5 * MIN]];
+const RANGES: [string, number][] = [['5m', 5 * MIN], ['15m', 15 * MIN], ['1h', 60 * MIN], ['6h', 360 * MIN], ['24h', 1440 * MIN], ['7d', 7 * 1440 * MIN]];
+const REFRESHES: [string, number][] = [['off', 0], ['5s', 5000], ['10s', 10_000], ['30s', 30_000], ['1m', MIN], ['5m', 5 * MIN]];
 /** Grafana's nice intervals; $__interval is the first at or above range / MAX_POINTS. */
 const INTERVALS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400].map((s) => s * 1000);
 const MAX_POINTS = 240;
 const MIN_INTERVAL_MS = 5000;
 const GRID_ROW_PX = 30;
 /** A built-in dashboard's own text (title, row, panel, note) in the page's language; the definition's English when there is no entry. */
-const shown = (s) => named('grafana', s);
+const shown = (s: string): string => named('grafana', s);
 /** "15m", "1h" as the pickers show them: "15m" in English, "15 phút" in Vietnamese. */
-const span = (k) => {
+const span = (k: string): string => {
   const m = /^(\d+)([smhd])$/.exec(k);
   return m ? t(`span.${m[2]}`, { n: m[1] }) : k;
 };
 
 /** $__interval for a range: about MAX_POINTS buckets, never under MIN_INTERVAL_MS. */
-export function intervalFor(rangeMs) {
+export function intervalFor(rangeMs: number): number {
   const want = Math.max(MIN_INTERVAL_MS, rangeMs / MAX_POINTS);
-  return INTERVALS.find((i) => i >= want) ?? INTERVALS[INTERVALS.length - 1];
+  return INTERVALS.find((i) => i >= want) ?? INTERVALS[INTERVALS.length - 1]!;
 }
 
-const escapeRegex = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** A target's InfluxQL with Grafana's macros and variables filled in, as Grafana's InfluxDB data source does. */
-export function interpolate(query, { from, to, intervalMs, vars }) {
+export function interpolate(query: string, { from, to, intervalMs, vars }: QueryRange & { vars: Vars }): string {
   let q = query
     .replaceAll('$timeFilter', `time >= ${Math.floor(from)}ms and time <= ${Math.ceil(to)}ms`)
     .replaceAll('$__interval_ms', String(intervalMs))
     .replaceAll('$__interval', `${intervalMs / 1000}s`);
   for (const [name, values] of Object.entries(vars)) {
     // A multi-value or "All" variable inside a regex becomes (a|b|c), each value escaped.
-    const text = values.length === 1 ? escapeRegex(values[0]) : `(${values.map(escapeRegex).join('|')})`;
+    const text = values.length === 1 ? escapeRegex(values[0]!) : `(${values.map(escapeRegex).join('|')})`;
     q = q.replace(new RegExp(`\\$\\{${name}\\}|\\$${name}\\b`, 'g'), () => text);
   }
   return q;
 }
 
-const parseRange = (from) => {
+const parseRange = (from: string | undefined): string => {
   const m = /^now-(\d+)([mhd])$/.exec(from ?? '');
   if (!m) return '6h';
   const key = `${m[1]}${m[2]}`;
@@ -58,34 +69,37 @@ const parseRange = (from) => {
 };
 
 /** Series of one panel: [{label, points: [[ts, v|null]]}] from each target's statement result. */
-function seriesOf(panel, results) {
-  const out = [];
+function seriesOf(_panel: DataPanel, results: readonly InfluxResult[]): ChartSeries[] {
+  const out: ChartSeries[] = [];
   const many = results.length > 1;
   for (const r of results) {
     for (const s of r.series ?? []) {
       const column = s.columns[1] ?? 'value';
       const tags = Object.values(s.tags ?? {}).filter((v) => v !== '');
       const label = [...tags, ...(many || tags.length === 0 ? [column] : [])].join(' · ') || s.name;
-      out.push({ label, points: s.values.map((row) => [row[0], row[1]]) });
+      out.push({ label, points: s.values.map((row) => [row[0], row[1]] as [number, number | null]) });
     }
   }
   return out.sort((a, b) => a.label.localeCompare(b.label, undefined, { numeric: true }));
 }
 
-const latest = (points) => {
-  for (let i = points.length - 1; i >= 0; i--) if (typeof points[i][1] === 'number') return points[i][1];
+const latest = (points: ChartSeries['points']): number | undefined => {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const v = points[i]![1];
+    if (typeof v === 'number') return v;
+  }
   return undefined;
 };
 
-const COLOR = { green: 'var(--ok)', orange: 'var(--sev-major)', red: 'var(--sev-critical)', yellow: 'var(--sev-minor)', blue: 'var(--accent)' };
-const colorOf = (panel, v) => {
+const COLOR: Record<string, string> = { green: 'var(--ok)', orange: 'var(--sev-major)', red: 'var(--sev-critical)', yellow: 'var(--sev-minor)', blue: 'var(--accent)' };
+const colorOf = (panel: DataPanel, v: number | undefined): string | undefined => {
   const c = thresholdColor(panel.fieldConfig?.defaults?.thresholds?.steps, v);
   return c ? COLOR[c] ?? c : undefined;
 };
 
 /** A semicircular gauge from min to max with the value written in the middle. */
-function Gauge({ panel, label, value }) {
-  const d = panel.fieldConfig?.defaults ?? {};
+function Gauge({ panel, label, value }: { panel: DataPanel; label: string; value: number }) {
+  const d: NonNullable<DataPanel['fieldConfig']['defaults']> = panel.fieldConfig?.defaults ?? {};
   const unit = d.unit;
   const min = d.min ?? 0;
   const max = d.max ?? (unit === 'percent' || unit === 'humidity' ? 100 : unit === 'celsius' ? 45 : Math.max(1, value * 1.25));
@@ -102,7 +116,7 @@ function Gauge({ panel, label, value }) {
   </div>`;
 }
 
-function PanelBody({ panel, series, range }) {
+function PanelBody({ panel, series, range }: { panel: DataPanel; series: ChartSeries[]; range: QueryRange }) {
   const unit = panel.fieldConfig?.defaults?.unit;
   const withValue = series.map((s) => ({ ...s, last: latest(s.points) })).filter((s) => s.last !== undefined || panel.type === 'timeseries');
   if (withValue.length === 0) return html`<p class="muted chart-empty" data-points="0">${t('chart.noData')}</p>`;
@@ -114,10 +128,10 @@ function PanelBody({ panel, series, range }) {
     case 'stat':
       return html`<ul class="stats">${withValue.map((s) => html`<li data-series=${s.label}><span class="big-value" style=${`color:${colorOf(panel, s.last) ?? 'inherit'}`}>${formatValue(s.last, unit)}</span> <span class="muted">${s.label}</span></li>`)}</ul>`;
     case 'bargauge': {
-      const max = panel.fieldConfig?.defaults?.max ?? (unit === 'percent' ? 100 : Math.max(...withValue.map((s) => s.last)));
+      const max = panel.fieldConfig?.defaults?.max ?? (unit === 'percent' ? 100 : Math.max(...withValue.map((s) => s.last!)));
       return html`<ul class="bars">${withValue.map((s) => html`<li data-series=${s.label}>
         <span class="bar-label">${s.label}</span>
-        <span class="bar-track"><span class="bar-fill" style=${`width:${Math.min(100, Math.max(0, (s.last / (max || 1)) * 100)).toFixed(1)}%;background:${colorOf(panel, s.last) ?? 'var(--accent)'}`}></span></span>
+        <span class="bar-track"><span class="bar-fill" style=${`width:${Math.min(100, Math.max(0, (s.last! / (max || 1)) * 100)).toFixed(1)}%;background:${colorOf(panel, s.last) ?? 'var(--accent)'}`}></span></span>
         <b class="bar-value">${formatValue(s.last, unit)}</b></li>`)}</ul>`;
     }
     case 'table':
@@ -129,20 +143,20 @@ function PanelBody({ panel, series, range }) {
 }
 
 /** One panel: runs its targets whenever the range, the variables or the refresh tick change. */
-function DashPanel({ panel, range, vars }) {
-  const [state, setState] = useState({ status: 'loading', series: [], error: '' });
-  const targets = panel.targets ?? [];
+function DashPanel({ panel, range, vars }: { panel: Panel; range: QueryRange; vars: Vars }) {
+  const [state, setState] = useState<{ status: 'loading' | 'ok' | 'error'; series: ChartSeries[]; error: string }>({ status: 'loading', series: [], error: '' });
+  const targets: Target[] = ('targets' in panel ? panel.targets : undefined) ?? [];
   const key = `${panel.id}|${range.from}|${range.to}|${JSON.stringify(vars)}`;
   useEffect(() => {
     if (panel.type === 'text' || panel.type === 'row') return undefined;
     let live = true;
-    Promise.all(targets.map((tg) => influxql(interpolate(tg.query, { ...range, vars })).then((results) => results[0] ?? {})))
+    Promise.all(targets.map((tg) => influxql(interpolate(tg.query, { ...range, vars })).then((results): InfluxResult => results[0] ?? {})))
       .then((results) => {
         if (!live) return;
         const failed = results.find((r) => r.error);
-        setState(failed ? { status: 'error', series: [], error: failed.error } : { status: 'ok', series: seriesOf(panel, results), error: '' });
+        setState(failed ? { status: 'error', series: [], error: failed.error! } : { status: 'ok', series: seriesOf(panel as DataPanel, results), error: '' });
       })
-      .catch((err) => live && setState({ status: 'error', series: [], error: err.message }));
+      .catch((err: Error) => live && setState({ status: 'error', series: [], error: err.message }));
     return () => {
       live = false;
     };
@@ -164,14 +178,14 @@ function DashPanel({ panel, range, vars }) {
   </article>`;
 }
 
-export function DashboardsView({ page }) {
+export function DashboardsView({ page }: ViewProps) {
   useStore(page.store, 'lang');
   // The network panels chart the interfaces the inventory's links name.
   const dashboards = builtinDashboards(linkedInterfaces({ links: page.links, devices: page.devicesById.values() }));
   const [uid, setUid] = useState(dashboards[0]?.uid);
   const d = dashboards.find((x) => x.uid === uid) ?? dashboards[0];
   const [rangeKey, setRangeKey] = useState(() => parseRange(d?.time?.from));
-  const [refreshKey, setRefreshKey] = useState(() => (REFRESHES.some(([k]) => k === d?.refresh) ? d.refresh : '30s'));
+  const [refreshKey, setRefreshKey] = useState(() => (REFRESHES.some(([k]) => k === d?.refresh) ? d!.refresh! : '30s'));
   const [room, setRoom] = useState('$__all');
   // The range ends at "now" as of the last refresh; a new end refetches every panel.
   const [to, setTo] = useState(() => Math.round(page.now()));
@@ -188,7 +202,7 @@ export function DashboardsView({ page }) {
   const range = { from: to - rangeMs, to, intervalMs: intervalFor(rangeMs) };
   const roomIds = [...page.roomNamesMap.keys()];
   const hasRoom = (d.templating?.list ?? []).some((v) => v.name === 'room');
-  const vars = hasRoom ? { room: room === '$__all' ? roomIds : [room] } : {};
+  const vars: Vars = hasRoom ? { room: room === '$__all' ? roomIds : [room] } : {};
   const exportJson = () => {
     const blob = new window.Blob([JSON.stringify(toGrafanaJson(d), null, 2)], { type: 'application/json' });
     const a = document.createElement('a');
@@ -201,12 +215,12 @@ export function DashboardsView({ page }) {
   return html`<div class="view-body">
     <h2>${t('dash.title')}</h2>
     <div class="dash-bar">
-      <label>${t('nav.dashboards')} <select id="dash-pick" value=${d.uid} onChange=${(e) => (setUid(e.currentTarget.value), refresh())}>${dashboards.map((x) => html`<option value=${x.uid}>${shown(x.title)}</option>`)}</select></label>
-      ${hasRoom && html`<label>${t('dash.room')} <select id="dash-room" value=${room} onChange=${(e) => setRoom(e.currentTarget.value)}>
+      <label>${t('nav.dashboards')} <select id="dash-pick" value=${d.uid} onChange=${(e: Event) => (setUid((e.currentTarget as HTMLSelectElement).value), refresh())}>${dashboards.map((x) => html`<option value=${x.uid}>${shown(x.title)}</option>`)}</select></label>
+      ${hasRoom && html`<label>${t('dash.room')} <select id="dash-room" value=${room} onChange=${(e: Event) => setRoom((e.currentTarget as HTMLSelectElement).value)}>
         <option value="$__all">${t('filter.all')}</option>${roomIds.map((id) => html`<option value=${id}>${page.roomNamesMap.get(id) ?? id}</option>`)}</select></label>`}
-      <label>${t('dash.range')} <select id="dash-range" value=${rangeKey} onChange=${(e) => (setRangeKey(e.currentTarget.value), refresh())}>
+      <label>${t('dash.range')} <select id="dash-range" value=${rangeKey} onChange=${(e: Event) => (setRangeKey((e.currentTarget as HTMLSelectElement).value), refresh())}>
         ${RANGES.map(([k]) => html`<option value=${k}>${t('dash.last', { span: span(k) })}</option>`)}</select></label>
-      <label>${t('dash.refresh')} <select id="dash-refresh" value=${refreshKey} onChange=${(e) => setRefreshKey(e.currentTarget.value)}>
+      <label>${t('dash.refresh')} <select id="dash-refresh" value=${refreshKey} onChange=${(e: Event) => setRefreshKey((e.currentTarget as HTMLSelectElement).value)}>
         ${REFRESHES.map(([k]) => html`<option value=${k}>${k === 'off' ? t('dash.off') : span(k)}</option>`)}</select></label>
       <button type="button" id="dash-reload" onClick=${refresh}>${t('dash.refreshNow')}</button>
       <button type="button" id="dash-export" onClick=${exportJson}>${t('dash.export')}</button>

@@ -1,22 +1,53 @@
 // The room's floor plan as inline SVG in metres: racks to scale with their fronts marked, a marker
 // per rack sensor position, CRACs and room sensors at their x, y. Painting is separate from
 // building, so a telemetry batch only touches the markers it names.
-import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFootprint, rackMiddle, sensorCell } from './geometry.js';
-import { formatAge, html, mm, svg } from './dom.js';
-import { temperatureColor, textOn } from './colors.js';
-import { renderHeat } from './heatmap.js';
-import { named, t } from './i18n.js';
+import { aisleLabelSpot, findAisles, frontEdge, overlaps, placeAvoiding, rackFootprint, rackMiddle, sensorCell } from './geometry.ts';
+import { formatAge, html, mm, svg } from './dom.ts';
+import { temperatureColor, textOn } from './colors.ts';
+import { renderHeat } from './heatmap.ts';
+import { named, t } from './i18n.ts';
+import type { Device, Rack, Room } from './page.ts';
+import type { SensorReading } from './readings.ts';
+import type { Rect } from './geometry.ts';
+import type { HeatPoint } from './heatmap.ts';
+
+/** Where a device is drawn on a room's plan (placement). */
+export type Placement =
+  | { kind: 'rack-sensor'; rack: Rack; position: string }
+  | { kind: 'crac' | 'room-sensor' | 'room-device'; x: number; y: number };
+
+/** Where a temperature marker sits on the plan, in metres. */
+export interface SensorSpot {
+  x: number;
+  y: number;
+  rack?: string;
+  position?: string;
+}
+
+interface SensorMarker {
+  marker: SVGElement;
+  letter: SVGElement;
+  where: string;
+}
+
+interface PaintedLook {
+  state: SensorReading['state'];
+  temp: string | undefined;
+  fill: string;
+  text: string;
+  label: string;
+}
 
 const MARGIN = 0.6;
 const TILE = 0.6; // raised-floor tiles are 600 mm, which gives the plan its scale at a glance
-const ICON_LETTER = { door: 'D', smoke: 'S', 'water-leak': 'L', power: 'P', 'temperature-humidity': 'T', other: '?' };
+const ICON_LETTER: Record<string, string> = { door: 'D', smoke: 'S', 'water-leak': 'L', power: 'P', 'temperature-humidity': 'T', other: '?' };
 const CRAC_SIZE = 0.9;
 const ICON_SIZE = 0.36;
 const ROOM_SENSOR_SIZE = 0.3;
 export const STALE_FILL = 'url(#wf-stale)';
 
 /** Where a device is drawn on a room's plan: a rack sensor position, or a point in the room; else nothing. */
-export function placement(device, racksById, roomId) {
+export function placement(device: Device, racksById: Map<string, Rack>, roomId: string): Placement | undefined {
   const loc = device.location ?? {};
   if (loc.rack !== undefined) {
     const rack = racksById.get(loc.rack);
@@ -32,19 +63,19 @@ export function placement(device, racksById, roomId) {
 }
 
 // The plan's words are in the page's language: FloorPlan.show builds them, so a language change shows the room again.
-const rackLabel = (id, row, facing, severity) =>
+const rackLabel = (id: string, row: string | undefined, facing: string | undefined, severity?: string): string =>
   `${t('plan.rack', { id, row, facing: named('dir', facing) })}${severity ? t('plan.rackAlert', { severity: named('sev', severity) }) : ''}`;
 
-function sensorLabel(id, where, view) {
+function sensorLabel(id: string, where: string, view: SensorReading): string {
   const value = view.temperature === undefined ? '' : `${view.temperature.toFixed(1)} °C`;
   if (view.state === 'nodata') return t('plan.sensorNoData', { id, where });
-  if (view.state === 'stale') return t('plan.sensorStale', { id, where, value, age: formatAge(view.age) });
+  if (view.state === 'stale') return t('plan.sensorStale', { id, where, value, age: formatAge(view.age!) });
   return `${id}, ${where}: ${value}`;
 }
 
-const fitFont = (text, width, max) => Math.min(max, (width * 0.92) / (0.6 * Math.max(1, text.length)));
+const fitFont = (text: string, width: number, max: number): number => Math.min(max, (width * 0.92) / (0.6 * Math.max(1, text.length)));
 
-function defs() {
+function defs(): SVGDefsElement {
   return svg(
     'defs',
     {},
@@ -59,40 +90,40 @@ function defs() {
 
 /** The floor plan of one room; `show` builds it, the `paint*` and `markAlerts` calls keep it live. */
 export class FloorPlan {
-  #host;
-  #svg;
-  #sensors = new Map(); // device id -> {marker, letter}
-  #devices = new Map(); // device id -> group, for CRACs and room devices
-  #positions = new Map();
-  #room;
+  #host: HTMLElement;
+  #svg: SVGSVGElement | undefined;
+  #sensors = new Map<string, SensorMarker>(); // device id -> {marker, letter}
+  #devices = new Map<string, SVGGElement>(); // device id -> group, for CRACs and room devices
+  #positions = new Map<string, SensorSpot>();
+  #room: Room | undefined;
   // The heat map: a canvas under the SVG, placed over the room's rectangle by #measure.
   #heat = html('canvas', { class: 'heat-layer', 'data-layer': 'off', 'data-points': '0', 'aria-hidden': 'true' });
-  #racks = new Map(); // rack id -> group
-  #painted = new Map(); // device id -> what its marker shows now, so a repaint with the same look touches nothing
-  #alerted = new Map(); // rack or device id -> severity marked
+  #racks = new Map<string, SVGGElement>(); // rack id -> group
+  #painted = new Map<string, PaintedLook>(); // device id -> what its marker shows now, so a repaint with the same look touches nothing
+  #alerted = new Map<string, string>(); // rack or device id -> severity marked
 
-  constructor(host) {
+  constructor(host: HTMLElement) {
     this.#host = host;
     new window.ResizeObserver(() => this.#measure()).observe(host);
   }
 
   /** Device ids of the temperature markers on the plan. */
-  get sensorIds() {
+  get sensorIds(): string[] {
     return [...this.#sensors.keys()];
   }
 
   /** Device ids of the CRACs and other room devices on the plan. */
-  get deviceIds() {
+  get deviceIds(): string[] {
     return [...this.#devices.keys()];
   }
 
   /** Where each sensor sits on the plan, in metres: device id -> {x, y, rack?, position?}. */
-  get positions() {
+  get positions(): Map<string, SensorSpot> {
     return this.#positions;
   }
 
   /** Paints the interpolated heat map from [{x, y, value}] on the `temperature` or `humidity` scale; `off` hides it. */
-  paintHeat(points, layer) {
+  paintHeat(points: readonly HeatPoint[], layer: string): void {
     const canvas = this.#heat;
     if (!this.#room) return;
     canvas.dataset.layer = layer;
@@ -101,14 +132,14 @@ export class FloorPlan {
   }
 
   /** The number beside the colour: a rack's hottest current inlet, or nothing. */
-  paintRackReading(rackId, celsius) {
+  paintRackReading(rackId: string, celsius: number | undefined): void {
     const t = this.#racks.get(rackId)?.querySelector('.rack-reading');
     if (!t) return;
     const text = celsius === undefined ? '' : `${celsius.toFixed(1)}°`;
     if (t.textContent !== text) t.textContent = text;
   }
 
-  show(room, racks, devices) {
+  show(room: Room, racks: readonly Rack[], devices: readonly Device[]): void {
     this.#room = room;
     this.#positions = new Map();
     this.#sensors.clear();
@@ -133,14 +164,14 @@ export class FloorPlan {
     this.paintHeat([], 'off');
 
     // Room devices first: CRACs, then the small ones, each kept clear of racks and of each other.
-    const onPlan = [];
+    const onPlan: [Device, Placement][] = [];
     for (const d of devices) {
       const p = placement(d, racksById, room.id);
       if (p) onPlan.push([d, p]);
     }
-    const order = { crac: 0, 'room-sensor': 1, 'room-device': 2, 'rack-sensor': 3 };
+    const order: Record<Placement['kind'], number> = { crac: 0, 'room-sensor': 1, 'room-device': 2, 'rack-sensor': 3 };
     onPlan.sort(([a, pa], [b, pb]) => order[pa.kind] - order[pb.kind] || a.id.localeCompare(b.id));
-    const taken = roomRacks.map(rackFootprint);
+    const taken: Rect[] = roomRacks.map(rackFootprint);
     const sensorLayer = svg('g', { class: 'sensors' });
     const deviceLayer = svg('g', { class: 'room-devices' });
     for (const [d, p] of onPlan) {
@@ -204,7 +235,7 @@ export class FloorPlan {
     // preserveAspectRatio xMidYMid meet: the viewBox is scaled by pxPerMetre and centred in the SVG's box.
     const left = (r.width - box.width * pxPerMetre) / 2 - box.x * pxPerMetre;
     const top = (r.height - box.height * pxPerMetre) / 2 - box.y * pxPerMetre;
-    const room = this.#room;
+    const room = this.#room!;
     Object.assign(this.#heat.style, {
       left: `${left}px`,
       top: `${top}px`,
@@ -215,7 +246,7 @@ export class FloorPlan {
     });
   }
 
-  #rack(rack) {
+  #rack(rack: Rack): SVGGElement {
     const f = rackFootprint(rack);
     const edge = frontEdge(rack);
     const mid = rackMiddle(rack);
@@ -237,7 +268,7 @@ export class FloorPlan {
     return g;
   }
 
-  #rackSensor(device, rack, position) {
+  #rackSensor(device: Device, rack: Rack, position: string): SVGGElement {
     const c = sensorCell(rack, position);
     const marker = svg('rect', {
       class: 'sensor sensor-rack',
@@ -260,7 +291,7 @@ export class FloorPlan {
     return svg('g', { class: 'sensor-cell' }, marker, letter);
   }
 
-  #roomSensor(device, box, withLabel) {
+  #roomSensor(device: Device, box: Rect, withLabel: boolean): SVGGElement {
     const cx = mm(box.x + box.w / 2);
     const cy = mm(box.y + box.h / 2);
     const marker = svg('circle', {
@@ -280,7 +311,7 @@ export class FloorPlan {
     return svg('g', { class: 'sensor-cell' }, marker, letter, withLabel ? svg('text', { class: 'device-label', x: cx, y: mm(box.y + box.h + 0.09), 'font-size': 0.11, text: device.id }) : undefined);
   }
 
-  #roomDevice(device, crac, b, withLabel) {
+  #roomDevice(device: Device, crac: boolean, b: Rect, withLabel: boolean): SVGGElement {
     const type = device.sensorType ?? device.kind;
     const g = svg('g', {
       class: `room-device device-${crac ? 'crac' : type}`,
@@ -314,7 +345,7 @@ export class FloorPlan {
     return g;
   }
 
-  #scaleBar(depth) {
+  #scaleBar(depth: number): SVGGElement {
     const y = depth + 0.3;
     return svg(
       'g',
@@ -328,7 +359,7 @@ export class FloorPlan {
    * Paints a temperature marker from `Readings.sensor` output; returns whether its state or shown
    * value changed. Only what differs from the last paint is written (no layout is read).
    */
-  paintSensor(id, view) {
+  paintSensor(id: string, view: SensorReading): boolean {
     const s = this.#sensors.get(id);
     if (!s) return false;
     const { marker, letter } = s;
@@ -347,8 +378,8 @@ export class FloorPlan {
     }
     if (temp === undefined) delete marker.dataset.temp;
     else marker.dataset.temp = temp;
-    const fill = current ? temperatureColor(view.temperature) : STALE_FILL;
-    const text = current ? textOn(view.temperature) : '#e6e9ee';
+    const fill = current ? temperatureColor(view.temperature!) : STALE_FILL;
+    const text = current ? textOn(view.temperature!) : '#e6e9ee';
     if (was?.fill !== fill) marker.style.fill = fill;
     if (was?.text !== text) letter.style.fill = text;
     if (was?.label !== label) marker.setAttribute('aria-label', label);
@@ -357,13 +388,13 @@ export class FloorPlan {
   }
 
   /** Marks a CRAC or room device current, stale, offline or without data. */
-  paintDevice(id, state) {
+  paintDevice(id: string, state: string): void {
     const g = this.#devices.get(id);
     if (g && g.dataset.state !== state) g.dataset.state = state;
   }
 
   /** Outlines racks and room devices with a firing alert: maps of id to the worst severity. */
-  markAlerts(byRack, byDevice) {
+  markAlerts(byRack: Map<string, string>, byDevice: Map<string, string>): void {
     for (const [id, g] of this.#racks) {
       const sev = byRack.get(id) ?? 'none';
       if (this.#alerted.get(`rack:${id}`) === sev) continue;
@@ -380,8 +411,8 @@ export class FloorPlan {
   }
 
   /** Draws attention to a rack or device for a few seconds (after a click in the alert list). */
-  flash(id) {
-    const g = this.#svg?.querySelector(`.rack[data-rack="${window.CSS.escape(id)}"], .room-device[data-device="${window.CSS.escape(id)}"]`);
+  flash(id: string): boolean {
+    const g = this.#svg?.querySelector<SVGElement>(`.rack[data-rack="${window.CSS.escape(id)}"], .room-device[data-device="${window.CSS.escape(id)}"]`);
     if (!g) return false;
     g.classList.remove('flash');
     void g.getBoundingClientRect();

@@ -1,28 +1,34 @@
 // The floor view: room tabs, the plan painted from the readings and alerts, the alert list, the
-// hover card and the legend. It reads the page state and never fetches; app.js feeds it.
-import { RH_MAX, RH_MIN, TEMP_MAX, TEMP_MIN, layerGradient } from './colors.js';
-import { t } from './i18n.js';
-import { formatAge, html } from './dom.js';
-import { FloorPlan } from './floorplan.js';
-import { STALE_AFTER_MS } from './readings.js';
-import { Tooltip, deviceCard, rackCard } from './tooltip.js';
+// hover card and the legend. It reads the page state and never fetches; main.ts feeds it.
+import { RH_MAX, RH_MIN, TEMP_MAX, TEMP_MIN, layerGradient } from './colors.ts';
+import { t } from './i18n.ts';
+import { formatAge, html } from './dom.ts';
+import { FloorPlan } from './floorplan.ts';
+import { STALE_AFTER_MS } from './readings.ts';
+import { Tooltip, deviceCard, rackCard } from './tooltip.ts';
+import type { Page } from './page.ts';
+import type { HeatPoint } from './heatmap.ts';
 
-const $ = (id) => document.getElementById(id);
+// The page's fixed elements (index.html): there whenever this runs.
+const $ = <E extends HTMLElement = HTMLElement>(id: string): E => document.getElementById(id) as E;
+
+/** What main.ts drives the floor view with (createFloorView). */
+export type FloorView = ReturnType<typeof createFloorView>;
 
 /** Wires the floor view to the page `state`; `serverNow()` is the server's clock as the page best knows it. */
-export function createFloorView(state, serverNow, { onRackOpen } = {}) {
+export function createFloorView(state: Page, serverNow: () => number, { onRackOpen }: { onRackOpen?: (rackId: string) => void } = {}) {
   const plan = new FloorPlan($('plan'));
   const tooltip = new Tooltip($('tooltip'));
   let heatLayer = 'temperature';
   let heatDue = 0;
-  let heatTimer = null;
+  let heatTimer: ReturnType<typeof setTimeout> | null = null;
   let heatDirty = true;
 
   // ---- rooms ----
 
-  function roomFromHash() {
+  function roomFromHash(): string | undefined {
     const id = new window.URLSearchParams(location.hash.slice(1)).get('room');
-    return state.rooms.some((r) => r.id === id) ? id : undefined;
+    return id !== null && state.rooms.some((r) => r.id === id) ? id : undefined;
   }
 
   window.addEventListener('hashchange', () => {
@@ -54,11 +60,11 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     }
   });
 
-  function selectRoom(id) {
+  function selectRoom(id: string | null): void {
     tooltip.hide();
     state.roomId = id;
     const room = state.rooms.find((r) => r.id === id);
-    for (const tab of $('room-tabs').querySelectorAll('[role=tab]')) {
+    for (const tab of $('room-tabs').querySelectorAll<HTMLElement>('[role=tab]')) {
       const selected = tab.dataset.room === id;
       tab.setAttribute('aria-selected', String(selected));
       tab.tabIndex = selected ? 0 : -1;
@@ -69,7 +75,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
       $('plan').replaceChildren();
       return;
     }
-    if (location.hash !== `#room=${encodeURIComponent(id)}`) window.history.replaceState(null, '', `#room=${encodeURIComponent(id)}`);
+    if (location.hash !== `#room=${encodeURIComponent(room.id)}`) window.history.replaceState(null, '', `#room=${encodeURIComponent(room.id)}`);
     $('room-title').textContent = `${room.name}`;
     plan.show(room, [...state.racksById.values()], [...state.devicesById.values()]);
     heatDirty = true;
@@ -78,7 +84,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
 
   // ---- painting ----
 
-  function deviceState(id, now) {
+  function deviceState(id: string, now: number): string {
     const last = state.readings.lastSeen(id);
     const presence = state.readings.presence(id);
     if (presence?.status === 'offline' && (last === undefined || presence.since >= last)) return 'offline';
@@ -86,7 +92,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     return now - last > STALE_AFTER_MS ? 'stale' : 'current';
   }
 
-  function paintDevice(id, now = serverNow()) {
+  function paintDevice(id: string, now = serverNow()): void {
     if (plan.paintSensor(id, state.readings.sensor(id, now))) heatDirty = true;
     plan.paintDevice(id, deviceState(id, now));
   }
@@ -95,7 +101,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
    * Repaints every marker from the readings (after a room change, a resync, and each second for
    * staleness); only markers whose look changed are written. `{ alerts: true }` redoes the alert marks too.
    */
-  function paintAll({ alerts = false } = {}) {
+  function paintAll({ alerts = false }: { alerts?: boolean } = {}): void {
     if (!state.roomId) return;
     const now = serverNow();
     for (const id of plan.sensorIds) if (plan.paintSensor(id, state.readings.sensor(id, now))) heatDirty = true;
@@ -108,7 +114,7 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
 
   /** The heat map and the racks' numbers: redrawn only when a marker changed, at most every HEAT_EVERY_MS. */
   const HEAT_EVERY_MS = 2000;
-  function scheduleHeat(now) {
+  function scheduleHeat(now: boolean): void {
     if (heatTimer !== null || !heatDirty) return;
     const wait = now ? 0 : Math.max(0, heatDue - performance.now());
     heatTimer = setTimeout(() => {
@@ -122,20 +128,20 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
     heatDirty = false;
     if (!state.roomId) return;
     const now = serverNow();
-    const points = [];
-    const hottest = new Map();
+    const points: HeatPoint[] = [];
+    const hottest = new Map<string, number>();
     for (const [id, p] of plan.positions) {
       const v = state.readings.sensor(id, now);
       if (v.state !== 'current') continue;
       const value = heatLayer === 'humidity' ? v.humidity : v.temperature;
       if (typeof value === 'number') points.push({ x: p.x, y: p.y, value });
-      if (p.rack && p.position !== 'rear' && (hottest.get(p.rack) ?? -Infinity) < v.temperature) hottest.set(p.rack, v.temperature);
+      if (p.rack && p.position !== 'rear' && (hottest.get(p.rack) ?? -Infinity) < v.temperature!) hottest.set(p.rack, v.temperature!);
     }
     plan.paintHeat(points, heatLayer);
     for (const rack of state.racksById.values()) if (rack.room === state.roomId) plan.paintRackReading(rack.id, hottest.get(rack.id));
   }
 
-  function setHeatLayer(layer) {
+  function setHeatLayer(layer: string): void {
     heatLayer = layer;
     heatDirty = true;
     drawLegend();
@@ -143,35 +149,35 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
   }
 
   /** After a batch of `changed` devices was painted: the heat map when due, the summary, and the hover card if it shows one of them. */
-  function afterChange(changed) {
+  function afterChange(changed: Set<string>): void {
     scheduleHeat(false);
     summarizeRoom(serverNow());
     const a = tooltip.anchor;
-    if (a && (changed.has(a.dataset.device) || (a.dataset.rack && (state.rackSensors.get(a.dataset.rack) ?? []).some((d) => changed.has(d.id))))) refreshTooltip();
+    if (a && (changed.has(a.dataset.device!) || (a.dataset.rack && (state.rackSensors.get(a.dataset.rack) ?? []).some((d) => changed.has(d.id))))) refreshTooltip();
   }
 
   function markAlerts() {
     plan.markAlerts(state.alerts.worstBy('rack'), state.alerts.worstBy('device'));
     const byRoom = state.alerts.worstBy('room');
-    const counts = new Map();
+    const counts = new Map<string, number>();
     for (const a of state.alerts.firing()) if (a.labels?.room) counts.set(a.labels.room, (counts.get(a.labels.room) ?? 0) + 1);
-    for (const tab of $('room-tabs').querySelectorAll('[role=tab]')) {
-      const badge = tab.querySelector('.tab-badge');
-      const n = counts.get(tab.dataset.room) ?? 0;
+    for (const tab of $('room-tabs').querySelectorAll<HTMLElement>('[role=tab]')) {
+      const badge = tab.querySelector<HTMLElement>('.tab-badge')!;
+      const n = counts.get(tab.dataset.room!) ?? 0;
       badge.hidden = n === 0;
       badge.textContent = n ? t('room.firing', { n }) : '';
-      badge.dataset.severity = byRoom.get(tab.dataset.room) ?? 'none';
+      badge.dataset.severity = byRoom.get(tab.dataset.room!) ?? 'none';
     }
   }
 
-  function summarizeRoom(now) {
+  function summarizeRoom(now: number): void {
     const room = state.rooms.find((r) => r.id === state.roomId);
     if (!room) return;
     let current = 0;
     let stale = 0;
     let nodata = 0;
-    let hottestInlet;
-    let hottestExhaust;
+    let hottestInlet: { t: number; id: string } | undefined;
+    let hottestExhaust: { t: number; id: string } | undefined;
     for (const id of plan.sensorIds) {
       const v = state.readings.sensor(id, now);
       if (v.state === 'current') current++;
@@ -179,9 +185,10 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
       else nodata++;
       if (v.state !== 'current') continue;
       const pos = state.devicesById.get(id)?.location?.position;
+      const temperature = v.temperature!;
       if (pos === 'rear') {
-        if (!hottestExhaust || v.temperature > hottestExhaust.t) hottestExhaust = { t: v.temperature, id };
-      } else if (!hottestInlet || v.temperature > hottestInlet.t) hottestInlet = { t: v.temperature, id };
+        if (!hottestExhaust || temperature > hottestExhaust.t) hottestExhaust = { t: temperature, id };
+      } else if (!hottestInlet || temperature > hottestInlet.t) hottestInlet = { t: temperature, id };
     }
     const racks = [...state.racksById.values()].filter((r) => r.room === room.id).length;
     const parts = [t('summary.size', { w: room.width, d: room.depth }), t('summary.racks', { n: racks }), t('summary.sensors', { n: plan.sensorIds.length, c: current })];
@@ -196,30 +203,30 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
   }
 
   /** Brings a rack or device into view (from an alert): its room, then a flash. */
-  function locate(room, id) {
+  function locate(room: string, id: string): void {
     if (room !== state.roomId && state.rooms.some((r) => r.id === room)) selectRoom(room);
     plan.flash(id);
   }
 
   // ---- tooltip ----
 
-  function cardFor(el) {
+  function cardFor(el: HTMLElement): HTMLDivElement[] | undefined {
     const now = serverNow();
     const firing = state.alerts.firing();
     if (el.classList.contains('rack')) {
-      const rack = state.racksById.get(el.dataset.rack);
+      const rack = state.racksById.get(el.dataset.rack!);
       if (!rack) return undefined;
       const alerts = firing.filter((a) => a.labels?.rack === rack.id);
       return rackCard(rack, state.rackSensors.get(rack.id) ?? [], state.readings, alerts, now, state.rackEquipment.get(rack.id) ?? 0);
     }
-    const device = state.devicesById.get(el.dataset.device);
+    const device = state.devicesById.get(el.dataset.device!);
     if (!device) return undefined;
     return deviceCard(device, state.readings, firing.filter((a) => a.labels?.device === device.id), now);
   }
 
-  const hoverTarget = (node) => node?.closest?.('[data-device], .rack');
+  const hoverTarget = (node: EventTarget | null): HTMLElement | null | undefined => (node as Element | null)?.closest?.<HTMLElement>('[data-device], .rack');
 
-  function refreshTooltip() {
+  function refreshTooltip(): void {
     const a = tooltip.anchor;
     if (!a) return;
     if (!a.isConnected) return tooltip.hide();
@@ -238,22 +245,22 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
   $('plan').addEventListener('pointerleave', () => tooltip.hide());
   // A click or Enter on a rack opens its elevation and the reasons it is red.
   $('plan').addEventListener('click', (ev) => {
-    const rack = ev.target?.closest?.('.rack');
-    if (rack && onRackOpen) onRackOpen(rack.dataset.rack);
+    const rack = (ev.target as Element | null)?.closest?.<HTMLElement>('.rack');
+    if (rack && onRackOpen) onRackOpen(rack.dataset.rack!);
   });
   $('plan').addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter' && ev.key !== ' ') return;
-    const rack = ev.target?.closest?.('.rack');
+    const rack = (ev.target as Element | null)?.closest?.<HTMLElement>('.rack');
     if (!rack || !onRackOpen) return;
     ev.preventDefault();
-    onRackOpen(rack.dataset.rack);
+    onRackOpen(rack.dataset.rack!);
   });
   $('plan').addEventListener('focusin', (ev) => {
     const target = hoverTarget(ev.target);
     const rows = target && cardFor(target);
     if (!rows) return;
-    const r = target.getBoundingClientRect();
-    tooltip.show(target, rows, r.right, r.top);
+    const r = target!.getBoundingClientRect();
+    tooltip.show(target!, rows, r.right, r.top);
   });
   $('plan').addEventListener('focusout', () => tooltip.hide());
   document.addEventListener('keydown', (ev) => {
@@ -262,12 +269,12 @@ export function createFloorView(state, serverNow, { onRackOpen } = {}) {
 
   // ---- legend ----
 
-  function drawLegend() {
+  function drawLegend(): void {
     const humidity = heatLayer === 'humidity';
     $('legend-bar').style.backgroundImage = layerGradient(heatLayer);
     $('legend-title').textContent = t(humidity ? 'legend.humidity' : 'legend.temperature');
     const [lo, hi, step] = humidity ? [RH_MIN, RH_MAX, 10] : [TEMP_MIN, TEMP_MAX, 5];
-    const ticks = [];
+    const ticks: HTMLSpanElement[] = [];
     for (let v = lo; v <= hi; v += step) ticks.push(html('span', { style: `left: ${((v - lo) / (hi - lo)) * 100}%`, text: `${v}` }));
     $('legend-ticks').replaceChildren(...ticks);
     $('legend-stale-text').textContent = t('legend.staleNote', { age: formatAge(STALE_AFTER_MS) });

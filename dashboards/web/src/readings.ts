@@ -1,16 +1,33 @@
 // The latest value of every series the page knows, and whether a sensor's reading is still current.
+import type { DevicePresence, TelemetryUpdate } from './page.ts';
+
+/** One latest value as the page keeps it. */
+export interface Reading {
+  value: number;
+  ts: number;
+}
+
+/** What a temperature sensor shows now (Readings.sensor). */
+export interface SensorReading {
+  state: 'current' | 'stale' | 'nodata';
+  temperature: number | undefined;
+  humidity: number | undefined;
+  ts: number | undefined;
+  age: number | undefined;
+  presence: DevicePresence | undefined;
+}
 
 /** Sensors report every 5 s; three missed reports and a bit make a reading stale. */
 export const STALE_AFTER_MS = 30_000;
 
 /** Latest values by device and metric, plus each device's presence (online/offline). */
 export class Readings {
-  #values = new Map();
-  #presence = new Map();
+  #values = new Map<string, Map<string, Reading>>();
+  #presence = new Map<string, DevicePresence>();
 
   /** Takes values from `/metrics/latest` or a `telemetry` batch; an older value never replaces a newer one. Returns the devices that changed. */
-  apply(points) {
-    const changed = new Set();
+  apply(points: readonly TelemetryUpdate[]): Set<string> {
+    const changed = new Set<string>();
     for (const p of points) {
       if (!p || typeof p.device !== 'string' || typeof p.value !== 'number' || typeof p.ts !== 'number') continue;
       let metrics = this.#values.get(p.device);
@@ -24,23 +41,23 @@ export class Readings {
   }
 
   /** Records `online`/`offline` from `/devices` or a `device-status` event; returns whether it changed. */
-  setPresence(device, status, since) {
+  setPresence(device: string, status: DevicePresence['status'], since: number): boolean {
     const prev = this.#presence.get(device);
     if (prev && prev.since > since) return false;
     this.#presence.set(device, { status, since });
     return !prev || prev.status !== status;
   }
 
-  get(device, metric) {
+  get(device: string, metric: string): Reading | undefined {
     return this.#values.get(device)?.get(metric);
   }
 
   /** Every latest value of a device as [metric, {value, ts}], sorted by metric. */
-  all(device) {
-    return [...(this.#values.get(device) ?? new Map()).entries()].sort(([a], [b]) => a.localeCompare(b));
+  all(device: string): [string, Reading][] {
+    return [...(this.#values.get(device) ?? new Map<string, Reading>()).entries()].sort(([a], [b]) => a.localeCompare(b));
   }
 
-  presence(device) {
+  presence(device: string): DevicePresence | undefined {
     return this.#presence.get(device);
   }
 
@@ -48,7 +65,7 @@ export class Readings {
    * What a temperature sensor shows now: `state` is `current`, `stale` (older than STALE_AFTER_MS,
    * or its device went offline after it) or `nodata`; a stale value is kept for the tooltip only.
    */
-  sensor(device, now) {
+  sensor(device: string, now: number): SensorReading {
     const t = this.get(device, 'temperature');
     const h = this.get(device, 'humidity');
     const presence = this.presence(device);
@@ -60,9 +77,9 @@ export class Readings {
   }
 
   /** The newest timestamp of any metric of the device, or undefined. */
-  lastSeen(device) {
-    let last;
-    for (const v of (this.#values.get(device) ?? new Map()).values()) if (last === undefined || v.ts > last) last = v.ts;
+  lastSeen(device: string): number | undefined {
+    let last: number | undefined;
+    for (const v of (this.#values.get(device) ?? new Map<string, Reading>()).values()) if (last === undefined || v.ts > last) last = v.ts;
     return last;
   }
 }

@@ -1,14 +1,16 @@
 // The NOC's live alert list: filters, and the actions the viewer's role may take on each alert.
 // An action whose route the server lacks (404/405) is hidden from then on, never faked.
 import { useState } from 'preact/hooks';
-import { ApiError, http, missingRoute } from './api.js';
-import { SEVERITIES } from './alerts.js';
-import { formatAge, formatClock } from './dom.js';
-import { named, t } from './i18n.js';
-import { html, useStore } from './ui.js';
+import type { VNode } from 'preact';
+import { ApiError, http, missingRoute } from './api.ts';
+import { SEVERITIES } from './alerts.ts';
+import { formatAge, formatClock } from './dom.ts';
+import { named, t } from './i18n.ts';
+import { html, useStore } from './ui.ts';
+import type { Alert, Page, ViewProps } from './page.ts';
 
-/** Mirrors rules/desk.ts `mayActOn`: who may act on which kind of alert. */
-export function mayActOn(role, kind) {
+/** Mirrors rules/triage-desk.ts `mayActOn`: who may act on which kind of alert. */
+export function mayActOn(role: string, kind: string): boolean {
   if (role === 'admin') return true;
   if (role === 'soc') return kind === 'security';
   if (role === 'noc') return kind !== 'security';
@@ -20,24 +22,24 @@ const KINDS = ['availability', 'environment', 'power', 'security', 'performance'
 // alerts cannot make the page itself slow. The filters narrow the list to what is wanted.
 export const MAX_SHOWN = 60;
 
-function where(labels, roomNames) {
-  const parts = [];
+function where(labels: Record<string, string>, roomNames: Map<string, string>): string {
+  const parts: string[] = [];
   if (labels.device) parts.push(labels.device);
   if (labels.rack && labels.rack !== labels.device) parts.push(t('alerts.rack', { id: labels.rack }));
   if (labels.room) parts.push(roomNames.get(labels.room) ?? labels.room);
   return parts.join(' · ');
 }
 
-function timeText(a, now) {
+function timeText(a: Alert, now: number): string {
   if (a.state === 'firing') return t('alerts.since', { clock: formatClock(a.startsAt), age: formatAge(now - a.startsAt) });
   const end = a.endsAt ?? a.updatedAt;
   return t('alerts.ended', { clock: formatClock(end), age: formatAge(end - a.startsAt) });
 }
 
 /** Runs an alert action; the answer (the changed alert) goes into the board at once. */
-export async function act(page, alert, action, body = {}) {
+export async function act(page: Page, alert: Alert, action: string, body: Record<string, unknown> = {}): Promise<boolean> {
   try {
-    const updated = await http.post(`/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
+    const updated = await http.post<Alert | undefined>(`/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
     if (updated && updated.id) page.alerts.upsert(updated);
     page.store.changed('alerts');
     return true;
@@ -52,11 +54,11 @@ export async function act(page, alert, action, body = {}) {
   }
 }
 
-async function silence(page, alert) {
+async function silence(page: Page, alert: Alert): Promise<void> {
   const matchers = [{ name: 'alertname', value: alert.rule }];
   for (const k of ['device', 'rack']) if (alert.labels?.[k]) matchers.push({ name: k, value: alert.labels[k] });
   try {
-    await http.post('/silences', { matchers, endsAt: page.now() + 3_600_000, comment: `silenced from the watch floor by ${page.user.username}` });
+    await http.post('/silences', { matchers, endsAt: page.now() + 3_600_000, comment: `silenced from the watch floor by ${page.user!.username}` });
     page.notify(t('badge.silenced'));
   } catch (err) {
     if (missingRoute(err)) {
@@ -66,8 +68,8 @@ async function silence(page, alert) {
   }
 }
 
-function Badges({ a }) {
-  const out = [];
+function Badges({ a }: { a: Alert }) {
+  const out: VNode[] = [];
   if (a.acknowledged) out.push(html`<span class="badge badge-ack">${t('badge.acked', { who: a.ackedBy ?? '' })}</span>`);
   if (a.assignee) out.push(html`<span class="badge badge-assignee">${t('badge.assigned', { who: a.assignee })}</span>`);
   if (a.suppressedBy) out.push(html`<span class="badge badge-suppressed">${t('badge.suppressed', { id: a.suppressedBy })}</span>`);
@@ -77,18 +79,19 @@ function Badges({ a }) {
   return out.length ? html`<span class="alert-badges">${out}</span>` : null;
 }
 
-function Actions({ page, a }) {
+function Actions({ page, a }: { page: Page; a: Alert }) {
   const [commenting, setCommenting] = useState(false);
   const [text, setText] = useState('');
   if (!page.user || !mayActOn(page.user.role, a.kind)) return null;
-  const can = (name) => !page.unsupported.has(name);
-  const buttons = [];
+  const user = page.user;
+  const can = (name: string): boolean => !page.unsupported.has(name);
+  const buttons: VNode[] = [];
   if (a.state === 'firing' && !a.acknowledged && can('ack')) buttons.push(html`<button type="button" class="act act-ack" onClick=${() => act(page, a, 'ack')}>${t('action.ack')}</button>`);
   if (a.acknowledged && can('unack')) buttons.push(html`<button type="button" class="act act-unack" onClick=${() => act(page, a, 'unack')}>${t('action.unack')}</button>`);
-  if (a.assignee !== page.user.username && can('assign')) buttons.push(html`<button type="button" class="act act-assign" onClick=${() => act(page, a, 'assign', { assignee: page.user.username })}>${t('action.assign')}</button>`);
+  if (a.assignee !== user.username && can('assign')) buttons.push(html`<button type="button" class="act act-assign" onClick=${() => act(page, a, 'assign', { assignee: user.username })}>${t('action.assign')}</button>`);
   if (can('comment')) buttons.push(html`<button type="button" class="act act-comment" aria-expanded=${commenting} onClick=${() => setCommenting(!commenting)}>${t('action.comment')}</button>`);
-  if (a.state === 'firing' && can('silence') && page.user.role !== 'viewer') buttons.push(html`<button type="button" class="act act-silence" onClick=${() => silence(page, a)}>${t('action.silence')}</button>`);
-  const send = async (ev) => {
+  if (a.state === 'firing' && can('silence') && user.role !== 'viewer') buttons.push(html`<button type="button" class="act act-silence" onClick=${() => silence(page, a)}>${t('action.silence')}</button>`);
+  const send = async (ev: SubmitEvent) => {
     ev.preventDefault();
     if (!text.trim()) return;
     if (await act(page, a, 'comment', { text: text.trim() })) {
@@ -100,20 +103,20 @@ function Actions({ page, a }) {
     ${buttons}
     ${commenting && html`<form class="comment-form" onSubmit=${send}>
       <label class="sr-only" for=${`c-${a.id}`}>${t('action.comment')}</label>
-      <input id=${`c-${a.id}`} class="comment-text" value=${text} onInput=${(e) => setText(e.currentTarget.value)} maxlength="10000" />
+      <input id=${`c-${a.id}`} class="comment-text" value=${text} onInput=${(e: InputEvent) => setText((e.currentTarget as HTMLInputElement).value)} maxlength="10000" />
       <button type="submit" class="act act-send">${t('action.send')}</button>
     </form>`}
   </div>`;
 }
 
 /** The list beside every view: the summary counts, filters, and one card per alert. */
-export function AlertPane({ page }) {
+export function AlertPane({ page }: ViewProps) {
   useStore(page.store, 'alerts', 'clock', 'lang');
   const [f, setF] = useState({ severity: '', state: '', kind: '', text: '' });
   const now = page.now();
   const all = page.alerts.sorted();
   const firing = all.filter((a) => a.state === 'firing');
-  const counts = SEVERITIES.map((s) => [s, firing.filter((a) => a.severity === s).length]).filter(([, n]) => n > 0);
+  const counts = SEVERITIES.map((s): [string, number] => [s, firing.filter((a) => a.severity === s).length]).filter(([, n]) => n > 0);
   const needle = f.text.trim().toLowerCase();
   const shown = all.filter(
     (a) =>
@@ -122,8 +125,9 @@ export function AlertPane({ page }) {
       (!f.kind || a.kind === f.kind) &&
       (!needle || `${a.name} ${a.summary} ${Object.values(a.labels ?? {}).join(' ')}`.toLowerCase().includes(needle)),
   );
-  const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
-  const select = (id, key, label, options) => html`<label class="filter" for=${id}><span>${label}</span>
+  type Filters = typeof f;
+  const set = (k: keyof Filters) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value });
+  const select = (id: string, key: keyof Filters, label: string, options: [string, string][]) => html`<label class="filter" for=${id}><span>${label}</span>
     <select id=${id} value=${f[key]} onChange=${set(key)}>
       <option value="">${t('filter.all')}</option>
       ${options.map(([v, text]) => html`<option value=${v}>${text}</option>`)}
@@ -136,9 +140,9 @@ export function AlertPane({ page }) {
         : html`<span>${t('alerts.firing', { n: firing.length })}${counts.map(([s, n]) => html`<span class="count sev-${s}">${n} ${named('sev', s)}</span>`)}</span>`}
     </p>
     <div class="alert-filters" role="search">
-      ${select('filter-severity', 'severity', t('filter.severity'), SEVERITIES.map((s) => [s, named('sev', s)]))}
+      ${select('filter-severity', 'severity', t('filter.severity'), SEVERITIES.map((s): [string, string] => [s, named('sev', s)]))}
       ${select('filter-state', 'state', t('filter.state'), [['firing', t('state.firing')], ['resolved', t('state.resolved')]])}
-      ${select('filter-kind', 'kind', t('filter.kind'), KINDS.map((k) => [k, named('alertKind', k)]))}
+      ${select('filter-kind', 'kind', t('filter.kind'), KINDS.map((k): [string, string] => [k, named('alertKind', k)]))}
       <label class="filter" for="filter-text"><span>${t('filter.text')}</span><input id="filter-text" type="search" value=${f.text} onInput=${set('text')} /></label>
     </div>
     <ol id="alert-list" class="alert-list" aria-labelledby="alerts-title" tabindex="0">
@@ -154,7 +158,7 @@ export function AlertPane({ page }) {
           <span class="alert-name">${a.name}</span>
           <span class="alert-summary">${a.summary}</span>
           <span class="alert-meta"><span class="alert-where">${where(labels, page.roomNames)}</span><span class="alert-time">${timeText(a, now)}</span></span>
-          ${locatable && html`<button type="button" class="locate" aria-label=${`${t('action.show')} ${target}`} onClick=${() => page.locate(labels.room, target)}>${t('action.show')}</button>`}
+          ${locatable && html`<button type="button" class="locate" aria-label=${`${t('action.show')} ${target}`} onClick=${() => page.locate(labels.room!, target!)}>${t('action.show')}</button>`}
           <${Badges} a=${a} />
           <${Actions} page=${page} a=${a} />
         </li>`;

@@ -3,17 +3,20 @@
 import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
+import type { VNode } from 'preact';
 
-export const html = htm.bind(h);
+// Typed as htm/preact types it: a template with several roots gives an array, which Preact renders alike.
+export const html = htm.bind(h) as (strings: TemplateStringsArray, ...values: unknown[]) => VNode;
+export type { ComponentChildren, VNode } from 'preact';
 export { render };
 
 /** Topics the page announces; listeners run at most once per 30 ms per topic. */
 export class Store {
-  #listeners = new Map();
-  #due = new Set();
-  #frame = 0;
+  #listeners = new Map<string, Set<() => void>>();
+  #due = new Set<string>();
+  #frame: ReturnType<typeof setTimeout> | 0 = 0;
 
-  changed(topic) {
+  changed(topic: string): void {
     this.#due.add(topic);
     if (this.#frame) return;
     // A timer, not requestAnimationFrame: a hidden tab must still follow alerts (its title, the cue).
@@ -25,16 +28,16 @@ export class Store {
     }, 30);
   }
 
-  on(topic, f) {
+  on(topic: string, f: () => void): () => boolean {
     let set = this.#listeners.get(topic);
     if (!set) this.#listeners.set(topic, (set = new Set()));
     set.add(f);
-    return () => set.delete(f);
+    return () => set!.delete(f);
   }
 }
 
 /** Re-renders the calling component whenever one of `topics` changes. */
-export function useStore(store, ...topics) {
+export function useStore(store: Store, ...topics: string[]): void {
   const [, bump] = useState(0);
   useEffect(() => {
     const offs = topics.map((t) => store.on(t, () => bump((n) => n + 1)));

@@ -1,16 +1,29 @@
-// The SOC queue, one of the views beside the floor plan (power.js, network.js, cloud.js and
-// dashboards.js hold the others). It reads the page state; controls appear only for roles that may use them.
+// The SOC queue, one of the views beside the floor plan (power.ts, network.ts, cloud.ts and
+// dashboards.ts hold the others). It reads the page state; controls appear only for roles that may use them.
 import { useState } from 'preact/hooks';
-import { http } from './api.js';
-import { act, mayActOn } from './alertpane.js';
-import { formatAge, formatClock } from './dom.js';
-import { named, t } from './i18n.js';
-import { html, useStore } from './ui.js';
+import { http } from './api.ts';
+import { act, mayActOn } from './alertpane.ts';
+import { formatAge, formatClock } from './dom.ts';
+import { named, t } from './i18n.ts';
+import { html, useStore } from './ui.ts';
+import type { ViewProps } from './page.ts';
+
+/** One entry of an alert's history as /alerts/{id}/history lists it (older servers named the fields differently). */
+interface HistoryRow {
+  at?: number;
+  ts?: number;
+  actor?: { username?: string };
+  by?: string;
+  who?: string;
+  action?: string;
+  type?: string;
+  text?: string;
+}
 
 const DISPOSITIONS = ['true_positive', 'false_positive', 'benign', 'duplicate'];
 
-function History({ id }) {
-  const [rows, setRows] = useState(null);
+function History({ id }: { id: string }) {
+  const [rows, setRows] = useState<HistoryRow[] | null>(null);
   if (rows === null) {
     http.get(`/alerts/${encodeURIComponent(id)}/history`).then((r) => setRows(Array.isArray(r) ? r : []), () => setRows([]));
     return html`<p class="muted">…</p>`;
@@ -18,10 +31,10 @@ function History({ id }) {
   return html`<ol class="history">${rows.map((h) => html`<li>${formatClock(h.at ?? h.ts ?? 0)} ${h.actor?.username ?? h.by ?? h.who ?? ''} ${named('history', h.action ?? h.type ?? '')} ${h.text ?? ''}</li>`)}</ol>`;
 }
 
-export function SocView({ page }) {
+export function SocView({ page }: ViewProps) {
   useStore(page.store, 'alerts', 'lang');
-  const [open, setOpen] = useState(null);
-  const [disp, setDisp] = useState({});
+  const [open, setOpen] = useState<string | null>(null);
+  const [disp, setDisp] = useState<Record<string, string>>({});
   const queue = page.alerts.sorted().filter((a) => a.kind === 'security');
   const can = !!page.user && mayActOn(page.user.role, 'security') && !page.unsupported.has('triage');
   return html`<div class="view-body">
@@ -38,7 +51,7 @@ export function SocView({ page }) {
         <td>${can && html`<span class="triage-actions">
           ${(a.triage ?? 'new') === 'new' && html`<button type="button" class="triage-start" onClick=${() => act(page, a, 'triage', { status: 'in_progress' })}>${t('action.triage')}</button>`}
           <label class="sr-only" for=${`disp-${a.id}`}>${t('soc.disposition')}</label>
-          <select id=${`disp-${a.id}`} class="triage-disposition" value=${disp[a.id] ?? ''} onChange=${(e) => setDisp({ ...disp, [a.id]: e.currentTarget.value })}>
+          <select id=${`disp-${a.id}`} class="triage-disposition" value=${disp[a.id] ?? ''} onChange=${(e: Event) => setDisp({ ...disp, [a.id]: (e.currentTarget as HTMLSelectElement).value })}>
             <option value="">${t('soc.pick')}</option>${DISPOSITIONS.map((d) => html`<option value=${d}>${named('disposition', d)}</option>`)}</select>
           <button type="button" class="triage-close" disabled=${!disp[a.id]} onClick=${() => act(page, a, 'triage', { status: 'closed', disposition: disp[a.id] })}>${t('soc.close')}</button>
         </span>`}

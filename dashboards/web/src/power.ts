@@ -1,10 +1,20 @@
 // Power and cooling: UPSes (mains or battery, runtime, load), PDUs per feed, the CRACs with setpoint
 // and fan control for the roles that may send device commands, then every PDU per phase.
 import { useState } from 'preact/hooks';
-import { ApiError, http } from './api.js';
-import { Status, num } from './status.js';
-import { t } from './i18n.js';
-import { html, useStore } from './ui.js';
+import { ApiError, http } from './api.ts';
+import { Status, num } from './status.ts';
+import { t } from './i18n.ts';
+import { html, useStore } from './ui.ts';
+import type { Device, ViewProps } from './page.ts';
+import type { Readings } from './readings.ts';
+
+/** One phase of a PDU as the SNMP phase table gives it. */
+export interface PduPhase {
+  phase: string;
+  amps?: number;
+  volts?: number;
+  kw?: number;
+}
 
 /** The sample's rack PDUs are 32 A per phase (IEC 60309); a PDU may say otherwise with labels.ratedA. */
 const DEFAULT_RATED_A = 32;
@@ -12,21 +22,21 @@ const DEFAULT_RATED_A = 32;
 const NEAR_OVERLOAD = 0.8;
 
 /** A PDU's phases from the SNMP phase table: [{phase, amps, volts, kw}], ordered L1, L2, L3. */
-export function pduPhases(readings, id) {
-  const byPhase = new Map();
+export function pduPhases(readings: Readings, id: string): PduPhase[] {
+  const byPhase = new Map<string, PduPhase>();
   for (const [metric, v] of readings.all(id)) {
     const m = /^pdu_phase_(current_a|voltage_v|power_kw)\.(.+)$/.exec(metric);
     if (!m) continue;
-    const row = byPhase.get(m[2]) ?? { phase: m[2] };
-    row[{ current_a: 'amps', voltage_v: 'volts', power_kw: 'kw' }[m[1]]] = v.value;
-    byPhase.set(m[2], row);
+    const row = byPhase.get(m[2]!) ?? { phase: m[2]! };
+    row[({ current_a: 'amps', voltage_v: 'volts', power_kw: 'kw' } as const)[m[1] as 'current_a' | 'voltage_v' | 'power_kw']] = v.value;
+    byPhase.set(m[2]!, row);
   }
   return [...byPhase.values()].sort((a, b) => a.phase.localeCompare(b.phase, undefined, { numeric: true }));
 }
 
-const phaseName = (phase) => `L${phase.replace(/^phase/, '')}`;
+const phaseName = (phase: string): string => `L${phase.replace(/^phase/, '')}`;
 
-function PhaseCell({ p, rated }) {
+function PhaseCell({ p, rated }: { p: PduPhase; rated: number }) {
   if (p.amps === undefined) return html`<span>${phaseName(p.phase)} —</span>`;
   const share = p.amps / rated;
   const level = share >= 1 ? 'critical' : share >= NEAR_OVERLOAD ? 'major' : 'ok';
@@ -36,31 +46,31 @@ function PhaseCell({ p, rated }) {
   </span>`;
 }
 
-function CracControl({ crac }) {
+function CracControl({ crac }: { crac: Device }) {
   const [setpoint, setSetpoint] = useState('');
   const [fan, setFan] = useState('');
-  const [pending, setPending] = useState(null);
+  const [pending, setPending] = useState<{ command: string; value: number } | null>(null);
   const [result, setResult] = useState('');
   const send = async () => {
-    const { command, value } = pending;
+    const { command, value } = pending!;
     setPending(null);
     const body = command === 'set_setpoint' ? { command, setpointC: value } : { command, percent: value, ...(value < 20 ? { confirm: crac.id } : {}) };
     try {
-      const r = await http.post(`/devices/${encodeURIComponent(crac.id)}/commands`, body);
+      const r = await http.post<{ status?: string } | undefined>(`/devices/${encodeURIComponent(crac.id)}/commands`, body);
       setResult(t('power.sent', { command, device: crac.id, status: r?.status ?? 'ok' }));
     } catch (err) {
       setResult(`${command}: ${err instanceof ApiError ? err.message : String(err)}`);
     }
   };
-  const ask = (command, raw) => {
+  const ask = (command: string, raw: string) => {
     const value = Number(raw);
     if (raw === '' || !Number.isFinite(value)) return;
     setPending({ command, value });
   };
   return html`<div class="crac-control" data-device=${crac.id}>
-    <label>${t('power.setpoint')} <input class="in-setpoint" type="number" min="14" max="27" step="0.5" value=${setpoint} onInput=${(e) => setSetpoint(e.currentTarget.value)} /></label>
+    <label>${t('power.setpoint')} <input class="in-setpoint" type="number" min="14" max="27" step="0.5" value=${setpoint} onInput=${(e: InputEvent) => setSetpoint((e.currentTarget as HTMLInputElement).value)} /></label>
     <button type="button" class="apply-setpoint" onClick=${() => ask('set_setpoint', setpoint)}>${t('power.apply')}</button>
-    <label>${t('power.fan')} <input class="in-fan" type="number" min="0" max="100" step="5" value=${fan} onInput=${(e) => setFan(e.currentTarget.value)} /></label>
+    <label>${t('power.fan')} <input class="in-fan" type="number" min="0" max="100" step="5" value=${fan} onInput=${(e: InputEvent) => setFan((e.currentTarget as HTMLInputElement).value)} /></label>
     <button type="button" class="apply-fan" onClick=${() => ask('set_fan_speed', fan)}>${t('power.apply')}</button>
     ${pending && html`<div class="confirm" role="alertdialog" aria-label=${t('power.confirm', { command: pending.command, value: pending.value, device: crac.id })}>
       <span>${t('power.confirm', { command: pending.command, value: pending.value, device: crac.id })}</span>
@@ -71,13 +81,13 @@ function CracControl({ crac }) {
   </div>`;
 }
 
-export function PowerView({ page }) {
+export function PowerView({ page }: ViewProps) {
   useStore(page.store, 'readings', 'alerts', 'lang');
   const devices = [...page.devicesById.values()];
   const ups = devices.filter((d) => d.kind === 'ups');
   const pdus = devices.filter((d) => d.kind === 'pdu');
   const cracs = devices.filter((d) => d.kind === 'crac');
-  const feeds = new Map();
+  const feeds = new Map<string, { n: number; kw: number }>();
   for (const p of pdus) {
     const feed = p.labels?.feed ?? '?';
     const kw = page.readings.get(p.id, 'power_kw')?.value ?? page.readings.get(p.id, 'pdu_power_kw')?.value ?? 0;
@@ -85,7 +95,7 @@ export function PowerView({ page }) {
     feeds.set(feed, { n: f.n + 1, kw: f.kw + kw });
   }
   // The most loaded phase first: the PDU a technician must look at before it trips is at the top.
-  const rated = (p) => Number(p.labels?.ratedA) || DEFAULT_RATED_A;
+  const rated = (p: Device): number => Number(p.labels?.ratedA) || DEFAULT_RATED_A;
   const phaseRows = pdus
     .map((p) => {
       const phases = pduPhases(page.readings, p.id);

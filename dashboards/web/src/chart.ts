@@ -9,10 +9,20 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatClock } from './dom.js';
-import { currentLang, t } from './i18n.js';
-import { formatValue } from './units.js';
-import { html } from './ui.js';
+import { formatClock } from './dom.ts';
+import { currentLang, t } from './i18n.ts';
+import { formatValue } from './units.ts';
+import { html } from './ui.ts';
+
+/** One line of a chart: its name and [ts ms, value or null] samples; `error` when its query failed. */
+export interface ChartSeries {
+  label: string;
+  points: [number, number | null][];
+  error?: string;
+}
+
+/** A column of values for uPlot: a number, `undefined` to join across, `null` for a gap. */
+type Column = (number | null | undefined)[];
 
 export const PALETTE = ['#7cc4ff', '#ff9d42', '#6fdc8c', '#f2d04b', '#c9a7ff', '#ff5d5d', '#4dd6c8', '#ff8fc8', '#b8e986', '#a0b4ff'];
 /** Up to this many missing buckets in a row are joined over; more show as a gap. */
@@ -25,7 +35,7 @@ const SPARSE = 24;
  * month, day, hour, minute or second rolls over, and 1 for "add" (uPlot's own table, reformatted).
  */
 const DAY = 86_400;
-const VI_TIME_AXIS = [
+const VI_TIME_AXIS: uPlot.Axis.Values = [
   [365 * DAY, '{YYYY}', null, null, null, null, null, null, 1],
   [28 * DAY, 'tháng {M}', '\n{YYYY}', null, null, null, null, null, 1],
   [DAY, '{D}/{M}', '\n{YYYY}', null, null, null, null, null, 1],
@@ -38,11 +48,11 @@ const VI_TIME_AXIS = [
  * Columns for uPlot from series of [ts ms, value|null] on their own timestamps: xs in seconds, and
  * per series numbers, `undefined` inside a short run of missing buckets, `null` for a longer gap.
  */
-export function toColumns(series) {
+export function toColumns(series: readonly ChartSeries[]): { times: number[]; ys: Column[] } {
   const times = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const ys = series.map((s) => {
     const m = new Map(s.points.map(([ts, v]) => [ts, typeof v === 'number' && Number.isFinite(v) ? v : null]));
-    const col = times.map((ts) => m.get(ts) ?? null);
+    const col: Column = times.map((ts) => m.get(ts) ?? null);
     for (let i = 0; i < col.length; ) {
       if (col[i] !== null) {
         i++;
@@ -58,10 +68,10 @@ export function toColumns(series) {
   return { times, ys };
 }
 
-const lastValue = (points) => {
+const lastValue = (points: ChartSeries['points']): { ts: number; value: number } | undefined => {
   for (let i = points.length - 1; i >= 0; i--) {
-    const v = points[i][1];
-    if (typeof v === 'number' && Number.isFinite(v)) return { ts: points[i][0], value: v };
+    const [ts, v] = points[i]!;
+    if (typeof v === 'number' && Number.isFinite(v)) return { ts, value: v };
   }
   return undefined;
 };
@@ -70,15 +80,25 @@ const lastValue = (points) => {
  * series: [{label, points: [[ts ms, value|null], ...]}]; unit: a Grafana unit id or text; from/to: the
  * range asked for (ms), the axis ending at `to` and starting there or where the first value is.
  */
-export function TimeChart({ series, unit, height = 180, label, from, to }) {
-  const host = useRef(null);
+/** The props of TimeChart. */
+export interface TimeChartProps {
+  series: ChartSeries[];
+  unit?: string;
+  height?: number;
+  label?: string;
+  from?: number;
+  to?: number;
+}
+
+export function TimeChart({ series, unit, height = 180, label, from, to }: TimeChartProps) {
+  const host = useRef<HTMLDivElement>(null);
   const { times, ys } = toColumns(series);
-  let first;
+  let first: number | undefined;
   ys.forEach((col) => {
     const i = col.findIndex((v) => v !== null && v !== undefined);
-    if (i >= 0 && (first === undefined || times[i] < first)) first = times[i];
+    if (i >= 0 && (first === undefined || times[i]! < first)) first = times[i];
   });
-  const xMax = to ?? times[times.length - 1];
+  const xMax = (to ?? times[times.length - 1])!;
   // The axis starts at the range's start, or at the first value when the store holds less than the range.
   const xMin = first === undefined ? from : from === undefined || first > from ? first : from;
   const since = first !== undefined && from !== undefined && first - from > 0.05 * (xMax - from) ? first : undefined;
@@ -87,22 +107,23 @@ export function TimeChart({ series, unit, height = 180, label, from, to }) {
   useEffect(() => {
     const el = host.current;
     if (!el || first === undefined) return undefined;
+    const start = xMin!;
     const counts = ys.map((col) => col.filter((v) => v !== null && v !== undefined).length);
     const width = () => Math.max(200, Math.floor(el.clientWidth || el.parentElement?.clientWidth || 360));
     const plot = new uPlot(
       {
         width: width(),
         height,
-        scales: { x: { time: true, range: () => [xMin / 1000, Math.max(xMax, xMin + 1000) / 1000] } },
+        scales: { x: { time: true, range: (): uPlot.Range.MinMax => [start / 1000, Math.max(xMax, start + 1000) / 1000] } },
         // A line needs two neighbouring values: a sparse series (a new poller, a lone sample) shows its points too.
-        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false, points: { show: counts[i] <= SPARSE, size: 6, fill: PALETTE[i % PALETTE.length] } }))],
+        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false, points: { show: counts[i]! <= SPARSE, size: 6, fill: PALETTE[i % PALETTE.length] } }))],
         axes: [
           { stroke: '#9aa5b1', grid: { stroke: '#2c3642' }, ...(lang === 'vi' ? { values: VI_TIME_AXIS } : {}) },
-          { stroke: '#9aa5b1', grid: { stroke: '#2c3642' }, values: (_u, vals) => vals.map((v) => formatValue(v, unit)), size: 80 },
+          { stroke: '#9aa5b1', grid: { stroke: '#2c3642' }, values: (_u: uPlot, vals: number[]) => vals.map((v) => formatValue(v, unit)), size: 80 },
         ],
         legend: { show: false },
       },
-      [times.map((ts) => ts / 1000), ...ys],
+      [times.map((ts) => ts / 1000), ...ys] as uPlot.AlignedData,
       el,
     );
     const ro = new window.ResizeObserver(() => {

@@ -1,28 +1,29 @@
 // A rack opened from the plan: its elevation (devices by U), PDU load, inlet and outlet
 // temperatures over the last hour, and "why is this red": each firing alert with its rule and values.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { http } from './api.js';
-import { TimeChart } from './chart.js';
-import { formatAge, formatClock } from './dom.js';
-import { currentLang, named, t } from './i18n.js';
-import { html, useStore } from './ui.js';
+import { http } from './api.ts';
+import { TimeChart, type ChartSeries } from './chart.ts';
+import { formatAge, formatClock } from './dom.ts';
+import { currentLang, named, t } from './i18n.ts';
+import { html, useStore } from './ui.ts';
+import type { Alert, Device, Rack, RuleDef, ViewProps } from './page.ts';
 
 const HOUR = 3_600_000;
 const CHART_REFRESH_MS = 30_000;
-const fmtFor = (ms) => formatAge(ms ?? 0);
+const fmtFor = (ms: number | undefined): string => formatAge(ms ?? 0);
 
 /** One sentence per firing alert: the rule, its name, the device, the value and the condition. */
-export function explain(alert, rule, unit) {
-  const w = rule?.when ?? {};
+export function explain(alert: Alert, rule: RuleDef | undefined, unit: string): string {
   const value = alert.value === null || alert.value === undefined ? '—' : `${alert.value.toFixed(1)}${unit ? ` ${unit}` : ''}`;
   let cond = alert.summary;
-  if (rule?.type === 'threshold' && w.above !== undefined) cond = t('why.above', { v: `${w.above}${unit ? ` ${unit}` : ''}`, for: fmtFor(rule.for) });
-  else if (rule?.type === 'threshold' && w.below !== undefined) cond = t('why.below', { v: `${w.below}${unit ? ` ${unit}` : ''}`, for: fmtFor(rule.for) });
-  else if (rule?.type === 'nodata') cond = t('why.nodata', { for: fmtFor(rule.for ?? rule.after) });
+  if (rule?.type === 'threshold' && rule.when?.above !== undefined) cond = t('why.above', { v: `${rule.when?.above}${unit ? ` ${unit}` : ''}`, for: fmtFor(rule.for) });
+  else if (rule?.type === 'threshold' && rule.when?.below !== undefined) cond = t('why.below', { v: `${rule.when?.below}${unit ? ` ${unit}` : ''}`, for: fmtFor(rule.for) });
+  // A no-data rule has no `for` (its schema is strict): its wait is `after`.
+  else if (rule?.type === 'nodata') cond = t('why.nodata', { for: fmtFor(rule.after) });
   return t('why.line', { rule: alert.rule, name: alert.name, device: alert.labels?.device ?? alert.labels?.rack ?? '', value, cond, since: formatClock(alert.startsAt) });
 }
 
-function Elevation({ rack, devices }) {
+function Elevation({ rack, devices }: { rack: Rack; devices: Device[] }) {
   const U = rack.heightU ?? 42;
   const uh = 0.5; // rem per U
   const placed = devices.filter((d) => d.location?.u !== undefined);
@@ -31,20 +32,21 @@ function Elevation({ rack, devices }) {
     ${Array.from({ length: U }, (_, i) => (i % 5 === 0 ? html`<text class="elev-u" x="0.3" y=${U + 1 - i - 0.2} font-size="0.6" text-anchor="end">${i + 1}</text>` : null))}
     ${placed.map((d) => {
       const h = d.location.heightU ?? 1;
-      const y = U + 1 - (d.location.u + h - 1);
+      const u = d.location.u!;
+      const y = U + 1 - (u + h - 1);
       return html`<g class="elev-device" data-device=${d.id}>
         <rect x="1" y=${y} width="8" height=${h} rx="0.1" />
-        <text x="5" y=${y + h / 2} font-size=${Math.min(0.7, h * 0.7)} dominant-baseline="middle" text-anchor="middle">${d.id} (U${d.location.u}${h > 1 ? `-${d.location.u + h - 1}` : ''})</text>
+        <text x="5" y=${y + h / 2} font-size=${Math.min(0.7, h * 0.7)} dominant-baseline="middle" text-anchor="middle">${d.id} (U${u}${h > 1 ? `-${u + h - 1}` : ''})</text>
       </g>`;
     })}
   </svg>`;
 }
 
-export function RackPanel({ page }) {
+export function RackPanel({ page }: ViewProps) {
   useStore(page.store, 'rack', 'alerts', 'readings', 'lang');
   const rackId = page.openRack;
   const rack = rackId ? page.racksById.get(rackId) : undefined;
-  const [series, setSeries] = useState(null);
+  const [series, setSeries] = useState<ChartSeries[] | null>(null);
   // The hour ends "now" as of the last fetch; every CHART_REFRESH_MS it moves on and the chart is fetched again.
   const [to, setTo] = useState(() => page.now());
   const sensors = rack ? page.rackSensors.get(rack.id) ?? [] : [];
@@ -61,11 +63,11 @@ export function RackPanel({ page }) {
     Promise.all(
       sensors.map((s) =>
         http
-          .get('/metrics/range', { device: s.id, metric: 'temperature', from: String(to - HOUR), to: String(to), step: '30000', agg: 'mean' })
+          .get<{ points: ChartSeries['points'] }>('/metrics/range', { device: s.id, metric: 'temperature', from: String(to - HOUR), to: String(to), step: '30000', agg: 'mean' })
           .then((r) => ({ label: `${named('posShort', s.location.position)} (${s.id})`, points: r.points }))
-          .catch((err) => ({ label: `${named('posShort', s.location.position)} (${s.id})`, points: [], error: err.message })),
+          .catch((err: Error) => ({ label: `${named('posShort', s.location.position)} (${s.id})`, points: [], error: err.message })),
       ),
-    ).then((all) => live && setSeries(all));
+    ).then((all: ChartSeries[]) => live && setSeries(all));
     return () => {
       live = false;
     };
@@ -73,7 +75,7 @@ export function RackPanel({ page }) {
   }, [rackId, to, currentLang()]);
   // Keyboard users land on the panel's close button as the panel is put in the page (a layout effect
   // runs right after the DOM is changed; a timer guessed at the time that takes and missed on a busy machine).
-  const closeButton = useRef(null);
+  const closeButton = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => {
     if (rack) closeButton.current?.focus();
   }, [rackId]);
@@ -83,7 +85,7 @@ export function RackPanel({ page }) {
   const firing = page.alerts.firing().filter((a) => a.labels?.rack === rack.id);
   const close = () => page.openRackPanel(null);
   return html`<section id="rack-panel" class="rack-panel" role="dialog" aria-modal="false" aria-labelledby="rack-panel-title" data-rack=${rack.id}
-      onKeyDown=${(e) => e.key === 'Escape' && close()}>
+      onKeyDown=${(e: KeyboardEvent) => e.key === 'Escape' && close()}>
     <header class="rack-panel-head">
       <h2 id="rack-panel-title">${t('rack.title', { id: rack.id })}</h2>
       <button type="button" id="rack-panel-close" ref=${closeButton} onClick=${close}>${t('rack.close')}</button>
@@ -113,7 +115,7 @@ export function RackPanel({ page }) {
         ${series === null
           ? html`<p class="muted">…</p>`
           : series.length > 0 && series.every((x) => x.error)
-            ? html`<p class="panel-error" role="status">${t('dash.error', { error: series[0].error })}</p>`
+            ? html`<p class="panel-error" role="status">${t('dash.error', { error: series[0]!.error })}</p>`
             : html`<${TimeChart} series=${series} unit="celsius" from=${to - HOUR} to=${to} label=${t('rack.temps')} />`}
         <table class="data-table" id="rack-sensors">
           <tbody>${sensors.map((s) => {

@@ -1,30 +1,34 @@
 // The floor plan page: log in, load the estate, draw the chosen room, keep it live over socket.io,
 // and say so plainly when something is not current (stale sensor, lost connection, failed fetch).
 import './style.css';
-import { api, ApiError, http } from './api.js';
-import { AlertBoard } from './alerts.js';
-import { AlertPane } from './alertpane.js';
-import { beep, onSoundChange, soundState, toggleSound } from './cue.js';
-import { createFloorView } from './floorview.js';
-import { currentLang, named, onLangChange, setLang, t, translatePage } from './i18n.js';
-import { RackPanel } from './rackpanel.js';
-import { Readings } from './readings.js';
-import { html, render, Store } from './ui.js';
-import { DashboardsView } from './dashboards.js';
-import { NetworkView } from './network.js';
-import { PowerView } from './power.js';
-import { CloudView } from './cloud.js';
-import { SocView } from './views.js';
+import { api, ApiError, http } from './api.ts';
+import { AlertBoard } from './alerts.ts';
+import { AlertPane } from './alertpane.ts';
+import { beep, onSoundChange, soundState, toggleSound } from './cue.ts';
+import { createFloorView } from './floorview.ts';
+import { currentLang, named, onLangChange, setLang, t, translatePage } from './i18n.ts';
+import { RackPanel } from './rackpanel.ts';
+import { Readings } from './readings.ts';
+import { html, render, Store } from './ui.ts';
+import { DashboardsView } from './dashboards.ts';
+import { NetworkView } from './network.ts';
+import { PowerView } from './power.ts';
+import { CloudView } from './cloud.ts';
+import { SocView } from './soc-view.ts';
+import type { Alert, Device, InventoryAnswer, Page, RuleDef, TelemetryUpdate, ViewProps } from './page.ts';
+import type { FunctionComponent } from 'preact';
 
-const $ = (id) => document.getElementById(id);
+// The page's fixed elements (index.html): there whenever this runs.
+const $ = <E extends HTMLElement = HTMLElement>(id: string): E => document.getElementById(id) as E;
 
-const state = {
+const serverNow = () => Date.now() + state.clockOffsetMs;
+
+const state: Page = {
   user: null,
   rooms: [],
   roomNamesMap: new Map(),
   racksById: new Map(),
   devicesById: new Map(),
-  /** rack id -> its temperature sensors, and how many other devices it holds */
   rackSensors: new Map(),
   rackEquipment: new Map(),
   roomId: null,
@@ -34,31 +38,30 @@ const state = {
   socket: null,
   ticker: null,
   resyncing: null,
-  // For the Preact parts (alert pane, rack panel, views): see ui.js Store.
   store: new Store(),
   links: [],
   rules: new Map(),
-  /** Alert actions the server answered 404/405 to: hidden from then on. */
   unsupported: new Set(),
   openRack: null,
   view: 'floor',
   criticalSeen: new Set(),
   beeps: 0,
+  now: serverNow,
+  notify: (message) => showBanner(message),
+  openRackPanel: (id) => {
+    state.openRack = id;
+    state.store.changed('rack');
+  },
+  get roomNames() {
+    return state.roomNamesMap;
+  },
+  locate: (room, id) => {
+    showMainView('floor');
+    view.locate(room, id);
+  },
 };
 
-const serverNow = () => Date.now() + state.clockOffsetMs;
-state.now = serverNow;
-state.notify = (message) => showBanner(message);
-state.openRackPanel = (id) => {
-  state.openRack = id;
-  state.store.changed('rack');
-};
-Object.defineProperty(state, 'roomNames', { get: () => state.roomNamesMap });
 const view = createFloorView(state, serverNow, { onRackOpen: (id) => state.openRackPanel(id) });
-state.locate = (room, id) => {
-  showMainView('floor');
-  view.locate(room, id);
-};
 
 // ---- kiosk mode and language ----
 
@@ -70,7 +73,7 @@ $('live').textContent = t('live.connecting');
 // The login page has its own: the first person at a wall screen may not read English.
 for (const id of ['lang-switch', 'login-lang']) $(id).addEventListener('click', () => setLang(currentLang() === 'vi' ? 'en' : 'vi'));
 onLangChange(() => {
-  setLive(document.body.dataset.live, $('live').title || undefined);
+  setLive(document.body.dataset.live ?? 'connecting', $('live').title || undefined);
   renderNav();
   showWho();
   // The plan's SVG is built once per room with its words (aisles, scale, labels): built again in the new language,
@@ -95,11 +98,18 @@ function showSound(s = soundState()) {
 $('sound').addEventListener('click', () => toggleSound());
 onSoundChange(showSound);
 showSound();
-$('heat-layer').addEventListener('change', (ev) => view.setHeatLayer(ev.currentTarget.value));
+$('heat-layer').addEventListener('change', (ev) => view.setHeatLayer((ev.currentTarget as HTMLSelectElement).value));
 
 // ---- views (tabs along the top) ----
 
-const VIEWS = [
+/** A tab along the top: who sees it, and its component (the floor view is not one). */
+interface MainView {
+  id: string;
+  roles: string[];
+  component?: FunctionComponent<ViewProps>;
+}
+
+const VIEWS: MainView[] = [
   { id: 'floor', roles: ['admin', 'noc', 'soc', 'viewer'] },
   { id: 'power', roles: ['admin', 'noc', 'viewer'], component: PowerView },
   { id: 'network', roles: ['admin', 'noc', 'soc', 'viewer'], component: NetworkView },
@@ -138,7 +148,7 @@ $('main-nav').addEventListener('keydown', (ev) => {
   }
 });
 
-function showMainView(id) {
+function showMainView(id: string): void {
   const v = allowedViews().find((x) => x.id === id) ?? allowedViews()[0];
   if (!v) return;
   state.view = v.id;
@@ -152,10 +162,10 @@ function showMainView(id) {
 }
 
 /** The critical cue's text, written again when the language changes. */
-let cueText = null;
+let cueText: (() => string) | null = null;
 
 /** A new critical alert (firing, not silenced or suppressed) is shown and heard once. */
-function cue(alert) {
+function cue(alert: Alert): void {
   if (alert.state !== 'firing' || alert.severity !== 'critical' || alert.suppressedBy || alert.silencedBy?.length || alert.acknowledged) return;
   if (state.criticalSeen.has(alert.id)) return;
   state.criticalSeen.add(alert.id);
@@ -174,14 +184,14 @@ $('critical-cue-dismiss').addEventListener('click', () => {
 
 // ---- views and messages ----
 
-function showView(name) {
+function showView(name: 'boot' | 'login-view' | 'app-view'): void {
   for (const v of ['boot', 'login-view', 'app-view']) $(v).hidden = v !== name;
 }
 
 /** The banner's message: a string, or a function giving it in the page's language (written again on a language change). */
-let bannerText = '';
+let bannerText: string | (() => string) = '';
 
-function showBanner(message, retry) {
+function showBanner(message: string | (() => string), retry?: () => void): void {
   bannerText = message;
   $('banner-text').textContent = typeof message === 'function' ? message() : message;
   $('banner-retry').hidden = !retry;
@@ -193,7 +203,7 @@ function clearBanner() {
   $('banner').hidden = true;
 }
 
-function setLive(status, detail) {
+function setLive(status: string, detail?: string): void {
   const el = $('live');
   el.dataset.state = status;
   el.textContent = t(`live.${status}`);
@@ -206,27 +216,27 @@ function showWho() {
   if (state.user) $('who').textContent = t('who', { user: state.user.username, role: named('role', state.user.role) });
 }
 
-function showLogin(message) {
+function showLogin(message?: string): void {
   stopLive();
   state.user = null;
   showView('login-view');
   const msg = $('login-message');
   msg.textContent = message ?? '';
   msg.hidden = !message;
-  $('password').value = '';
+  $<HTMLInputElement>('password').value = '';
   $('username').focus();
 }
 
-const explain = (err) => (err instanceof ApiError ? err.message : String(err && err.message ? err.message : err));
+const explain = (err: unknown): string => (err instanceof ApiError ? err.message : String((err as Error | null)?.message ? (err as Error).message : err));
 
 // ---- login ----
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const button = $('login-submit');
-  const username = $('username').value.trim();
-  const password = $('password').value;
-  $('password').value = '';
+  const button = $<HTMLButtonElement>('login-submit');
+  const username = $<HTMLInputElement>('username').value.trim();
+  const password = $<HTMLInputElement>('password').value;
+  $<HTMLInputElement>('password').value = '';
   button.disabled = true;
   $('login-message').hidden = true;
   try {
@@ -254,7 +264,7 @@ $('logout').addEventListener('click', async () => {
 
 // ---- loading ----
 
-async function boot() {
+async function boot(): Promise<void> {
   try {
     await enter();
   } catch (err) {
@@ -272,14 +282,15 @@ $('boot-retry').addEventListener('click', () => {
 });
 
 /** After a login (or with a live session): who am I, the estate, then live data. */
-async function enter() {
+async function enter(): Promise<void> {
   const me = await api.me();
   state.user = me.user;
   state.clockOffsetMs = me.clockOffsetMs;
   const inventory = await api.inventory();
   indexInventory(inventory);
-  const rules = await http.get('/rules').catch(() => []);
-  state.rules = new Map((Array.isArray(rules) ? rules : []).map((r) => [r.rule?.id ?? r.id, r.rule ?? r]));
+  // /rules lists each rule with its status ({rule, ...}); an older server listed bare rules.
+  const rules = await http.get<({ rule?: RuleDef } & Partial<RuleDef>)[]>('/rules').catch(() => []);
+  state.rules = new Map((Array.isArray(rules) ? rules : []).map((r) => [(r.rule?.id ?? r.id) as string, (r.rule ?? r) as RuleDef]));
   showView('app-view');
   document.body.dataset.role = me.user.role;
   showWho();
@@ -294,7 +305,7 @@ async function enter() {
   state.ticker = setInterval(tick, 1000);
 }
 
-function indexInventory(inv) {
+function indexInventory(inv: InventoryAnswer): void {
   state.rooms = (inv.rooms ?? []).filter((r) => r.serverRoom !== false);
   state.roomNamesMap = new Map((inv.rooms ?? []).map((r) => [r.id, r.name]));
   state.links = inv.links ?? [];
@@ -313,12 +324,13 @@ function indexInventory(inv) {
       state.rackEquipment.set(rack, (state.rackEquipment.get(rack) ?? 0) + 1);
     }
   }
-  const order = { 'front-top': 0, 'front-middle': 1, 'front-bottom': 2, rear: 3 };
-  for (const list of state.rackSensors.values()) list.sort((a, b) => (order[a.location.position] ?? 9) - (order[b.location.position] ?? 9));
+  const order: Record<string, number> = { 'front-top': 0, 'front-middle': 1, 'front-bottom': 2, rear: 3 };
+  const rank = (d: Device): number => order[d.location.position ?? ''] ?? 9;
+  for (const list of state.rackSensors.values()) list.sort((a, b) => rank(a) - rank(b));
 }
 
 /** Latest values, alerts, presence and the server clock, fetched again after every (re)connect. */
-function resync() {
+function resync(): Promise<void> {
   state.resyncing ??= (async () => {
     try {
       const [me, latest, alerts, devices] = await Promise.all([api.me(), api.latest(), api.alerts(), api.devices()]);
@@ -344,7 +356,7 @@ function resync() {
 
 // ---- live updates ----
 
-function connect() {
+function connect(): void {
   if (typeof io !== 'function') {
     setLive('offline', t('live.noSocket'));
     showBanner(() => t('banner.noSocket'), () => location.reload());
@@ -368,19 +380,19 @@ function connect() {
     if (err && err.message === 'unauthorized') return showLogin(t('session.ended'));
     setLive('offline', err && err.message);
   });
-  socket.on('telemetry', (batch) => {
+  socket.on('telemetry', (batch: TelemetryUpdate[]) => {
     if (!Array.isArray(batch)) return;
     const changed = state.readings.apply(batch);
     if (changed.size > 0) paintSoon(changed);
   });
-  socket.on('alert', (alert) => {
+  socket.on('alert', (alert: Alert) => {
     if (state.alerts.upsert(alert)) {
       cue(alert);
       state.store.changed('alerts');
       markAlertsSoon();
     }
   });
-  socket.on('device-status', (s) => {
+  socket.on('device-status', (s: { device: string; status: 'online' | 'offline'; ts: number } | null) => {
     if (s && state.readings.setPresence(s.device, s.status, s.ts)) paintSoon([s.device]);
   });
 }
@@ -388,12 +400,12 @@ function connect() {
 // Telemetry comes in many small batches a second; the readings take each at once, and the plan is
 // painted once a frame for every device changed since the last one. The Preact views (tables, the
 // rack panel) hear of new readings at most once a second: a wall screen reads them at that pace.
-const toPaint = new Set();
+const toPaint = new Set<string>();
 let paintFrame = 0;
-let readingsNote = null;
+let readingsNote: ReturnType<typeof setTimeout> | null = null;
 const READINGS_NOTE_MS = 1000;
 
-function paintSoon(devices) {
+function paintSoon(devices: Iterable<string>): void {
   for (const id of devices) toPaint.add(id);
   if (!paintFrame) paintFrame = window.requestAnimationFrame(paintChanged);
   readingsNote ??= setTimeout(() => {
@@ -428,7 +440,7 @@ function stopLive() {
     state.socket.close();
     state.socket = null;
   }
-  window.clearInterval(state.ticker);
+  window.clearInterval(state.ticker ?? undefined);
   state.ticker = null;
   view.hideTooltip();
 }
@@ -453,7 +465,7 @@ function tick() {
 }
 
 // A fault in the page itself is said on screen too, not only in the console.
-function reportFault(message) {
+function reportFault(message: string): void {
   if ($('app-view').hidden) {
     showView('boot');
     $('boot-text').textContent = t('boot.fault', { error: message });

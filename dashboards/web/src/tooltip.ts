@@ -1,15 +1,16 @@
 // The hover (and keyboard focus) card: the numbers behind a marker, a rack or a room device.
-import { formatAge, formatClock, html } from './dom.js';
-import { named, t } from './i18n.js';
-import { STALE_AFTER_MS } from './readings.js';
+import { formatAge, formatClock, html } from './dom.ts';
+import { named, t } from './i18n.ts';
+import type { Alert, Device, DevicePresence, Rack } from './page.ts';
+import { STALE_AFTER_MS, type Readings } from './readings.ts';
 
-const UNIT = { temperature: '°C', humidity: '%RH', power: 'W', current: 'A', voltage: 'V', airflow: 'm³/h' };
+const UNIT: Record<string, string> = { temperature: '°C', humidity: '%RH', power: 'W', current: 'A', voltage: 'V', airflow: 'm³/h' };
 
 const ONE_DECIMAL = new Set(['temperature', 'humidity']);
-const fmt = (metric, v) => `${ONE_DECIMAL.has(metric) || !Number.isInteger(v) ? v.toFixed(1) : v}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
-const row = (k, v, cls) => html('div', { class: `tip-row ${cls ?? ''}` }, html('span', { class: 'tip-key', text: k }), html('span', { class: 'tip-val', text: v }));
+const fmt = (metric: string, v: number): string => `${ONE_DECIMAL.has(metric) || !Number.isInteger(v) ? v.toFixed(1) : v}${UNIT[metric] ? ` ${UNIT[metric]}` : ''}`;
+const row = (k: string, v: string, cls?: string): HTMLDivElement => html('div', { class: `tip-row ${cls ?? ''}` }, html('span', { class: 'tip-key', text: k }), html('span', { class: 'tip-val', text: v }));
 
-function freshness(ts, now, presence) {
+function freshness(ts: number | undefined, now: number, presence: DevicePresence | undefined): HTMLDivElement {
   if (ts === undefined) return row(t('tip.state'), t('tip.noDataYet'), 'tip-stale');
   const age = now - ts;
   if (presence?.status === 'offline' && presence.since >= ts) {
@@ -19,12 +20,12 @@ function freshness(ts, now, presence) {
   return row(t('tip.updated'), t('tip.ago', { age: formatAge(age) }));
 }
 
-function alertRows(alerts) {
+function alertRows(alerts: readonly Alert[]): HTMLDivElement[] {
   return alerts.map((a) => row(named('sev', a.severity).toUpperCase(), a.summary, `tip-alert sev-${a.severity}`));
 }
 
 /** What the tooltip says about a device (sensor, CRAC, door...). */
-export function deviceCard(device, readings, alerts, now) {
+export function deviceCard(device: Device, readings: Readings, alerts: readonly Alert[], now: number): HTMLDivElement[] {
   const loc = device.location ?? {};
   const metrics = readings.all(device.id);
   const temp = readings.get(device.id, 'temperature');
@@ -42,14 +43,14 @@ export function deviceCard(device, readings, alerts, now) {
 }
 
 /** What the tooltip says about a rack: its sensors in one table, its alerts. */
-export function rackCard(rack, sensors, readings, alerts, now, deviceCount) {
+export function rackCard(rack: Rack, sensors: readonly Device[], readings: Readings, alerts: readonly Alert[], now: number, deviceCount: number): HTMLDivElement[] {
   const rows = [
     html('div', { class: 'tip-title', text: t('rack.title', { id: rack.id }) }),
     html('div', { class: 'tip-sub', text: `${t('tip.rackSub', { row: rack.row, facing: named('dir', rack.facing) })}${rack.cooledBy.length ? t('tip.cooledBy', { list: rack.cooledBy.join(', ') }) : ''}` }),
   ];
   for (const s of sensors) {
     const v = readings.sensor(s.id, now);
-    const text = v.state === 'nodata' ? t('common.noData') : `${v.temperature.toFixed(1)} °C${v.humidity === undefined ? '' : ` · ${v.humidity.toFixed(0)} %RH`}${v.state === 'stale' ? ` · ${t('tip.staleAge', { age: formatAge(v.age) })}` : ''}`;
+    const text = v.state === 'nodata' ? t('common.noData') : `${v.temperature!.toFixed(1)} °C${v.humidity === undefined ? '' : ` · ${v.humidity.toFixed(0)} %RH`}${v.state === 'stale' ? ` · ${t('tip.staleAge', { age: formatAge(v.age!) })}` : ''}`;
     rows.push(row(named('posShort', s.location.position), text, v.state === 'current' ? '' : 'tip-stale'));
   }
   if (deviceCount > 0) rows.push(row(t('tip.equipment'), deviceCount === 1 ? t('tip.device') : t('tip.devices', { n: deviceCount })));
@@ -59,30 +60,30 @@ export function rackCard(rack, sensors, readings, alerts, now, deviceCount) {
 
 /** A floating card that follows the pointer or sits next to the focused element. */
 export class Tooltip {
-  #el;
-  #anchor = null;
+  #el: HTMLElement;
+  #anchor: HTMLElement | null = null;
 
-  constructor(el) {
+  constructor(el: HTMLElement) {
     this.#el = el;
   }
 
-  get anchor() {
+  get anchor(): HTMLElement | null {
     return this.#anchor;
   }
 
-  show(anchor, rows, x, y) {
+  show(anchor: HTMLElement, rows: readonly Node[], x?: number, y?: number): void {
     this.#anchor = anchor;
     this.#el.replaceChildren(...rows);
     this.#el.hidden = false;
-    if (x !== undefined) this.move(x, y);
+    if (x !== undefined) this.move(x, y ?? 0);
   }
 
   /** Replaces the content for the same anchor (a new value arrived while hovering). */
-  update(rows) {
+  update(rows: readonly Node[]): void {
     if (this.#anchor) this.#el.replaceChildren(...rows);
   }
 
-  move(x, y) {
+  move(x: number, y: number): void {
     const pad = 14;
     const r = this.#el.getBoundingClientRect();
     const left = x + pad + r.width > window.innerWidth ? x - pad - r.width : x + pad;
@@ -91,7 +92,7 @@ export class Tooltip {
     this.#el.style.top = `${Math.max(4, top)}px`;
   }
 
-  hide() {
+  hide(): void {
     this.#anchor = null;
     this.#el.hidden = true;
   }
