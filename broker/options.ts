@@ -9,10 +9,6 @@ import type { ClientEvent } from './presence.ts';
 export interface BrokerOptions {
   /** The config's `mqtt` section (defaults apply to what is left out). */
   mqtt?: Partial<MqttConfig>;
-  /** Shorthands for `mqtt.host`, `mqtt.port` and `mqtt.maxPayloadBytes`; they override `mqtt`. */
-  host?: string;
-  port?: number;
-  maxPayloadBytes?: number;
   /** Where `persistence: disk` keeps its LevelDB; without it the broker keeps its state in memory. */
   dataDir?: string;
   accounts: MqttAccounts;
@@ -60,12 +56,7 @@ export interface BrokerSettings {
  * unknown device), and presence published.
  */
 export function brokerSettings(options: BrokerOptions): BrokerSettings {
-  const cfg = MqttConfig.parse({
-    ...options.mqtt,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
-  });
+  const cfg = MqttConfig.parse(options.mqtt ?? {});
   return { cfg, clock: options.clock ?? systemClock, kindOf: options.kindOf ?? (() => undefined), presence: options.presence ?? true };
 }
 

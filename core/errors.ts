@@ -35,6 +35,8 @@ const catalogue = {
   STORE_CLOSED: { status: 503, message: (what: string) => `the ${what} is closed` },
   STORE_QUERY: { status: 502, message: (text: string) => text },
   STORE_UNAVAILABLE: { status: 503, message: (text: string) => text },
+  /** The ingest write-ahead log could not be written: the publish is refused, not acknowledged, and the publisher sends it again. */
+  WAL_WRITE: { status: 503, message: (reason: string) => `ingest write-ahead log: ${reason}` },
   // Simulators
   SIMULATOR_OPTIONS: { status: 400, message: (text: string) => text },
   MQTT_CONNECT: { status: 502, message: (url: string, reason: string) => `cannot connect to the MQTT broker at ${url}: ${reason}` },

@@ -5,10 +5,13 @@
  */
 import type express from 'express';
 import { z } from 'zod';
+import { MaintenanceWindow, ServiceSpec } from '../core/index.ts';
 import { commandSchemas } from './commands.ts';
 import { AuditQuery } from './routes/audit.ts';
 import { LoginBody } from './routes/auth.ts';
 import { PublicDevice, RegisterDevice } from './routes/devices.ts';
+import { LogExportQuery, LogHistogramQuery, LogsQuery } from './routes/logs.ts';
+import { AvailabilityQuery, ReportQuery } from './routes/services.ts';
 import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
 import { NewToken } from './routes/tokens.ts';
 import { NewUser } from './routes/users.ts';
@@ -44,6 +47,13 @@ export function listRoutes(app: express.Express): RouteInfo[] {
 
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
+/** A request body's schema, less the `required` of the fields the route fills in itself. */
+function bodySchema(schema: z.ZodType, filledIn: string[] = []): unknown {
+  const s = json(schema) as { required?: string[] };
+  if (filledIn.length > 0 && s.required) s.required = s.required.filter((f) => !filledIn.includes(f));
+  return s;
+}
+
 /** Request schemas by "METHOD path"; routes not listed are still documented, without a schema. */
 const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/auth/login': LoginBody,
@@ -51,6 +61,15 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/users': NewUser,
   'POST /api/v1/tokens': NewToken,
   'POST /api/v1/devices/:id/commands': z.union([commandSchemas.crac, commandSchemas.pdu, commandSchemas.ups]),
+  'POST /api/v1/services': ServiceSpec,
+  // The path's id wins over the body's (rules/services ServiceBook.replace).
+  'PUT /api/v1/services/:id': ServiceSpec.partial({ id: true }),
+  'POST /api/v1/services/:id/maintenance': MaintenanceWindow,
+};
+/** Body fields a route fills in when they are left out, so the request need not carry them. */
+const FILLED_IN: Record<string, string[]> = {
+  // An ad hoc window starts now unless told otherwise (routes/services.ts).
+  'POST /api/v1/services/:id/maintenance': ['from'],
 };
 const QUERIES: Record<string, z.ZodObject> = {
   'GET /api/v1/metrics/latest': LatestQuery,
@@ -58,6 +77,11 @@ const QUERIES: Record<string, z.ZodObject> = {
   'GET /api/v1/events': EventsQuery,
   'GET /api/v1/security-events': SecurityEventsQuery,
   'GET /api/v1/audit': AuditQuery,
+  'GET /api/v1/logs': LogsQuery,
+  'GET /api/v1/logs/histogram': LogHistogramQuery,
+  'GET /api/v1/logs/export': LogExportQuery,
+  'GET /api/v1/services/report': ReportQuery,
+  'GET /api/v1/services/:id/availability': AvailabilityQuery,
 };
 /** Answer schemas by "METHOD path", where the shape is part of the contract (devices: secrets shown as set / not set). */
 const ANSWERS: Record<string, z.ZodType> = {
@@ -86,7 +110,7 @@ export function openApiDocument(app: express.Express, version: string): Record<s
     (paths[oaPath] ??= {})[r.method.toLowerCase()] = {
       operationId: `${r.method.toLowerCase()}${oaPath.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       ...(params.length > 0 ? { parameters: params } : {}),
-      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
+      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(body, FILLED_IN[key]) } } } } : {}),
       ...(PUBLIC.has(key) || !r.path.startsWith('/api/') ? { security: [] } : {}),
       responses: {
         '200': { description: 'success', ...(answer ? { content: { 'application/json': { schema: json(answer) } } } : {}) },

@@ -21,7 +21,7 @@
 import { constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode, WatchfloorError, wfError, type Logger, type Point } from '../core/index.ts';
+import { wfError, type Logger, type Point } from '../core/index.ts';
 import type { CommitLog, TimeSeriesStore } from './types.ts';
 
 const SEGMENT = /^(\d{16})\.wal$/;
@@ -222,8 +222,7 @@ export class WriteAheadLog implements CommitLog {
           active.lastSeq = lastSeq;
           this.figures.groups++;
         } catch (err) {
-          // STORE_WRITE with 503 (unavailable), as it always answered here; the catalogue's own status is 500.
-          failure = new WatchfloorError(errorCode('STORE_WRITE'), `ingest write-ahead log: ${(err as Error).message}`, 503);
+          failure = wfError('WAL_WRITE', (err as Error).message);
           this.broken = true;
           this.figures.failures++;
           this.log.error({ err: (err as Error).message, records: lines.length }, 'write-ahead log write failed: those publishes are refused, not acknowledged');

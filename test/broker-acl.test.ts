@@ -66,7 +66,7 @@ describe('ACL matrix over real sockets', () => {
     await accounts.setDevicePassword('s-1', 'device-pass-1');
     await accounts.setCollector('ups-poller', 'collector-pass', [], ['ups']);
     await accounts.setAdmin('soc', 'admin-pass-1');
-    broker = await startBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, accounts, logger: silentLogger, kindOf, mqtt: { denials: { max: 100, windowSeconds: 60, banSeconds: 60, slowdownMs: 0 } } });
+    broker = await startBroker({ mqtt: { host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, denials: { max: 100, windowSeconds: 60, banSeconds: 60, slowdownMs: 0 } }, accounts, logger: silentLogger, kindOf });
     await new Promise<void>((resolve) => broker.aedes.subscribe('devices/#', (p, done) => { received.push(`${p.topic} ${p.payload.toString()}`); done(); }, resolve));
   });
   afterAll(async () => {

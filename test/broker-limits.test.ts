@@ -15,7 +15,7 @@ async function brokerWith(mqttOptions: BrokerOptions['mqtt']): Promise<{ broker:
   await accounts.setDevicePassword('s-1', 'device-pass-1');
   await accounts.setDevicePassword('s-2', 'device-pass-2');
   const events: SecurityEvent[] = [];
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, accounts, logger: silentLogger, mqtt: mqttOptions, onSecurityEvent: (e) => events.push(e) });
+  const broker = await startBroker({ mqtt: { ...mqttOptions, host: '127.0.0.1', port: 0 }, accounts, logger: silentLogger, onSecurityEvent: (e) => events.push(e) });
   stops.push(() => broker.close());
   return { broker, events };
 }

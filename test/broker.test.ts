@@ -18,9 +18,7 @@ describe('broker: the front door', () => {
     await accounts.setDevicePassword('s-a01-ft', 'sensor-pass-1');
     await accounts.setCollector('poller', 'poller-pass-1', ['ups-1']);
     broker = await startBroker({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayloadBytes: 1024,
+      mqtt: { host: '127.0.0.1', port: 0, maxPayloadBytes: 1024 },
       accounts,
       logger: silentLogger,
       onSecurityEvent: (e) => security.push(e),
