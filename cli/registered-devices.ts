@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { Device } from '../core/index.ts';
+import { Device, Estate, type Inventory, type Logger } from '../core/index.ts';
 
 /** Owner read/write only: the file holds SNMP communities and v3 keys. */
 const SECRET_FILE_MODE = 0o600;
@@ -31,4 +31,14 @@ export class RegisteredDevices {
     chmodSync(tmp, SECRET_FILE_MODE);
     renameSync(tmp, this.file);
   }
+}
+
+/** The inventory's devices and those registered through the API (DATA_DIR/devices.json); on a clash the inventory file wins. */
+export function loadEstate(inventory: Inventory, registered: RegisteredDevices, logger: Logger): Estate {
+  const estate = new Estate(inventory);
+  for (const d of registered.all()) {
+    if (estate.devices.has(d.id)) logger.warn({ device: d.id }, 'a registered device is now in the inventory file; the file wins');
+    else estate.add(d);
+  }
+  return estate;
 }

@@ -1,4 +1,8 @@
-export { startMqttIngest, partitionOf, type IngestSink, type IngestStats, type MqttIngest, type MqttIngestOptions, type MessageSource, type IngestPartition, type DropReason } from './mqtt/index.ts';
-export { registerCollector, createCollector, collectorNames, type Accumulator, type Collector } from './registry.ts';
+export * from './mqtt/index.ts';
+export {
+  registerCollector, createCollector, collectorNames,
+  type Accumulator, type Collector, type CollectorAccounts, type CollectorContext, type CollectorFactory, type CollectorPublishTarget,
+} from './registry.ts';
+export * from './snmp-common/index.ts';
 export * from './snmp/index.ts';
 export * from './traps/index.ts';

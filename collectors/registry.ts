@@ -1,4 +1,5 @@
-import type { DeviceStatus, EventPayload } from '../core/index.ts';
+import type { Clock, Config, Device, DeviceStatus, Estate, EventPayload, Logger, SecurityEvent } from '../core/index.ts';
+import type { IngestPartition } from './mqtt/index.ts';
 
 /**
  * Where a collector hands what it gathered (Telegraf's Accumulator): it never writes to the store
@@ -18,25 +19,52 @@ export interface Collector {
   readonly name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A device registered at run time (POST /api/v1/devices); a collector with nothing to gather from it ignores it. */
+  onDeviceAdded?(device: Device): void;
 }
 
-type Factory = (options: never) => Collector;
-const factories = new Map<string, Factory>();
+/**
+ * Where the collectors publish: the embedded broker, where they get an account of their own, or an
+ * external broker (Mosquitto, EMQX), as an account it knows that may publish under `devices/+/`.
+ */
+export type CollectorPublishTarget =
+  | { embedded: { accounts: CollectorAccounts; port: number } }
+  | { external: { url: string; username?: string; password?: string } };
 
-/** Registers a collector factory under a name (`snmp`, `snmp_trap`); a second registration of a name is a bug. */
-export function registerCollector<O>(name: string, factory: (options: O) => Collector): void {
+/** The collector account's credential book entry (broker/accounts.ts `setCollector`). */
+export interface CollectorAccounts {
+  setCollector(username: string, password: string, devices: '*' | string[]): Promise<void>;
+}
+
+/** What the composition root hands every collector's factory; each reads its own section of `config`. */
+export interface CollectorContext {
+  config: Config;
+  estate: Estate;
+  publishTo: CollectorPublishTarget;
+  /** Gather only this partition's devices: the full nodes of a scale-out share the estate, each takes its part. */
+  partition?: IngestPartition;
+  logger: Logger;
+  clock: Clock;
+  onSecurityEvent(e: SecurityEvent): void;
+}
+
+export type CollectorFactory = (context: CollectorContext) => Collector;
+const factories = new Map<string, CollectorFactory>();
+
+/** Registers a collector factory under a name (`snmp`); a second registration of a name is a bug. */
+export function registerCollector(name: string, factory: CollectorFactory): void {
   if (factories.has(name)) throw new Error(`collector "${name}" is already registered`);
-  factories.set(name, factory as Factory);
+  factories.set(name, factory);
 }
 
-/** Builds a registered collector; the options are the factory's own (validated there). */
-export function createCollector<O>(name: string, options: O): Collector {
-  const f = factories.get(name) as ((o: O) => Collector) | undefined;
+/** Builds a registered collector (not started yet) from the product's context. */
+export function createCollector(name: string, context: CollectorContext): Collector {
+  const f = factories.get(name);
   if (!f) throw new Error(`unknown collector "${name}" (known: ${[...factories.keys()].join(', ') || 'none'})`);
-  return f(options);
+  return f(context);
 }
 
-/** The names of the registered collectors. */
+/** The names of the registered collectors, in registration order. */
 export function collectorNames(): string[] {
   return [...factories.keys()];
 }

@@ -1,5 +1,4 @@
 import {
-  decodeTelemetry,
   describeIssue,
   DeviceStatus,
   EventPayload,
@@ -10,9 +9,9 @@ import {
   type Point,
 } from '../../core/index.ts';
 import { BurstLog } from './burst-log.ts';
+import { decode, Dropped, identify, tag, validate, type DropReason } from './pipeline.ts';
 
-/** Why a message was dropped; each is counted per device. */
-export type DropReason = 'invalid_json' | 'invalid_telemetry' | 'invalid_event' | 'invalid_status' | 'unknown_device';
+export type { DropReason } from './pipeline.ts';
 
 /** Where ingested data goes: the store, the rules, the realtime fan-out. Each step is synchronous and cheap. */
 export interface IngestSink {
@@ -112,7 +111,7 @@ function routeOf(topic: string): Route | undefined {
 
 /**
  * Subscribes to every device's telemetry, events and status, and runs each message through
- * decode -> validate -> enrich -> hand to the sink. On the embedded broker the ACL has already
+ * identify -> decode -> validate -> tag (pipeline.ts) -> hand to the sink. On the embedded broker the ACL has already
  * checked that the publisher may speak for the device in the topic; an external broker's own ACL does that.
  */
 export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest> {
@@ -131,42 +130,35 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     return undefined;
   };
 
-  const decodeJson = (device: string, payload: Buffer | string): { ok: true; value: unknown } | { ok: false } => {
-    try {
-      return { ok: true, value: JSON.parse(payload.toString()) };
-    } catch (err) {
-      drop(device, 'invalid_json', (err as Error).message);
-      return { ok: false };
-    }
-  };
+  const dropped = (device: string, d: Dropped): undefined => drop(device, d.reason, d.detail);
 
-  /** decode -> validate -> enrich: the message's points, none when it is dropped. */
+  /** identify -> decode -> validate -> tag (pipeline.ts): the message's points, none when it is dropped. */
   const onTelemetry = (device: string, payload: Buffer | string): Point[] | undefined => {
     const now = clock.now();
-    const tags = estate.tagsOf(device);
-    if (!tags) return drop(device, 'unknown_device', 'no such device in the inventory');
-    const json = decodeJson(device, payload);
-    if (!json.ok) return;
-    const decoded = decodeTelemetry(json.value, now);
-    if (!decoded.ok) return drop(device, 'invalid_telemetry', decoded.reason);
-    const { ts, metrics } = decoded.value;
-    const points: Point[] = [];
-    for (const metric in metrics) points.push({ device, metric, ts, value: metrics[metric] as number, tags });
+    const tags = identify(estate, device);
+    if (tags instanceof Dropped) return dropped(device, tags);
+    const json = decode(payload);
+    if (json instanceof Dropped) return dropped(device, json);
+    const reading = validate(json, now);
+    if (reading instanceof Dropped) return dropped(device, reading);
+    const points = tag(device, tags, reading);
     stats.values += points.length;
     return points;
   };
 
   const onEvent = (device: string, payload: Buffer | string): void => {
-    if (!estate.tagsOf(device)) return drop(device, 'unknown_device', 'no such device in the inventory');
-    const json = decodeJson(device, payload);
-    if (!json.ok) return;
-    const r = EventPayload.safeParse(json.value);
+    const known = identify(estate, device);
+    if (known instanceof Dropped) return dropped(device, known);
+    const json = decode(payload);
+    if (json instanceof Dropped) return dropped(device, json);
+    const r = EventPayload.safeParse(json);
     if (!r.success) return drop(device, 'invalid_event', describeIssue(r.error));
     sink.event({ device, ts: r.data.ts ?? clock.now(), type: r.data.type, severity: r.data.severity, attributes: r.data.attributes });
   };
 
   const onStatus = (device: string, payload: Buffer | string): void => {
-    if (!estate.tagsOf(device)) return drop(device, 'unknown_device', 'no such device in the inventory');
+    const known = identify(estate, device);
+    if (known instanceof Dropped) return dropped(device, known);
     const text = payload.toString().trim();
     const r = DeviceStatus.safeParse(text);
     if (!r.success) return drop(device, 'invalid_status', `expected "online" or "offline", got "${text.slice(0, 32)}"`);

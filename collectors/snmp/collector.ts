@@ -1,25 +1,17 @@
+/*
+ * The SNMP collector of the running product: the poller (collectors/snmp) and the trap receiver
+ * (collectors/traps) on one MQTT link, registered as `snmp` (collectors/snmp/index.ts).
+ */
 import { randomSecret, type Clock, type Device, type Estate, type Logger, type SecurityEvent } from '../../core/index.ts';
 import { partitionOf, type IngestPartition } from '../mqtt/index.ts';
-import { TrapReceiver } from '../traps/receiver.ts';
+import type { Collector, CollectorContext, CollectorPublishTarget } from '../registry.ts';
+import { TrapReceiver } from '../traps/index.ts';
 import { connectMqttAccumulator, type MqttAccumulator } from './mqtt-accumulator.ts';
 import { SnmpPoller } from './poller.ts';
 
-/** The collector account's credential book entry (broker/accounts.ts `setCollector`). */
-export interface CollectorAccounts {
-  setCollector(username: string, password: string, devices: '*' | string[]): Promise<void>;
-}
-
-/**
- * Where the collectors publish: the embedded broker, where they get an account of their own, or an
- * external broker (Mosquitto, EMQX), as an account it knows that may publish under `devices/+/`.
- */
-export type SnmpPublishTarget =
-  | { embedded: { accounts: CollectorAccounts; port: number } }
-  | { external: { url: string; username?: string; password?: string } };
-
 export interface SnmpCollectorsOptions {
   estate: Estate;
-  publishTo: SnmpPublishTarget;
+  publishTo: CollectorPublishTarget;
   /** Poll only this partition's devices: the full nodes of a scale-out share the estate, each polls its part. */
   partition?: IngestPartition;
   trapPort: number;
@@ -90,4 +82,53 @@ export async function startSnmpCollectors(o: SnmpCollectorsOptions): Promise<Snm
       await accumulator.close();
     },
   };
+}
+
+/** The `snmp` collector: startSnmpCollectors behind the Collector interface; poller, traps and link once started. */
+export class SnmpCollector implements Collector, SnmpCollectors {
+  readonly name = 'snmp';
+  private running: SnmpCollectors | undefined;
+
+  constructor(private readonly options: SnmpCollectorsOptions) {}
+
+  /** Reads its settings from the product's context: `snmp.trapPort`, the trap receiver on `mqtt.host`. */
+  static fromContext(c: CollectorContext): SnmpCollector {
+    return new SnmpCollector({
+      estate: c.estate, publishTo: c.publishTo, partition: c.partition, trapPort: c.config.snmp.trapPort, trapHost: c.config.mqtt.host,
+      logger: c.logger, clock: c.clock, onSecurityEvent: (e) => c.onSecurityEvent(e),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.running ??= await startSnmpCollectors(this.options);
+  }
+
+  get poller(): SnmpPoller {
+    return this.started().poller;
+  }
+
+  get traps(): TrapReceiver | undefined {
+    return this.started().traps;
+  }
+
+  get accumulator(): MqttAccumulator {
+    return this.started().accumulator;
+  }
+
+  onDeviceAdded(device: Device): void {
+    this.running?.addDevice(device);
+  }
+
+  addDevice(device: Device): void {
+    this.onDeviceAdded(device);
+  }
+
+  async stop(): Promise<void> {
+    await this.running?.stop();
+  }
+
+  private started(): SnmpCollectors {
+    if (!this.running) throw new Error('the SNMP collector is not started');
+    return this.running;
+  }
 }

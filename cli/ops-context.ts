@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { MqttAccounts } from '../broker/index.ts';
+import type { Clock, Config, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
+import { aedesCommandBus, SessionBook, type OpsContext, type UserBook } from '../ops-server/index.ts';
+import type { AlertDesk, RuleEngine } from '../rules/index.ts';
+import type { TimeSeriesStore } from '../store/index.ts';
+import type { RunningCollectors } from './collectors.ts';
+import type { EventLog } from './event-log.ts';
+import type { MqttLink } from './mqtt-link.ts';
+import type { PresenceBook } from './presence.ts';
+import type { RegisteredDevices } from './registered-devices.ts';
+
+/** The parts of the running product the ops server reads and acts on. */
+export interface ProductParts {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  estate: Estate;
+  registered: RegisteredDevices;
+  users: UserBook;
+  accounts: MqttAccounts;
+  store: TimeSeriesStore;
+  rules: RuleEngine;
+  alertDesk: AlertDesk;
+  events: EventLog<DeviceEvent>;
+  securityEvents: EventLog<SecurityEvent>;
+  presence: PresenceBook;
+  mqtt: MqttLink;
+  collectors: RunningCollectors;
+  metrics: Registry;
+  onSecurityEvent(e: SecurityEvent): void;
+  /** True once stop() began. */
+  stopping(): boolean;
+}
+
+/**
+ * The ops server's sessions: they outlive a restart (sessions.json keeps digests of their ids), so wall
+ * screens stay logged in; those of users removed, disabled or given another role meanwhile are ended.
+ */
+export function openSessions(dataDir: string, users: UserBook, clock: Clock, logger: Logger): SessionBook {
+  const sessions = new SessionBook(clock, { file: join(dataDir, 'sessions.json'), warn: (m) => logger.warn(m) });
+  const ended = sessions.retain((s) => {
+    const user = users.get(s.username);
+    return user !== undefined && !user.disabled && user.role === s.role;
+  });
+  if (ended) logger.info({ ended }, 'http: sessions of users removed, disabled or given another role while the server was down were ended');
+  return sessions;
+}
+
+/** What startOpsServer is given: each API's source among the product's parts. */
+export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
+  const { config, store, rules, events, securityEvents } = p;
+  return {
+    clock: p.clock,
+    logger: p.logger,
+    estate: p.estate,
+    users: p.users,
+    sessions,
+    latest: (sel) => store.latest(sel),
+    range: (q) => store.range(q),
+    timeseries: store,
+    alerts: (f) => rules.alerts(f),
+    alert: (id) => rules.get(id),
+    alertDesk: p.alertDesk,
+    events: (f) => events.query((e) => (!f.device || e.device === f.device) && (!f.type || e.type === f.type), f.since),
+    securityEvents: (f) => securityEvents.query(() => true, f.since),
+    presence: (d) => p.presence.get(d),
+    mqttAccounts: p.accounts,
+    async registerDevice(device, password) {
+      if (password) await p.accounts.setDevicePassword(device.id, password);
+      p.registered.add(device);
+      p.estate.add(device);
+      p.collectors.deviceAdded(device);
+      p.logger.info({ device: device.id, kind: device.kind }, 'device registered');
+    },
+    metricsText: () => p.metrics.metrics(),
+    metricsToken: config.http.metricsToken,
+    queryLimits: { ...config.store.query, timeoutMs: config.store.query.timeoutSeconds * 1000 },
+    ready: () => true,
+    // Store and rules are ready once opened (startWatchfloor awaited them) until stop() begins.
+    readiness: () => ({ store: !p.stopping(), broker: p.mqtt.connected(), rules: !p.stopping() }),
+    dataDir: config.dataDir,
+    onSecurityEvent: p.onSecurityEvent,
+    commandBus: aedesCommandBus(p.mqtt.bus),
+    metricsRegistry: p.metrics,
+  };
+}
