@@ -1,14 +1,9 @@
 import type { Alert, Clock, DeviceEvent, DeviceStatus, DeviceTags, Point, SecurityEvent } from '../core/index.ts';
-import { AlertBook, fingerprintOf, formatValue, renderSummary, type AlertChange, type AlertFilter, type Opening } from './alert-book.ts';
-import { EventRules } from './event-rules.ts';
-import { matchesTags } from './tags.ts';
-import { DEFAULT_FLAP, isFlapping, recordBit, type FlapPolicy } from './flapping.ts';
+import { AlertBook, fingerprintOf, type AlertChange, type AlertFilter, type Opening } from './alert-book.ts';
+import { DEFAULT_FLAP, type FlapPolicy } from './flapping.ts';
+import { KINDS, kindOf, type AlertPort, type ExpectedInterval, type RuleDef, type Track, type Tracker, type Waiting } from './kinds/index.ts';
 import type { AlertAction } from './lifecycle.ts';
-import { elapseNodata, evaluateNodata, silenceAllowed, type ExpectedInterval, type NodataState, type Presence } from './nodata.ts';
-import { RateWindow } from './rate.ts';
-import { formatDuration, type AggregateRule, type NodataRule, type RateRule, type RuleDef, type StateRule, type ThresholdRule } from './schema.ts';
 import { SilenceBook } from './silences.ts';
-import { crossing, elapseThreshold, evaluateThreshold, type Condition, type Step, type ThresholdState } from './threshold.ts';
 
 export interface RuleEngineOptions {
   rules: readonly RuleDef[];
@@ -36,98 +31,13 @@ export interface RuleEngineOptions {
   onError?: (where: string, err: unknown) => void;
 }
 
-const DEFAULT_SUMMARY = {
-  threshold: '{{device}} {{metric}} {{value}}, {{direction}} {{threshold}}',
-  rate: '{{device}} {{metric}} changed {{value}} in {{window}}',
-  state: '{{device}} {{metric}} is {{state}}',
-  aggregate: '{{fn}} {{metric}} of {{group}} is {{value}}, {{direction}} {{threshold}}',
-  nodata: '{{device}} offline: {{reason}}',
-} as const;
-
-/** Returned when nothing changed, so the hot path allocates no array. */
-/** Rules whose alert stands on a series of values (per device, or a group's). */
-const VALUE_RULES = new Set<RuleDef['type']>(['threshold', 'rate', 'state', 'aggregate']);
 /**
  * How long a firing alert from before a restart or reload waits for a value of its series before it
  * is resolved unconfirmed: longer than any poll interval a device is given (SNMP: minutes).
  */
 export const ORPHAN_GRACE_MS = 10 * 60_000;
+/** Returned when nothing changed, so the hot path allocates no array. */
 const NO_CHANGES: readonly AlertChange[] = Object.freeze([]);
-
-type SeriesRuleDef = ThresholdRule | RateRule | StateRule;
-const STATE_BOUNDS = { when: { above: 0.5 }, clear: { below: 0.5 } };
-
-/** A threshold, rate or state rule as the hot path sees it: one condition on a measure of the value. */
-interface SeriesRule {
-  readonly def: SeriesRuleDef;
-  readonly cond: Condition;
-  /** State rules: the values that fire, as a set. */
-  readonly firing: ReadonlySet<number> | undefined;
-}
-
-/** One series rule on one device's series of the rule's metric. */
-interface Series {
-  readonly rule: SeriesRule;
-  readonly device: string;
-  /** The tags object `matches` was worked out from; a different object (device moved) means look again. */
-  tags: DeviceTags | undefined;
-  matches: boolean;
-  state: ThresholdState | undefined;
-  /** The latest raw value and what the condition saw (the value, the change, 1/0 for a state). */
-  value: number;
-  measured: number;
-  alert: Alert | undefined;
-  readonly window: RateWindow | undefined;
-  /** Flap history: firing (1) or not per evaluation, newest in bit 0; `seen` evaluations so far. */
-  bits: number;
-  seen: number;
-  flapping: boolean;
-}
-
-/** One aggregate rule's group (a row, a rack): the members' latest values. */
-interface Group {
-  readonly rule: AggregateRule;
-  readonly cond: Condition;
-  readonly labels: Record<string, string>;
-  readonly values: Map<string, number>;
-  state: ThresholdState | undefined;
-  value: number;
-  alert: Alert | undefined;
-}
-
-/** One aggregate rule seen from one device: which group its values count in. */
-interface Member {
-  readonly rule: AggregateRule;
-  readonly device: string;
-  tags: DeviceTags | undefined;
-  group: Group | undefined;
-}
-
-/** The rules of one metric and their per-device state: a point costs one look-up. */
-interface MetricRules {
-  readonly series: SeriesRule[];
-  readonly aggregates: AggregateRule[];
-  readonly byDevice: Map<string, { series: Series[]; members: Member[] }>;
-}
-
-/** One no-data rule on one device. */
-interface Watch {
-  readonly rule: NodataRule;
-  matches: boolean;
-  state: NodataState | undefined;
-  alert: Alert | undefined;
-}
-
-/** A device heard from since start (a point or a status), with its no-data watches. */
-interface Heard {
-  readonly device: string;
-  tags: DeviceTags | undefined;
-  /** Undefined for a device known only from an `offline` status: it has not been seen alive. */
-  lastSeen: number | undefined;
-  /** Its last word was a clean MQTT DISCONNECT (it sleeps between reports), not data. */
-  left: boolean;
-  readonly watches: Watch[];
-}
 
 /** A rule as `GET /api/v1/rules` shows it: its definition and how many alerts fire for it. */
 export interface RuleStatus {
@@ -135,33 +45,41 @@ export interface RuleStatus {
   firing: number;
 }
 
+/** The tracking functions in the order of the table of kinds: the order trackers see input and time in. */
+const TRACK_ORDER: readonly Track[] = [...new Set(Object.values(KINDS).map((k) => k.track as Track))];
+const sortedByTable = <V>(byTrack: Map<Track, V>): [Track, V][] =>
+  [...byTrack].sort(([a], [b]) => TRACK_ORDER.indexOf(a) - TRACK_ORDER.indexOf(b));
 
-const conditionOf = (def: SeriesRuleDef): Condition => (def.type === 'state' ? { ...STATE_BOUNDS, for: def.for, keep_firing_for: def.keep_firing_for } : def);
+type Hook<K extends keyof Tracker> = Tracker & Required<Pick<Tracker, K>>;
+
+/** The trackers of the rules loaded, by the input each takes (rules/kinds/base.ts `Tracker`). */
+interface Trackers {
+  point: Hook<'onPoint'>[];
+  presence: Hook<'onPresence'>[];
+  event: Hook<'onEvent'>[];
+  alert: Hook<'onAlert'>[];
+  tick: { where: string; tracker: Hook<'tick'> }[];
+}
 
 /**
- * Turns points, device status and events into alerts. The evaluation itself is pure functions
- * (threshold.ts, nodata.ts, rate.ts, fields.ts, schedule.ts); this class keeps their state per
- * series, device and group, applies noise control (flapping, dependencies, silences) and keeps the
- * alerts. Single-threaded and synchronous: call it from the ingest path, and `tick` about once a second.
+ * Turns points, device status and events into alerts. Each rule kind (rules/kinds/) has a pure
+ * evaluation and a tracker that keeps its state per series, device or group; this class makes the
+ * trackers from the table of kinds, hands each the input it takes, waits out `for` times, applies
+ * noise control (flapping, dependencies, silences) and keeps the alerts. Single-threaded and
+ * synchronous: call it from the ingest path, and `tick` about once a second.
  */
 export class RuleEngine {
   readonly book: AlertBook;
   readonly silences: SilenceBook;
   private readonly clock: Clock;
   private readonly tagsOf: (device: string) => DeviceTags | undefined;
-  private readonly expectedIntervalOf: (device: string) => ExpectedInterval | undefined;
   private readonly ancestorsOf: (device: string) => readonly string[];
-  private readonly flap: FlapPolicy;
+  private readonly port: AlertPort;
   private defs: readonly RuleDef[] = [];
   private byId = new Map<string, RuleDef>();
-  private byMetric = new Map<string, MetricRules>();
-  private nodataRules: NodataRule[] = [];
-  private heard = new Map<string, Heard>();
+  private trackers: Trackers = { point: [], presence: [], event: [], alert: [], tick: [] };
   /** Series and groups waiting out a `for` or a `keep_firing_for`; `tick` looks only at these. */
-  private pending = new Set<Series | Group>();
-  /** Aggregate groups by rule id, then by the group's label values. */
-  private groups: Record<string, Map<string, Group>> = {};
-  private events!: EventRules;
+  private waiting = new Map<unknown, Waiting<never>>();
   /** Alerts a live series, watch or group stands behind; the others (from before a restart or reload) are orphans. */
   private owned = new Set<string>();
   /** When the rules were loaded (start or reload): orphans get ORPHAN_GRACE_MS from then to be taken up. */
@@ -178,18 +96,30 @@ export class RuleEngine {
   constructor(options: RuleEngineOptions) {
     this.clock = options.clock;
     this.tagsOf = options.tagsOf ?? (() => undefined);
-    this.expectedIntervalOf = options.expectedIntervalOf ?? (() => undefined);
     this.ancestorsOf = options.ancestorsOf ?? (() => []);
-    this.flap = options.flap ?? DEFAULT_FLAP;
     this.silences = options.silences ?? new SilenceBook();
     this.onError = options.onError ?? (() => undefined);
     this.book = new AlertBook({
       keepResolvedMs: options.keepResolvedMs ?? 24 * 3_600_000, maxResolved: options.maxResolved ?? 1000,
       onListenerError: (err) => this.failed('alert listener', err),
     });
+    const expectedIntervalOf = options.expectedIntervalOf ?? (() => undefined);
+    this.port = {
+      flap: options.flap ?? DEFAULT_FLAP,
+      tagsOf: this.tagsOf,
+      expectedIntervalOf,
+      raise: (o, now) => this.raise(o, now),
+      settle: (a, now) => this.settle(a, now),
+      update: (id, patch, now, why) => this.update(id, patch, now, why),
+      live: (a) => a !== undefined && this.book.get(a.id)?.state === 'firing',
+      adopt: (rule, labels) => this.adopt(rule, labels),
+      wait: (item, by) => void this.waiting.set(item, by as Waiting<never>),
+      done: (item) => void this.waiting.delete(item),
+      failed: (where, err) => this.failed(where, err),
+    };
     if (options.restore) this.book.restore(options.restore);
     this.load(options.rules);
-    for (const a of [...this.book.firingAlerts()]) if (this.byId.get(a.rule)?.type === 'nodata') this.noteDown(a, this.clock.now());
+    for (const a of [...this.book.firingAlerts()]) if (this.isOutage(a)) this.noteDown(a, this.clock.now());
   }
 
   /**
@@ -210,7 +140,7 @@ export class RuleEngine {
     return this.defs.map((rule) => ({ rule, firing: firing.get(rule.id) ?? 0 }));
   }
 
-  /** One value: the hot path. Visits only the rules of the point's metric; allocates nothing when nothing changes. */
+  /** One value: the hot path. Each tracker visits only the rules of the point's metric; allocates nothing when nothing changes. */
   onPoint(point: Point): readonly AlertChange[] {
     try {
       return this.evaluatePoint(point);
@@ -221,42 +151,14 @@ export class RuleEngine {
   }
 
   private evaluatePoint(point: Point): readonly AlertChange[] {
-    const entry = this.byMetric.get(point.metric);
-    if (entry === undefined && this.nodataRules.length === 0) return NO_CHANGES;
+    const { point: onPoint, presence } = this.trackers;
+    if (onPoint.length === 0 && presence.length === 0) return NO_CHANGES;
     this.out = undefined;
     const now = this.clock.now();
     const tags = point.tags ?? this.tagsOf(point.device);
-    if (this.nodataRules.length > 0) this.observe(point.device, tags, 'data', now);
-    if (entry === undefined) return this.flush();
-
-    let perDevice = entry.byDevice.get(point.device);
-    if (perDevice === undefined) {
-      perDevice = {
-        series: entry.series.map((rule) => this.newSeries(rule, point.device, tags, point.metric)),
-        members: entry.aggregates.map((rule) => ({ rule, device: point.device, tags: undefined, group: undefined })),
-      };
-      entry.byDevice.set(point.device, perDevice);
-    }
-    for (const s of perDevice.series) {
-      if (s.tags !== tags) this.retagSeries(s, tags, now);
-      if (!s.matches) continue;
-      s.value = point.value;
-      let measured = point.value;
-      if (s.window !== undefined) {
-        measured = s.window.push(point.value, now);
-        if (Number.isNaN(measured)) continue;
-      } else if (s.rule.firing !== undefined) measured = s.rule.firing.has(point.value) ? 1 : 0;
-      s.measured = measured;
-      const step = evaluateThreshold(s.rule.cond, s.state, measured, now);
-      if (step !== undefined) this.applySeries(s, step, now);
-      this.recordFlap(s, now);
-    }
-    for (const m of perDevice.members) {
-      if (m.tags !== tags) this.regroup(m, tags, point.metric);
-      if (m.group === undefined) continue;
-      m.group.values.set(m.device, point.value);
-      this.evaluateGroup(m.group, now);
-    }
+    // A value is a sign of life first (no-data watches), then a value of its metric.
+    for (const t of presence) t.onPresence(point.device, tags, 'data', now);
+    for (const t of onPoint) t.onPoint(point, tags, now);
     return this.flush();
   }
 
@@ -265,12 +167,12 @@ export class RuleEngine {
    * resolves; `left` (a clean MQTT DISCONNECT) is a sign of life that starts its reporting interval.
    */
   onStatus(device: string, status: DeviceStatus | 'left', ts: number): readonly AlertChange[] {
-    if (this.nodataRules.length === 0) return NO_CHANGES;
+    const { presence } = this.trackers;
+    if (presence.length === 0) return NO_CHANGES;
     this.out = undefined;
     try {
-      // Status carries no tags; keep what the points said when the inventory cannot tell.
-      const tags = this.tagsOf(device) ?? this.heard.get(device)?.tags;
-      this.observe(device, tags, status, ts);
+      const tags = this.tagsOf(device);
+      for (const t of presence) t.onPresence(device, tags, status, ts);
     } catch (err) {
       this.failed(`status ${device}`, err);
     }
@@ -281,7 +183,8 @@ export class RuleEngine {
   onEvent(event: DeviceEvent | SecurityEvent, source: 'device' | 'security' = 'origin' in event ? 'security' : 'device'): readonly AlertChange[] {
     this.out = undefined;
     try {
-      this.events.onEvent(event, source, this.clock.now());
+      const now = this.clock.now();
+      for (const t of this.trackers.event) t.onEvent(event, source, now);
     } catch (err) {
       this.failed(`${source} event ${event.type}`, err);
     }
@@ -292,29 +195,14 @@ export class RuleEngine {
   tick(now: number): readonly AlertChange[] {
     this.out = undefined;
     // Each step guarded on its own: one that throws must not stop the others (nor, every second, the process).
-    for (const s of this.pending) {
+    for (const [item, by] of this.waiting) {
       try {
-        const step = elapseThreshold('cond' in s ? s.cond : s.rule.cond, s.state, now);
-        if (step === undefined) continue;
-        if ('cond' in s) this.applyGroup(s, step, now);
-        else this.applySeries(s, step, now);
+        by.elapse(item as never, now);
       } catch (err) {
-        this.failed(`tick: rule ${'cond' in s ? s.rule.id : s.rule.def.id}`, err);
+        this.failed(`tick: rule ${by.ruleOf(item as never)}`, err);
       }
     }
-    for (const h of this.heard.values()) {
-      if (h.lastSeen === undefined) continue;
-      for (const w of h.watches) {
-        if (!w.matches) continue;
-        try {
-          const step = elapseNodata(w.rule, w.state, h.lastSeen, now, this.expectedIntervalOf(h.device), h.left);
-          if (step !== undefined) this.applyNodata(h, w, step, now);
-        } catch (err) {
-          this.failed(`tick: rule ${w.rule.id} on ${h.device}`, err);
-        }
-      }
-    }
-    this.guarded('tick: event rules', () => this.events.tick(now));
+    for (const { where, tracker } of this.trackers.tick) this.guarded(where, () => tracker.tick(now));
     this.guarded('tick: orphans', () => this.sweepOrphans(now));
     this.guarded('tick: silences', () => this.refreshSilences(now));
     this.guarded('tick: prune', () => this.book.prune(now));
@@ -351,11 +239,8 @@ export class RuleEngine {
     this.silenceKey = key;
     const changes: AlertChange[] = [];
     for (const a of [...this.book.firingAlerts()]) {
-      const next = this.book.update(a.id, { silencedBy: this.silences.covering(a, now) }, now, 'silenced');
-      if (next) {
-        changes.push(next);
-        (this.out ??= []).push(next);
-      }
+      const next = this.update(a.id, { silencedBy: this.silences.covering(a, now) }, now, 'silenced');
+      if (next) changes.push(next);
     }
     return changes;
   }
@@ -390,8 +275,9 @@ export class RuleEngine {
     this.owned.add(alert.id);
     if (before === undefined) {
       (this.out ??= []).push(alert);
-      this.events.onAlert(alert, now);
+      for (const t of this.trackers.alert) t.onAlert(alert, now);
     }
+    if (this.isOutage(alert)) this.noteDown(alert, now);
     return alert;
   }
 
@@ -406,6 +292,19 @@ export class RuleEngine {
     if (device !== undefined && this.down.get(device) === alert.id) this.noteUp(device, alert.id, now);
   }
 
+  /** A machine change to a live alert, sent out with this call's changes; undefined when nothing differs. */
+  private update(id: string, patch: Partial<Alert>, now: number, why: string): Alert | undefined {
+    const next = this.book.update(id, patch, now, why);
+    if (next) (this.out ??= []).push(next);
+    return next;
+  }
+
+  /** True when the alert's rule is of a kind whose alerts mean its device is down (no data). */
+  private isOutage(alert: Alert): boolean {
+    const rule = this.byId.get(alert.rule);
+    return rule !== undefined && kindOf(rule).outage === true;
+  }
+
   /** A parent is down: its descendants' firing alerts are marked suppressed by its alert. */
   private noteDown(alert: Alert, now: number): void {
     const device = alert.labels.device;
@@ -414,8 +313,7 @@ export class RuleEngine {
     for (const a of [...this.book.firingAlerts()]) {
       const d = a.labels.device;
       if (d === undefined || a.kind === 'security' || a.suppressedBy || !this.ancestorsOf(d).includes(device)) continue;
-      const next = this.book.update(a.id, { suppressedBy: alert.id }, now, 'suppressed');
-      if (next) (this.out ??= []).push(next);
+      this.update(a.id, { suppressedBy: alert.id }, now, 'suppressed');
     }
   }
 
@@ -426,23 +324,28 @@ export class RuleEngine {
       if (a.suppressedBy !== alertId) continue;
       const d = a.labels.device;
       const other = d === undefined ? undefined : this.ancestorsOf(d).map((p) => this.down.get(p)).find((x) => x !== undefined);
-      const next = this.book.update(a.id, { suppressedBy: other ?? null }, now, other ? 'suppressed' : 'unsuppressed');
-      if (next) (this.out ??= []).push(next);
+      this.update(a.id, { suppressedBy: other ?? null }, now, other ? 'suppressed' : 'unsuppressed');
     }
   }
 
-  /** Firing alerts no live state stands behind: resolved when their rule is gone, or when an event rule's quiet time ran out. */
+  /** Firing alerts no live state stands behind: resolved when their rule is gone, or as their kind says (rules/kinds/base.ts `Orphans`). */
   private sweepOrphans(now: number): void {
     for (const a of [...this.book.firingAlerts()]) {
       if (this.owned.has(a.id)) continue;
       const rule = this.byId.get(a.rule);
-      const quiet = rule?.type === 'event' || rule?.type === 'correlation' ? rule.resolve_after : undefined;
-      if (rule === undefined) this.settle(a, now, 'its rule is no longer loaded');
-      else if (quiet !== undefined && now - a.updatedAt >= quiet) this.settle(a, now);
-      // A value rule's alert from before a restart that no value has taken up since: the condition
-      // cannot be confirmed, and a NOC must not see it firing for ever. (A device gone silent has
-      // its no-data alert for that, which stays.)
-      else if (VALUE_RULES.has(rule.type) && now - this.loadedAt >= ORPHAN_GRACE_MS) this.settle(a, now, 'no value since the restart confirmed it');
+      if (rule === undefined) {
+        this.settle(a, now, 'its rule is no longer loaded');
+        continue;
+      }
+      const orphans = kindOf(rule).orphans;
+      if (typeof orphans === 'object') {
+        if (now - a.updatedAt >= orphans.quiet(rule)) this.settle(a, now);
+      } else if (orphans === 'confirm' && now - this.loadedAt >= ORPHAN_GRACE_MS) {
+        // A value rule's alert from before a restart that no value has taken up since: the condition
+        // cannot be confirmed, and a NOC must not see it firing for ever. (A device gone silent has
+        // its no-data alert for that, which stays.)
+        this.settle(a, now, 'no value since the restart confirmed it');
+      }
     }
   }
 
@@ -452,33 +355,31 @@ export class RuleEngine {
     return out ?? NO_CHANGES;
   }
 
+  /** Makes one tracker per tracking function of the kinds in use, in the table's order, with its rules in file order. */
   private load(rules: readonly RuleDef[]): void {
     this.defs = rules;
     this.loadedAt = this.clock.now();
     this.byId = new Map(rules.map((r) => [r.id, r]));
-    this.byMetric = new Map();
-    this.heard = new Map();
-    this.pending = new Set();
+    this.waiting = new Map();
     this.owned = new Set();
-    this.groups = {};
-    const entryOf = (metric: string): MetricRules => {
-      let entry = this.byMetric.get(metric);
-      if (!entry) this.byMetric.set(metric, (entry = { series: [], aggregates: [], byDevice: new Map() }));
-      return entry;
-    };
+    const byTrack = new Map<Track, { types: Set<string>; rules: RuleDef[] }>();
     for (const rule of rules) {
-      if (rule.type === 'threshold' || rule.type === 'rate' || rule.type === 'state') {
-        entryOf(rule.match.metric).series.push({ def: rule, cond: conditionOf(rule), firing: rule.type === 'state' ? new Set(rule.firing) : undefined });
-      } else if (rule.type === 'aggregate') entryOf(rule.match.metric).aggregates.push(rule);
+      const track = kindOf(rule).track;
+      let group = byTrack.get(track);
+      if (!group) byTrack.set(track, (group = { types: new Set(), rules: [] }));
+      group.types.add(rule.type);
+      group.rules.push(rule);
     }
-    this.nodataRules = rules.filter((r): r is NodataRule => r.type === 'nodata');
-    this.events = new EventRules(rules, {
-      tagsOf: this.tagsOf,
-      raise: (o, now) => this.raise(o, now),
-      settle: (a, now) => this.settle(a, now),
-      live: (a) => a !== undefined && this.book.get(a.id)?.state === 'firing',
-      orphan: (rule, labels) => this.adopt(rule, labels),
-    });
+    const trackers: Trackers = { point: [], presence: [], event: [], alert: [], tick: [] };
+    for (const [track, { types, rules: own }] of sortedByTable(byTrack)) {
+      const t = track(own, this.port, kindOf);
+      if (t.onPoint) trackers.point.push(t as Hook<'onPoint'>);
+      if (t.onPresence) trackers.presence.push(t as Hook<'onPresence'>);
+      if (t.onEvent) trackers.event.push(t as Hook<'onEvent'>);
+      if (t.onAlert) trackers.alert.push(t as Hook<'onAlert'>);
+      if (t.tick) trackers.tick.push({ where: `tick: ${[...types].join('/')} rules`, tracker: t as Hook<'tick'> });
+    }
+    this.trackers = trackers;
   }
 
   /** The firing alert from before a restart or reload with this rule and labels, now owned again. */
@@ -486,223 +387,5 @@ export class RuleEngine {
     const orphan = this.book.firingOf(fingerprintOf(rule, labels));
     if (orphan) this.owned.add(orphan.id);
     return orphan;
-  }
-
-  // ---- series: threshold, rate, state
-
-  private seriesLabels(s: Pick<Series, 'device' | 'tags' | 'rule'>): Record<string, string> {
-    return { ...s.tags, ...s.rule.def.labels, device: s.device, metric: s.rule.def.match.metric };
-  }
-
-  private newSeries(rule: SeriesRule, device: string, tags: DeviceTags | undefined, metric: string): Series {
-    const s: Series = {
-      rule, device, tags, matches: matchesTags(rule.def.match.tags, device, tags), state: undefined, value: Number.NaN, measured: Number.NaN, alert: undefined,
-      window: rule.def.type === 'rate' ? new RateWindow(rule.def.window) : undefined, bits: 0, seen: 0, flapping: false,
-    };
-    void metric;
-    if (s.matches) {
-      const orphan = this.adopt(rule.def.id, this.seriesLabels(s));
-      if (orphan) {
-        s.alert = orphan;
-        s.state = { phase: 'firing', since: orphan.startsAt };
-        s.flapping = orphan.flapping ?? false;
-      }
-    }
-    return s;
-  }
-
-  private retagSeries(s: Series, tags: DeviceTags | undefined, now: number): void {
-    s.tags = tags;
-    s.matches = matchesTags(s.rule.def.match.tags, s.device, tags);
-    if (s.matches || s.state === undefined || s.state.phase === 'inactive') return;
-    // The device moved out of the rule's reach: drop the pending wait, resolve a firing alert.
-    s.flapping = false;
-    const transition = s.state.phase === 'firing' ? ('resolved' as const) : undefined;
-    this.applySeries(s, { state: { phase: 'inactive', since: now }, transition }, now);
-  }
-
-  private applySeries(s: Series, step: Step<ThresholdState>, now: number): void {
-    s.state = step.state;
-    if (step.state.phase === 'pending' || step.state.clearedAt !== undefined) this.pending.add(s);
-    else this.pending.delete(s);
-    if (step.transition === 'firing') {
-      // A flapping alert is held firing through its flaps: one alert, not one per flap.
-      if (s.alert !== undefined && this.book.get(s.alert.id)?.state === 'firing') return;
-      s.alert = this.raise(this.seriesOpening(s, step.state.since), now);
-      if (s.flapping) {
-        // Raised while the series flaps: marked at once, and said, so every view shows it as flapping.
-        const next = this.book.update(s.alert.id, { flapping: true }, now, 'flapping');
-        if (next) {
-          s.alert = next;
-          (this.out ??= []).push(next);
-        }
-      }
-    } else if (step.transition === 'resolved' && s.alert && !s.flapping) {
-      this.settle(s.alert, now);
-      s.alert = undefined;
-    }
-  }
-
-  /** Appends this evaluation to the flap history; entering or leaving flapping updates the alert once. */
-  private recordFlap(s: Series, now: number): void {
-    const firing = s.state?.phase === 'firing';
-    s.bits = recordBit(s.bits, firing, this.flap.window);
-    if (s.seen < this.flap.window) s.seen++;
-    const flapping = isFlapping(this.flap, s.flapping, s.bits, s.seen);
-    if (flapping === s.flapping) return;
-    s.flapping = flapping;
-    if (s.alert === undefined) return;
-    if (!flapping && !firing) {
-      // Leaving flapping with the condition clear: the held alert resolves now.
-      this.settle(s.alert, now);
-      s.alert = undefined;
-      return;
-    }
-    const next = this.book.update(s.alert.id, { flapping }, now, flapping ? 'flapping' : 'stopped flapping');
-    if (next) {
-      s.alert = next;
-      (this.out ??= []).push(next);
-    }
-  }
-
-  private seriesOpening(s: Series, startsAt: number): Opening {
-    const def = s.rule.def;
-    const labels = this.seriesLabels(s);
-    const vars: Record<string, string> = { ...labels, rule: def.id, name: def.name, value: formatValue(s.measured), for: formatDuration(def.for) };
-    let template: string;
-    if (def.type === 'state') {
-      vars.value = formatValue(s.value);
-      vars.state = def.states?.[String(s.value)] ?? vars.value;
-      template = def.summary ?? DEFAULT_SUMMARY.state;
-    } else {
-      const { direction, threshold } = crossing(def, s.measured);
-      vars.direction = direction;
-      vars.threshold = formatValue(threshold);
-      if (def.type === 'rate') {
-        vars.window = formatDuration(def.window);
-        vars.current = formatValue(s.value);
-      }
-      template = def.summary ?? DEFAULT_SUMMARY[def.type];
-    }
-    return this.opening(def, labels, vars, template, def.type === 'state' ? s.value : s.measured, startsAt);
-  }
-
-  private opening(def: RuleDef, labels: Record<string, string>, vars: Record<string, string>, template: string, value: number | null, startsAt: number): Opening {
-    return {
-      rule: def.id, name: def.name, kind: def.kind, severity: def.severity, labels, value, startsAt,
-      summary: renderSummary(template, vars),
-      ...(def.description ? { description: renderSummary(def.description, vars) } : {}),
-      ...(def.runbook ? { runbook: def.runbook } : {}),
-    };
-  }
-
-  // ---- aggregates over inventory groups
-
-  private regroup(m: Member, tags: DeviceTags | undefined, metric: string): void {
-    m.group?.values.delete(m.device);
-    m.tags = tags;
-    m.group = undefined;
-    if (!matchesTags(m.rule.match.tags, m.device, tags)) return;
-    const labels: Record<string, string> = { ...m.rule.labels, metric };
-    for (const key of m.rule.group_by) {
-      const v = key === 'device' ? m.device : tags?.[key];
-      if (v === undefined) return;
-      labels[key] = v;
-    }
-    const groups = (this.groups[m.rule.id] ??= new Map<string, Group>());
-    const key = m.rule.group_by.map((k) => labels[k]).join('\0');
-    let g = groups.get(key);
-    if (!g) {
-      g = { rule: m.rule, cond: m.rule, labels, values: new Map(), state: undefined, value: Number.NaN, alert: undefined };
-      const orphan = this.adopt(m.rule.id, labels);
-      if (orphan) {
-        g.alert = orphan;
-        g.state = { phase: 'firing', since: orphan.startsAt };
-      }
-      groups.set(key, g);
-    }
-    m.group = g;
-  }
-
-  private evaluateGroup(g: Group, now: number): void {
-    const { fn, of } = g.rule;
-    let acc = fn === 'max' ? -Infinity : fn === 'min' ? Infinity : 0;
-    for (const v of g.values.values()) {
-      if (fn === 'mean') acc += v;
-      else if (fn === 'max') acc = Math.max(acc, v);
-      else if (fn === 'min') acc = Math.min(acc, v);
-      else if (v > (of as number)) acc++;
-    }
-    g.value = fn === 'mean' ? acc / g.values.size : acc;
-    const step = evaluateThreshold(g.cond, g.state, g.value, now);
-    if (step !== undefined) this.applyGroup(g, step, now);
-  }
-
-  private applyGroup(g: Group, step: Step<ThresholdState>, now: number): void {
-    g.state = step.state;
-    if (step.state.phase === 'pending' || step.state.clearedAt !== undefined) this.pending.add(g);
-    else this.pending.delete(g);
-    if (step.transition === 'firing') {
-      const def = g.rule;
-      const { direction, threshold } = crossing(def, g.value);
-      const group = def.group_by.map((k) => `${k} ${g.labels[k]}`).join(', ');
-      const vars = { ...g.labels, rule: def.id, name: def.name, fn: def.fn === 'count_above' ? `sensors above ${formatValue(def.of ?? 0)}:` : def.fn, group, value: formatValue(g.value), direction, threshold: formatValue(threshold), members: String(g.values.size) };
-      g.alert = this.raise(this.opening(def, g.labels, vars, def.summary ?? DEFAULT_SUMMARY.aggregate, g.value, step.state.since), now);
-    } else if (step.transition === 'resolved' && g.alert) {
-      this.settle(g.alert, now);
-      g.alert = undefined;
-    }
-  }
-
-  // ---- no data
-
-  /** A sign of life or death from a device: marks it heard from, and runs its no-data watches. */
-  private observe(device: string, tags: DeviceTags | undefined, presence: Presence, now: number): void {
-    let h = this.heard.get(device);
-    if (h === undefined) {
-      h = { device, tags, lastSeen: undefined, left: false, watches: [] };
-      for (const rule of this.nodataRules) {
-        const w: Watch = { rule, matches: matchesTags(rule.match.tags, device, tags), state: undefined, alert: undefined };
-        const orphan = w.matches ? this.adopt(rule.id, { ...tags, ...rule.labels, device }) : undefined;
-        if (orphan) {
-          w.alert = orphan;
-          w.state = { phase: 'offline', since: orphan.startsAt, cause: 'status' };
-        }
-        h.watches.push(w);
-      }
-      this.heard.set(device, h);
-    } else if (h.tags !== tags) {
-      h.tags = tags;
-      for (const w of h.watches) {
-        w.matches = matchesTags(w.rule.match.tags, device, tags);
-        // A device moved out of a rule's reach: its offline alert would otherwise never resolve.
-        if (!w.matches && w.state?.phase === 'offline') {
-          this.applyNodata(h, w, { state: { phase: 'online', since: now, cause: null }, transition: 'resolved' }, now);
-        }
-      }
-    }
-    if (presence !== 'offline') h.lastSeen = now;
-    h.left = presence === 'left';
-    for (const w of h.watches) {
-      if (!w.matches) continue;
-      const step = evaluateNodata(w.state, presence, now);
-      if (step !== undefined) this.applyNodata(h, w, step, now);
-    }
-  }
-
-  private applyNodata(h: Heard, w: Watch, step: Step<NodataState>, now: number): void {
-    w.state = step.state;
-    if (step.transition === 'firing') {
-      const { rule } = w;
-      const labels = { ...h.tags, ...rule.labels, device: h.device };
-      const after = formatDuration(silenceAllowed(rule, this.expectedIntervalOf(h.device), h.left));
-      const reason = step.state.cause === 'status' ? 'reported offline (last will or dropped connection)' : `no data for ${after}`;
-      const vars = { ...labels, reason, after, rule: rule.id, name: rule.name };
-      w.alert = this.raise(this.opening(rule, labels, vars, rule.summary ?? DEFAULT_SUMMARY.nodata, null, step.state.since), now);
-      this.noteDown(w.alert, now);
-    } else if (step.transition === 'resolved' && w.alert) {
-      this.settle(w.alert, now);
-      w.alert = undefined;
-    }
   }
 }

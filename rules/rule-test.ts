@@ -4,7 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, FakeClock, issueLines, type Alert } from '../core/index.ts';
 import { RuleEngine } from './engine.ts';
-import { loadRules, loadRulesFile, parseDuration, type RuleDef } from './schema.ts';
+import { parseDuration, type RuleDef } from './kinds/index.ts';
+import { loadRules, loadRulesFile } from './rule-file.ts';
 
 const At = z.string().transform((t, ctx) => parseDuration(t) ?? (ctx.addIssue({ code: 'custom', message: 'expected a duration like "30s"' }), z.NEVER));
 const Tags = z.record(z.string(), z.string());

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { FakeClock, expectedIntervalOf, Device, type Alert, type SecurityEvent } from '../core/index.ts';
-import { elapseNodata, evaluateNodata, silenceAllowed } from '../rules/nodata.ts';
-import { loadRules, type NodataRule } from '../rules/schema.ts';
+import { elapseNodata, evaluateNodata, loadRules, silenceAllowed, type NodataRule } from '../rules/index.ts';
 import { connectMqtt, eventually, run } from './support/net.ts';
-import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/product.ts';
+import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 /**
  * Issue 13, "False alarms on ordinary devices", with the tools a newcomer uses: Debian's

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AlertKind, Severity } from '../../core/index.ts';
-import { parseDuration } from '../schema.ts';
+import { parseDuration } from '../kinds/index.ts';
 import { Matcher } from '../silences.ts';
 
 const Duration = z.string().transform((text, ctx) => {

@@ -1,4 +1,27 @@
-import type { FieldCondition } from './schema.ts';
+import { z } from 'zod';
+import { Finite } from './base.ts';
+
+/** A field condition: a value (equal), a list (any of), or {regex, above, below, not}. */
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+export const FieldCondition = z.union([
+  Scalar,
+  z.array(Scalar).min(1),
+  z.strictObject({
+    regex: z.string().refine((r) => {
+      try {
+        new RegExp(r);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a regular expression').optional(),
+    above: Finite.optional(),
+    below: Finite.optional(),
+    not: z.union([Scalar, z.array(Scalar).min(1)]).optional(),
+    exists: z.boolean().optional(),
+  }),
+]);
+export type FieldCondition = z.infer<typeof FieldCondition>;
 
 /** The value at a dotted path (`attributes.ifIndex`) of an event, or undefined. */
 export function fieldOf(event: object, path: string): unknown {

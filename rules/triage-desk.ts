@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { AlertKind, expectedIntervalOf, forbidden, notFound, WatchfloorError, type Alert, type Clock, type ConfigError, type Estate, type Logger } from '../core/index.ts';
+import { AlertKind, badRequest, conflict, expectedIntervalOf, forbidden, notFound, wfFieldError, type Alert, type Clock, type ConfigError, type Estate, type Logger } from '../core/index.ts';
 import type { AlertChange } from './alert-book.ts';
 import { dependencyTree } from './dependencies.ts';
 import { RuleEngine, type RuleStatus } from './engine.ts';
 import { AlertJournal } from './journal.ts';
 import { parseNotifyConfig, startNotifier, type Notifier } from './notify/index.ts';
 import type { AlertAction, HistoryEntry } from './lifecycle.ts';
-import type { RuleDef } from './schema.ts';
+import type { RuleDef } from './kinds/index.ts';
 import { admitSilences, fieldOf, SilenceBook, SilenceInput, type Silence } from './silences.ts';
 
 /** Who is acting, as the ops server's session knows them. */
@@ -25,8 +25,6 @@ export function mayActOn(role: Actor['role'], kind: AlertKind): boolean {
 
 /** The alert kinds a role acts on, in AlertKind's order. */
 export const kindsOf = (role: Actor['role']): AlertKind[] => AlertKind.options.filter((k) => mayActOn(role, k));
-
-const refused = (field: string | undefined, message: string): WatchfloorError => new WatchfloorError('WF_ERR_FORBIDDEN', message, 403, field);
 
 /** What the REST routes use: people's actions, history, silences, the rules and their reload. */
 export interface AlertDesk {
@@ -102,17 +100,17 @@ export function openRules(o: RulesOptions): { engine: RuleEngine; desk: AlertDes
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = fieldOf(issue?.path ?? []);
-        throw new WatchfloorError('WF_ERR_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`, 400, field);
+        throw badRequest(field, `${field}: ${issue?.message ?? 'invalid'}`);
       }
       const now = o.clock.now();
-      if (parsed.data.endsAt <= (parsed.data.startsAt ?? now)) throw new WatchfloorError('WF_ERR_BAD_REQUEST', 'endsAt: must be after startsAt (or now)', 400, 'endsAt');
+      if (parsed.data.endsAt <= (parsed.data.startsAt ?? now)) throw badRequest('endsAt', 'endsAt: must be after startsAt (or now)');
       // A silence covers only the kinds its author's role acts on: a kind named outside them is refused;
       // without `kinds`, a noc or soc silence is stored restricted to its author's kinds (shown in the answer).
       const allowed = kindsOf(actor.role);
       const wanted = { ...parsed.data };
       if (wanted.kinds) {
         const i = wanted.kinds.findIndex((k) => !mayActOn(actor.role, k));
-        if (i >= 0) throw refused(`kinds[${i}]`, `kinds[${i}]: a ${actor.role} user may not silence ${wanted.kinds[i]} alerts (only ${allowed.join(', ')})`);
+        if (i >= 0) throw forbidden(`kinds[${i}]: a ${actor.role} user may not silence ${wanted.kinds[i]} alerts (only ${allowed.join(', ')})`, `kinds[${i}]`);
       } else if (allowed.length < AlertKind.options.length) wanted.kinds = allowed;
       const s = silenceBook.add(wanted, actor.username, now);
       journal.changed();
@@ -126,7 +124,7 @@ export function openRules(o: RulesOptions): { engine: RuleEngine; desk: AlertDes
       // Expiring another's silence takes the right to act on every kind it covers (its author's is always theirs).
       const other = s.kinds ?? AlertKind.options;
       const denied = s.createdBy === actor.username ? undefined : other.find((k) => !mayActOn(actor.role, k));
-      if (denied) throw refused(undefined, `silence "${id}" by ${s.createdBy} covers ${denied} alerts, which a ${actor.role} user may not act on`);
+      if (denied) throw forbidden(`silence "${id}" by ${s.createdBy} covers ${denied} alerts, which a ${actor.role} user may not act on`);
       silenceBook.remove(id);
       journal.changed();
       o.publish(engine.refreshSilences(o.clock.now()));
@@ -134,13 +132,13 @@ export function openRules(o: RulesOptions): { engine: RuleEngine; desk: AlertDes
     rules: () => engine.rules(),
     reload(actor) {
       if (actor.role !== 'admin') throw forbidden();
-      if (!o.source) throw new WatchfloorError('WF_ERR_CONFLICT', 'the rules were given inline; there is no file to reload', 409);
+      if (!o.source) throw conflict('the rules were given inline; there is no file to reload');
       let rules: RuleDef[];
       try {
         rules = o.source();
       } catch (err) {
         const e = err as ConfigError;
-        throw new WatchfloorError('WF_ERR_RULES', e.issues ? `rules not reloaded: ${e.issues.join('; ')}` : `rules not reloaded: ${e.message}`, 400, 'rules');
+        throw wfFieldError('RULES', 'rules', e.issues ? `rules not reloaded: ${e.issues.join('; ')}` : `rules not reloaded: ${e.message}`);
       }
       o.publish(engine.reload(rules));
       o.logger.info({ rules: rules.length, by: actor.username }, 'rules reloaded');
