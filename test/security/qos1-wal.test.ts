@@ -1,5 +1,5 @@
 // Issue 12 item 9, the parts under the PUBACK: the ingest write-ahead log (store/wal.ts) and the
-// store's commit mark (store/embedded.ts log_marks), without a product around them.
+// store's commit mark (store/embedded/ log_marks), without a product around them.
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
