@@ -1,6 +1,6 @@
 // The live alert list: alerts by id, merged from `/alerts` and `alert` events (the newer `updatedAt`
 // wins), firing first and worst first; resolved ones stay a while, greyed.
-import type { Alert } from './page.ts';
+import type { Alert } from '../../../core/index.ts';
 
 /** An alert's severity, worst first in SEVERITIES. */
 export type Severity = Alert['severity'];

@@ -1,5 +1,5 @@
 // The latest value of every series the page knows, and whether a sensor's reading is still current.
-import type { DevicePresence, TelemetryUpdate } from './page.ts';
+import type { DevicePresence, TelemetryUpdate } from '../../../ops-server/index.ts';
 
 /** One latest value as the page keeps it. */
 export interface Reading {
