@@ -1,0 +1,120 @@
+/** `watchfloor inventory import|export|remove`: bulk import with a dry run, the running inventory back as YAML, on the data directory. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, loadConfig, type Estate } from '../core/index.ts';
+import { CSV_COLUMNS, exportInventoryYaml, parseImport, planImport, type ImportDiff, type ImportError } from '../ops-server/index.ts';
+import { loadEstate, RegisteredDevices } from './registered-devices.ts';
+
+const HELP = `Usage: watchfloor inventory COMMAND [--config FILE] ...
+
+  inventory import FILE [--apply] [--format csv|netbox] [--snmp-profile NAME] [--json]
+      Reads devices from a CSV file or a NetBox export and prints the diff with the running
+      inventory (added / changed / unchanged / errors, each error with its row and column or its
+      NetBox object and field). Nothing changes without --apply; with an error nothing is applied.
+      --apply adds and changes the devices in DATA_DIR/devices.json (for a stopped product: a running
+      one keeps its own copy; use POST /api/v1/inventory/import?dryRun=false there).
+  inventory export [--out FILE]
+      Writes the inventory (the file's devices and those added over the API) as YAML, to stdout or
+      FILE (mode 0600: it holds SNMP secrets). Make it the inventory file to keep the file the
+      source of truth.
+  inventory remove DEVICE_ID
+      Removes a device added over the API from DATA_DIR/devices.json (a stopped product; a running
+      one: DELETE /api/v1/devices/{id}). Devices of the inventory file are removed from the file.
+
+CSV: a header row, then one device a row; lists (parents, addresses) separated by ";", labels k=v;k=v.
+  Columns: ${CSV_COLUMNS.join(',')}
+  Location: rack (+ u, heightU or a sensor position), else room (+ x, y), else site (+ area).
+  snmp_profile names an snmpProfiles entry of the inventory (credentials defined once) or a poll profile.
+NetBox: one JSON object {sites, racks, devices, interfaces, cables, device_types?}, each the answer of
+  GET /api/dcim/<name>/?limit=0 (or its results array). Roles map to kinds by name (switch, router,
+  firewall, server, storage, ups, pdu, ...); racks and sites must already be in the inventory; cables
+  between interfaces are proposed as LAN links (add them to the inventory file).
+`;
+
+function errorLine(e: ImportError): string {
+  const where = e.row !== undefined ? `row ${e.row}, column ${e.column}` : `${e.object}, field ${e.field}`;
+  return `  error   ${where}: ${e.message}`;
+}
+
+/** The diff as people read it. */
+export function formatDiff(diff: ImportDiff): string {
+  const lines = [
+    `${diff.format}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged, ${diff.errors.length} errors`,
+    ...diff.added.map((d) => `  added   ${d.id} (${d.kind})`),
+    ...diff.changed.map((c) => `  changed ${c.id}: ${c.fields.join(', ')}`),
+    ...diff.unchanged.map((id) => `  same    ${id}`),
+    ...diff.errors.map(errorLine),
+  ];
+  if (diff.links.added.length > 0)
+    lines.push(`links: ${diff.links.added.length} proposed (not applied; add them to the inventory file's links):`, ...diff.links.added.map((l) => `  link    ${l.id}: ${l.a.device}/${l.a.interface ?? ''} - ${l.b.device}/${l.b.interface ?? ''}`));
+  return lines.join('\n') + '\n';
+}
+
+function openEstate(configFile: string | undefined): { estate: Estate; registered: RegisteredDevices } {
+  const loaded = loadConfig(configFile);
+  const registered = new RegisteredDevices(join(loaded.config.dataDir, 'devices.json'), loaded.inventory.snmpProfiles);
+  return { estate: loadEstate(loaded.inventory, registered, createLogger('watchfloor', 'error')), registered };
+}
+
+/** Runs `watchfloor inventory ...`; returns the exit code. */
+export async function runInventoryCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      apply: { type: 'boolean', default: false },
+      format: { type: 'string' },
+      'snmp-profile': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, arg] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(HELP);
+    return values.help ? 0 : 2;
+  }
+  const fail = (message: string): number => {
+    process.stderr.write(`watchfloor inventory: ${message}\n`);
+    return 2;
+  };
+  if (command === 'export') {
+    const { estate } = openEstate(values.config);
+    const yaml = exportInventoryYaml(estate, Date.now());
+    if (values.out) writeFileSync(values.out, yaml, { mode: 0o600 });
+    else process.stdout.write(yaml);
+    if (values.out) process.stdout.write(`${values.out}: ${estate.devices.size} devices\n`);
+    return 0;
+  }
+  if (command === 'import') {
+    if (!arg) return fail('import needs a FILE (CSV or a NetBox export)');
+    if (values.format !== undefined && values.format !== 'csv' && values.format !== 'netbox') return fail(`--format "${values.format}": expected csv or netbox`);
+    const format = values.format as 'csv' | 'netbox' | undefined;
+    const { estate, registered } = openEstate(values.config);
+    const { format: read, parsed } = parseImport(readFileSync(arg, 'utf8'), { format: format ?? (arg.endsWith('.csv') ? 'csv' : undefined), snmpProfile: values['snmp-profile'] });
+    const plan = planImport(estate, read, parsed);
+    process.stdout.write(values.json ? `${JSON.stringify(plan.diff, null, 2)}\n` : formatDiff(plan.diff));
+    if (plan.diff.errors.length > 0) return 1;
+    if (!values.apply) {
+      if (plan.add.length + plan.change.length > 0) process.stdout.write('dry run: nothing changed (--apply to apply)\n');
+      return 0;
+    }
+    for (const d of [...plan.add, ...plan.change]) registered.add(d);
+    process.stdout.write(`applied: ${plan.add.length} added, ${plan.change.length} changed in devices.json\n`);
+    return 0;
+  }
+  if (command === 'remove') {
+    if (!arg) return fail('remove needs a DEVICE_ID');
+    const { estate, registered } = openEstate(values.config);
+    if (estate.inventory.devices.some((d) => d.id === arg)) return fail(`"${arg}" comes from the inventory file, the source of truth: remove it there`);
+    const children = [...estate.devices.values()].filter((d) => d.parents.includes(arg)).map((d) => d.id);
+    if (children.length > 0) return fail(`"${arg}" is the parent of ${children.join(', ')}: change or remove those first`);
+    if (!registered.remove(arg)) return fail(`no device "${arg}" added over the API`);
+    process.stdout.write(`${arg}: removed (its series are kept and age out with the store's retention)\n`);
+    return 0;
+  }
+  return fail(`unknown command "${command}"\n\n${HELP}`);
+}
