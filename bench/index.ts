@@ -14,6 +14,8 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   security: { file: 'bench/security.ts', what: 'MQTT memory before authentication under 200 MiB CONNECTs; /query basic auth with the credential cache beside a token (issues 12, 13)' },
   checks: { file: 'bench/checks.ts', what: 'HTTP service checks/min, scheduling lag, RSS; an fping sweep of the same targets (issue 16)' },
   logs: { file: 'bench/logs.ts', what: 'log store: insert rate and full-text search of one IP over 1 M lines (--lines N for more; issue 15)' },
+  write: { file: 'bench/write.ts', what: 'line protocol through /api/v2/write in batches of 5,000, stored, beside influxd 1.x and victoria-metrics (issue 17)' },
+  syslog: { file: 'bench/syslog.ts', what: 'syslog lines parsed, matched against 100 Sigma rules and stored over TCP and UDP, beside rsyslogd; line -> alert latency; RSS (issue 15)' },
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

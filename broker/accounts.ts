@@ -17,6 +17,10 @@ export const MqttAccount = z.strictObject({
   devices: z.union([z.literal('*'), z.array(z.string())]).optional(),
   /** Collector accounts: device kinds (ups, pdu, sensor...) it may publish for, besides `devices`. */
   kinds: z.array(z.string()).optional(),
+  /** Collector accounts: may publish service check results, `services/{serviceId}/checks/{checkKey}` (the checks collector). */
+  services: z.boolean().optional(),
+  /** Collector accounts: may publish log lines as `logs/{its own username}` (the syslog collector). */
+  logs: z.boolean().optional(),
 });
 export type MqttAccount = z.infer<typeof MqttAccount>;
 export type MqttRole = MqttAccount['role'];
@@ -66,6 +70,16 @@ export class MqttAccounts {
   /** Sets (or rotates) a collector account: it publishes for `devices` (ids or "*") and any device of `kinds`. */
   async setCollector(username: string, password: string, devices: '*' | string[], kinds?: string[]): Promise<void> {
     this.put({ username, hash: await hashSecret(password), role: 'collector', devices, ...(kinds && kinds.length > 0 ? { kinds } : {}) });
+  }
+
+  /** Sets (or rotates) the checks collector's account: it publishes service check results only, for no device. */
+  async setServiceChecker(username: string, password: string): Promise<void> {
+    this.put({ username, hash: await hashSecret(password), role: 'collector', devices: [], services: true });
+  }
+
+  /** Sets (or rotates) the syslog collector's account: it publishes log lines on `logs/{username}` only, for no device. */
+  async setLogPublisher(username: string, password: string): Promise<void> {
+    this.put({ username, hash: await hashSecret(password), role: 'collector', devices: [], logs: true });
   }
 
   /** Sets (or rotates) an admin account: `$SYS` and read access to every device topic. */

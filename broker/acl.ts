@@ -2,6 +2,10 @@ import type { MqttAccount } from './accounts.ts';
 
 /** Topics a device (or a collector on its behalf) may publish: `devices/{id}/telemetry|events|status|commands/{c}/result`. */
 const DEVICE_PUBLISH = /^devices\/([^/]+)\/(?:telemetry|events|status|commands\/[^/]+\/result)$/;
+/** Service check results (rules/services `serviceCheckTopic`): only a collector account marked `services` publishes them. */
+const SERVICE_CHECK_PUBLISH = /^services\/[^/+#]+\/checks\/[^/+#]+$/;
+/** Log lines of a syslog collector (collectors/syslog): `logs/{collector account}`, one level. */
+const LOGS_PUBLISH = /^logs\/([^/+#]+)$/;
 /** A device listens to its own commands only: `devices/{id}/commands/#`, or one level with `+`, or one command. */
 const COMMANDS_SUBSCRIBE = /^devices\/([^/+#]+)\/commands\/(?:#|\+|[^/+#]+)$/;
 
@@ -19,6 +23,9 @@ export function mayPublishFor(account: MqttAccount, deviceId: string, kindOf: Ki
 
 /** May this account publish to `topic`? Admins are observers: they publish nothing. */
 export function mayPublish(account: MqttAccount, topic: string, kindOf?: KindOf): boolean {
+  // Only a collector account marked `logs`, and only under its own name: no device, admin or other collector speaks for it.
+  if (topic.startsWith('logs/')) return account.role === 'collector' && account.logs === true && LOGS_PUBLISH.exec(topic)?.[1] === account.username;
+  if (topic.startsWith('services/')) return account.role === 'collector' && account.services === true && SERVICE_CHECK_PUBLISH.test(topic);
   const match = DEVICE_PUBLISH.exec(topic);
   return match !== null && mayPublishFor(account, match[1] ?? '', kindOf);
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MqttAccounts, type Broker, type ExternalBroker } from '../broker/index.ts';
-import { startMqttIngest, type Collector, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
+import { ChecksCollector, registerCheckMetrics, startMqttIngest, type Collector, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
 import { systemClock, type Clock, type Config, type DeviceEvent, type Estate, type Inventory, type Logger, type SecurityEvent } from '../core/index.ts';
 import { startOpsServer, UserBook, type OpsServer } from '../ops-server/index.ts';
-import { builtinRulesPath, loadRules, loadRulesFile, openRules, type RuleDef, type RuleEngine } from '../rules/index.ts';
-import type { Fleet, SnmpEstate } from '../simulators/index.ts';
+import { builtinRulesPath, loadRulesFile, openRules, type RuleDef, type RuleEngine } from '../rules/index.ts';
+import type { Fleet, ServiceEstate, SnmpEstate } from '../simulators/index.ts';
 import { openStore, openWriteAheadLog, type TimeSeriesStore } from '../store/index.ts';
 import { startCollectors } from './collectors.ts';
 import { EventLog } from './event-log.ts';
@@ -17,10 +17,13 @@ import { openSessions, opsContext } from './ops-context.ts';
 import { PresenceBook } from './presence.ts';
 import { loadEstate, RegisteredDevices } from './registered-devices.ts';
 import { startRuleTicker } from './rule-ticker.ts';
-import { Simulation, type SimulationOptions } from './simulation.ts';
+import { ProductServices } from './services.ts';
+import { Simulation, syslogTarget, type SimulationOptions } from './simulation.ts';
+import { openSocLogs, type SocLogs } from './soc-logs.ts';
 import { Shutdown } from './stop.ts';
 
 export { simulatorPassword } from './simulation.ts';
+export { rulesFor } from './rules-source.ts';
 
 export interface WatchfloorOptions {
   config: Config;
@@ -52,6 +55,8 @@ export interface Watchfloor {
   /** Every collector started through the registry (collectors/registry.ts), `snmp` among them. */
   readonly collectors: readonly Collector[];
   readonly ops: OpsServer;
+  /** The log path (cli/soc-logs.ts): the log store, the Sigma engine, detections. */
+  readonly logs: SocLogs;
   readonly estate: Estate;
   readonly accounts: MqttAccounts;
   /** The admin password when this start generated it (print it once), else undefined. */
@@ -59,6 +64,10 @@ export interface Watchfloor {
   readonly fleet?: Fleet;
   /** The simulated SNMP agents of the inventory's loopback `snmp` devices, once startSimulation ran. */
   readonly snmpEstate?: SnmpEstate;
+  /** The services (issue 16): the book, their check results' ingest step, their alerts (cli/services.ts). */
+  readonly services: ProductServices;
+  /** The simulated e-government services (faults to switch), once startSimulation ran. */
+  readonly serviceEstate?: ServiceEstate;
   /**
    * Starts the bundled sensor fleet against this broker (embedded or external) and the simulated SNMP
    * agents (what `--simulate` does); `snmpPorts` binds agents elsewhere than their inventory ports (the
@@ -66,13 +75,6 @@ export interface Watchfloor {
    */
   startSimulation(options?: SimulationOptions): Promise<Fleet>;
   stop(): Promise<void>;
-}
-
-/** Loads the rules named by the config, or the built-in ones. */
-export function rulesFor(config: Config, baseDir: string): RuleDef[] {
-  if (config.rules === undefined) return loadRulesFile(builtinRulesPath);
-  if (typeof config.rules === 'string') return loadRulesFile(join(baseDir, config.rules));
-  return loadRules(config.rules, 'config: rules');
 }
 
 /** Starts the product: store, rules, broker, ingest, collectors and ops server, wired as the design brief draws them. */
@@ -84,7 +86,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const shutdown = new Shutdown();
 
   // Who and what: the inventory plus devices registered through the API, users, MQTT accounts.
-  const registered = new RegisteredDevices(dir('devices.json'));
+  const registered = new RegisteredDevices(dir('devices.json'), options.inventory.snmpProfiles);
   const estate = loadEstate(options.inventory, registered, logger);
   const users = new UserBook(dir('users.json'));
   const admin = await users.ensureAdmin(options.adminPassword, clock.now());
@@ -109,7 +111,11 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const securityEvents = new EventLog<SecurityEvent>(10_000, dir('events', 'security-events.jsonl'), logger);
   const simulation = new Simulation({ estate, accounts, dataDir: config.dataDir, logger });
   const presence = new PresenceBook({ estate, rules, fanout, clock, takesBack: simulation.takesBack, stopping: shutdown.stopping });
-  const paths = ingestPaths({ store, rules, fanout, presence, events, securityEvents });
+  // Services (issue 16): the book, the ingest step of check results, their alerts (cli/services.ts).
+  const services = new ProductServices({ estate, dataDir: config.dataDir, store, rules, fanout, presence, clock, logger });
+  // Logs (issue 15): the embedded log store under DATA_DIR/logs in both store modes, Sigma on every line (cli/soc-logs.ts).
+  const logs = await openSocLogs({ config, rules, alerts: fanout.alerts, logger, clock });
+  const paths = ingestPaths({ store, rules, fanout, presence, events, securityEvents, services, logs });
 
   // MQTT: the broker (or an external one), ingest on it, and the collectors publishing onto it.
   const audit = new MqttAuditRelay(clock);
@@ -126,28 +132,34 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   });
   mqtt.holdAcksFor(ingest);
   const collectors = await startCollectors({
-    config, estate, publishTo: mqtt.collectorTarget, partition: config.mqtt.ingestPartition, logger, clock, onSecurityEvent: paths.securityEvent,
+    config, estate, publishTo: mqtt.collectorTarget, partition: config.mqtt.ingestPartition, logger, clock, onSecurityEvent: paths.securityEvent, services: services.book,
   });
 
   // Every part's figures on /metrics (each registered next to what it measures); the ops server adds HTTP latency.
   const metrics = productMetrics({ ingest, broker: mqtt.broker, store, rules, evaluationTime: paths.evaluationTime, socketClients: () => fanout.clients, wal });
+  const checks = collectors.all.find((c): c is ChecksCollector => c instanceof ChecksCollector);
+  if (checks) registerCheckMetrics(metrics, checks);
+  logs.registerMetrics(metrics, collectors.all);
 
   // The ops server: REST, socket.io and the UI over all of the above.
   const sessions = openSessions(config.dataDir, users, clock, logger);
   const ops = await startOpsServer(
     opsContext({
       config, clock, logger, estate, registered, users, accounts, store, rules, alertDesk: alertRules.desk, events, securityEvents, presence,
-      mqtt, collectors, metrics, onSecurityEvent: paths.securityEvent, stopping: shutdown.stopping,
+      mqtt, collectors, metrics, onSecurityEvent: paths.securityEvent, stopping: shutdown.stopping, services: services.book, logs: logs.store,
     }, sessions),
     { host: config.http.host, port: config.http.port, tls: config.http.tls, corsOrigins: config.http.corsOrigins, publicUrl: config.http.publicUrl },
   );
   fanout.attachScreens(ops.realtime);
+  logs.attachScreens(ops.realtime);
+  services.attachScreens(ops.realtime);
+  services.start();
   audit.attach(ops.parts.auditLog);
   const stopTicker = startRuleTicker(rules, fanout, clock, logger);
 
   return {
     httpPort: ops.port, mqttPort: mqtt.port, broker: mqtt.broker, externalBroker: mqtt.external,
-    store, rules, ingest, snmp: collectors.snmp, collectors: collectors.all, ops, estate, accounts,
+    store, rules, ingest, snmp: collectors.snmp, collectors: collectors.all, ops, logs, estate, accounts,
     generatedAdminPassword: admin.generatedPassword,
     get fleet() {
       return simulation.fleet;
@@ -155,16 +167,22 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
     get snmpEstate() {
       return simulation.snmpEstate;
     },
-    startSimulation: (sim = {}) => simulation.start(sim, mqtt.collectorTarget, collectors.snmp),
+    services,
+    get serviceEstate() {
+      return simulation.serviceEstate;
+    },
+    startSimulation: (sim = {}) => simulation.start(sim, mqtt.collectorTarget, collectors.snmp, services, syslogTarget(config, collectors.all)),
     // The order matters: see each step.
     stop: () => shutdown.run([
       ['rule ticker', stopTicker],
+      ['service evaluations', () => services.stop()],
       ['demo fleet', () => simulation.stopFleet()],
       ['ops server', () => ops.close()],
       ['sessions', () => sessions.close()],
       ['collectors', () => collectors.stop()],
       ['simulated SNMP agents, after the poller (their going is not the gear going down)', () => simulation.stopAgents()],
       ['ingest', () => ingest.stop()],
+      ['log store, after ingest (the last batches are written)', () => logs.close()],
       ['MQTT broker or link', () => mqtt.close()],
       ['write-ahead log', () => wal.close()],
       ['store', () => store.close()],

@@ -1,4 +1,4 @@
-import { collectorNames, createCollector, SnmpCollector, type Collector, type CollectorContext } from '../collectors/index.ts';
+import { collectorNames, createCollector, LineProtocolCollector, SnmpCollector, type Collector, type CollectorContext } from '../collectors/index.ts';
 import type { Device } from '../core/index.ts';
 
 /** The running collectors, in start order. */
@@ -6,6 +6,8 @@ export interface RunningCollectors {
   readonly all: readonly Collector[];
   /** The `snmp` collector: its poller and trap receiver (Watchfloor.snmp). */
   readonly snmp: SnmpCollector;
+  /** The `line_protocol` collector (collectors/line-protocol): the ops server's /write and /api/v2/write hand it their bodies. */
+  readonly lineProtocol?: LineProtocolCollector;
   /** A device registered at run time, to every collector that gathers from such devices. */
   deviceAdded(device: Device): void;
   /** In reverse start order. */
@@ -28,6 +30,7 @@ export async function startCollectors(context: CollectorContext): Promise<Runnin
   return {
     all,
     snmp,
+    lineProtocol: all.find((c): c is LineProtocolCollector => c instanceof LineProtocolCollector),
     deviceAdded(device) {
       for (const c of all) c.onDeviceAdded?.(device);
     },

@@ -14,6 +14,8 @@ import type { TimeSeriesStore } from '../store/index.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { PresenceBook } from './presence.ts';
+import type { ProductServices } from './services.ts';
+import type { SocLogs } from './soc-logs.ts';
 
 export interface IngestTargets {
   store: TimeSeriesStore;
@@ -22,6 +24,10 @@ export interface IngestTargets {
   presence: PresenceBook;
   events: EventLog<DeviceEvent>;
   securityEvents: EventLog<SecurityEvent>;
+  /** Service check results: stored, recorded, evaluated (cli/services.ts). */
+  services?: ProductServices;
+  /** Log batches of the syslog collectors: stored, tailed, through Sigma (cli/soc-logs.ts). */
+  logs?: SocLogs;
 }
 
 export interface IngestPaths {
@@ -48,6 +54,10 @@ export function ingestPaths(t: IngestTargets): IngestPaths {
         t.events.add(e);
         t.fanout.alerts(t.rules.onEvent(e, 'device'));
       },
+      // services/{id}/checks/{key}, decoded by ingest (decodeCheckReport): store -> book -> state -> alerts.
+      ...(t.services ? { serviceCheck: t.services.onCheck } : {}),
+      // logs/{collector}, decoded by ingest (validateLogs): store -> tail -> Sigma -> alerts.
+      ...(t.logs ? { logs: t.logs.onLogs } : {}),
     },
     securityEvent(e: SecurityEvent): void {
       t.securityEvents.add(e);

@@ -4,8 +4,10 @@ import { runSimulateCommand } from '../simulators/index.ts';
 import { runRulesCommand } from '../rules/index.ts';
 import { runSigmaLint, runSigmaTest } from './sigma-command.ts';
 import { runDashboardsCommand } from '../dashboards/index.ts';
-import { rulesFor, startWatchfloor } from './app.ts';
+import { SyslogCollector } from '../collectors/index.ts';
+import { rulesFor, startWatchfloor, type Watchfloor } from './app.ts';
 import { runDevicesCommand } from './devices-command.ts';
+import { runInventoryCommand } from './inventory-command.ts';
 import { runAuditCommand, runUsersCommand } from '../ops-server/index.ts';
 import { serveBroker } from '../broker/index.ts';
 
@@ -19,6 +21,7 @@ Usage:
   watchfloor rules test --sigma RULES --lines FILE   replay sample log lines through Sigma rules
   watchfloor rules lint PATH...                   load Sigma rules, print "N of M rules loaded" and why the rest cannot run
   watchfloor devices list|passwd|collector|admin|remove   MQTT credentials (see devices --help)
+  watchfloor inventory import FILE [--apply] | export [--out FILE] | remove ID   bulk import (CSV, NetBox), YAML export
   watchfloor dashboards export DIR | import FILE   Grafana JSON out (built-in dashboards) and in
   watchfloor users add|passwd|disable|enable|list|unlock|locks  local users of the ops server (see users --help)
   watchfloor audit verify                         check the audit log's hash chain
@@ -62,13 +65,14 @@ async function start(args: string[]): Promise<number> {
     adminPassword: process.env.WATCHFLOOR_ADMIN_PASSWORD || undefined,
   });
   const simulate = values.simulate || config.simulate;
-  if (simulate) await app.startSimulation();
+  if (simulate) await app.startSimulation({ attacker: true });
 
   const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
   const lines = [
     '',
     `  Watchfloor is running: http://${host}:${app.httpPort}/`,
     `  MQTT broker: mqtt://${config.mqtt.host}:${app.mqttPort}   data: ${config.dataDir}`,
+    syslogLine(app.collectors, config.syslog.host),
     app.generatedAdminPassword
       ? `  Log in as "admin" with password: ${app.generatedAdminPassword}   (shown once; set WATCHFLOOR_ADMIN_PASSWORD to choose it)`
       : '  Log in as "admin" (password from WATCHFLOOR_ADMIN_PASSWORD when it was first created)',
@@ -119,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
       return runSimulateCommand(rest);
     case 'devices':
       return runDevicesCommand(rest);
+    case 'inventory':
+      return runInventoryCommand(rest);
     case 'dashboards':
       return runDashboardsCommand(rest);
     case 'users':
@@ -157,3 +163,10 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** The banner's syslog line: where to send logs (README "Send logs"), empty when no listener is up. */
+function syslogLine(collectors: Watchfloor['collectors'], host: string): string {
+  const ports = collectors.find((c): c is SyslogCollector => c instanceof SyslogCollector)?.ports ?? {};
+  const parts = [ports.udp !== undefined && `udp ${ports.udp}`, ports.tcp !== undefined && `tcp ${ports.tcp}`, ports.tls !== undefined && `tls ${ports.tls}`].filter(Boolean);
+  return parts.length > 0 ? `  Syslog in on ${host}: ${parts.join(', ')}   (logger -n ${host} -P ${ports.udp ?? ports.tcp ?? ports.tls} 'hello')` : '';
+}

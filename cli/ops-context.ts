@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { MqttAccounts } from '../broker/index.ts';
+import { NetworkDiscovery, parseDiscoveryConfig } from '../collectors/index.ts';
 import type { Clock, Config, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
 import { aedesCommandBus, SessionBook, type OpsContext, type UserBook } from '../ops-server/index.ts';
-import type { AlertDesk, RuleEngine } from '../rules/index.ts';
-import type { TimeSeriesStore } from '../store/index.ts';
+import type { AlertDesk, RuleEngine, ServiceBook } from '../rules/index.ts';
+import type { LogStore, TimeSeriesStore } from '../store/index.ts';
 import type { RunningCollectors } from './collectors.ts';
 import type { EventLog } from './event-log.ts';
 import type { MqttLink } from './mqtt-link.ts';
@@ -32,6 +33,10 @@ export interface ProductParts {
   onSecurityEvent(e: SecurityEvent): void;
   /** True once stop() began. */
   stopping(): boolean;
+  /** The services (issue 16): /api/v1/services and the public /status. */
+  services?: ServiceBook;
+  /** The log store (cli/soc-logs.ts): /api/v1/logs and the SOC's investigation routes. */
+  logs?: LogStore;
 }
 
 /**
@@ -51,6 +56,13 @@ export function openSessions(dataDir: string, users: UserBook, clock: Clock, log
 /** What startOpsServer is given: each API's source among the product's parts. */
 export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
   const { config, store, rules, events, securityEvents } = p;
+  // Hosts the line protocol collector auto-registers are kept as POST /api/v1/devices keeps them (persisted, every collector told).
+  const lineProtocol = p.collectors.lineProtocol;
+  lineProtocol?.setRegistrar(async (device) => {
+    p.registered.add(device);
+    p.estate.add(device);
+    p.collectors.deviceAdded(device);
+  });
   return {
     clock: p.clock,
     logger: p.logger,
@@ -74,6 +86,21 @@ export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
       p.collectors.deviceAdded(device);
       p.logger.info({ device: device.id, kind: device.kind }, 'device registered');
     },
+    async updateDevice(device) {
+      p.registered.add(device);
+      p.estate.add(device);
+      // The poller's slot is replaced (or dropped when the device has no `snmp` block any more).
+      p.collectors.snmp.poller.remove(device.id);
+      p.collectors.deviceAdded(device);
+      p.logger.info({ device: device.id, kind: device.kind }, 'device changed');
+    },
+    async removeDevice(deviceId) {
+      p.registered.remove(deviceId);
+      p.estate.remove(deviceId);
+      p.collectors.snmp.poller.remove(deviceId);
+      if (p.accounts.get(deviceId)?.role === 'device') p.accounts.remove(deviceId);
+      p.logger.info({ device: deviceId }, 'device removed');
+    },
     metricsText: () => p.metrics.metrics(),
     metricsToken: config.http.metricsToken,
     queryLimits: { ...config.store.query, timeoutMs: config.store.query.timeoutSeconds * 1000 },
@@ -84,5 +111,10 @@ export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
     onSecurityEvent: p.onSecurityEvent,
     commandBus: aedesCommandBus(p.mqtt.bus),
     metricsRegistry: p.metrics,
+    // Sweeps propose devices and links; accepting one goes through registerDevice above (routes/discovery.ts).
+    discovery: new NetworkDiscovery({ estate: p.estate, config: parseDiscoveryConfig(config.discovery), clock: p.clock, logger: p.logger, stopping: p.stopping }),
+    ...(lineProtocol ? { lineProtocol } : {}),
+    ...(p.services ? { services: p.services } : {}),
+    ...(p.logs ? { logs: p.logs } : {}),
   };
 }

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientEvent, MqttAccounts } from '../broker/index.ts';
-import type { CollectorPublishTarget, SnmpCollectors } from '../collectors/index.ts';
-import { randomSecret, tightenSecretFile, writeSecretFile, type Estate, type Logger } from '../core/index.ts';
-import { startFleet, startSnmpEstate, type Fleet, type ScenarioName, type SnmpEstate } from '../simulators/index.ts';
+import { SyslogCollector, type Collector, type CollectorPublishTarget, type SnmpCollectors } from '../collectors/index.ts';
+import { randomSecret, tightenSecretFile, writeSecretFile, type Config, type Estate, type Logger } from '../core/index.ts';
+import { startAttacker, startFleet, startSnmpEstate, type Attacker, type Fleet, type ScenarioName, type SnmpEstate } from '../simulators/index.ts';
 import { DemoFleet } from './demo-fleet.ts';
+import { ServiceDemo, type ServiceFaultCycle } from './service-demo.ts';
+import type { ProductServices } from './services.ts';
 
 const SIMULATOR_ACCOUNT = 'simulator';
 
@@ -16,14 +18,44 @@ export interface SimulationOptions {
   snmp?: boolean;
   /** Binds agents elsewhere than their inventory ports (the poller follows them). */
   snmpPorts?: ReadonlyMap<string, number>;
+  /** false: no simulated e-government services (simulators/services); else they run, with the demo's fault cycle unless `serviceFaults` is false. */
+  services?: boolean;
+  serviceFaults?: ServiceFaultCycle | false;
+  /**
+   * The simulated attacker (simulators/attacker) against the product's own syslog port: an attack every
+   * few minutes and ordinary chatter between, so the SOC queue is live. `watchfloor start --simulate` turns it on.
+   */
+  attacker?: boolean | { everyMs?: number; firstAfterMs?: number; backgroundEveryMs?: number };
+}
+
+/** Where the attacker sends: the product's syslog listener (the syslog collector's bound ports). */
+export interface SyslogTarget {
+  host: string;
+  udp?: number;
+  tcp?: number;
+}
+
+/** The syslog collector's bound ports, for the simulated attacker. */
+export function syslogTarget(config: Config, all: readonly Collector[]): SyslogTarget {
+  const syslog = all.find((c): c is SyslogCollector => c instanceof SyslogCollector);
+  return { host: config.syslog.host, ...syslog?.ports };
 }
 
 /** What `--simulate` runs: the bundled sensor fleet and the simulated SNMP agents of the inventory's loopback `snmp` devices. */
 export class Simulation {
   private demo: DemoFleet | undefined;
   private agents: SnmpEstate | undefined;
+  private readonly serviceDemo: ServiceDemo;
+  private attackerRun: Attacker | undefined;
 
-  constructor(private readonly o: { estate: Estate; accounts: MqttAccounts; dataDir: string; logger: Logger }) {}
+  constructor(private readonly o: { estate: Estate; accounts: MqttAccounts; dataDir: string; logger: Logger }) {
+    this.serviceDemo = new ServiceDemo({ estate: o.estate, logger: o.logger, snmp: () => this.agents });
+  }
+
+  /** The simulated e-government services (faults to switch), once start ran. */
+  get serviceEstate(): ServiceDemo['services'] {
+    return this.serviceDemo.services;
+  }
 
   get fleet(): Fleet | undefined {
     return this.demo?.current;
@@ -34,7 +66,7 @@ export class Simulation {
   }
 
   /** Starts the agents (once) and the fleet, publishing where the collectors do. */
-  async start(sim: SimulationOptions, target: CollectorPublishTarget, snmp: SnmpCollectors): Promise<Fleet> {
+  async start(sim: SimulationOptions, target: CollectorPublishTarget, snmp: SnmpCollectors, services?: ProductServices, syslog?: SyslogTarget): Promise<Fleet> {
     const { estate, logger } = this.o;
     if (sim.snmp !== false && !this.agents) {
       // The agents come up while the poller's first polls are spread over its first seconds; a poll
@@ -43,6 +75,16 @@ export class Simulation {
       for (const m of this.agents.moved) {
         const device = estate.devices.get(m.device);
         if (device?.snmp) snmp.addDevice({ ...device, snmp: { ...device.snmp, port: m.to } });
+      }
+    }
+    if (sim.services !== false && services) await this.serviceDemo.start(services, sim.serviceFaults);
+    if (sim.attacker && !this.attackerRun) {
+      const port = syslog?.udp ?? syslog?.tcp;
+      if (port === undefined) logger.warn('simulated attacker not started: no syslog listener is up');
+      else {
+        const host = !syslog?.host || syslog.host === '0.0.0.0' ? '127.0.0.1' : syslog.host === '::' ? '::1' : syslog.host;
+        this.attackerRun = startAttacker({ host, port, transport: syslog?.udp !== undefined ? 'udp' : 'tcp', logger, ...(typeof sim.attacker === 'object' ? sim.attacker : {}) });
+        logger.info({ port }, 'simulated attacker started: its attacks reach the SOC queue every few minutes');
       }
     }
     // The fleet logs in like the collectors: the simulator account on the embedded broker, the collector
@@ -67,12 +109,15 @@ export class Simulation {
 
   /** The fleet first (its goodbyes are not outages). */
   async stopFleet(): Promise<void> {
+    await this.attackerRun?.stop().catch(() => undefined);
+    this.attackerRun = undefined;
     await this.demo?.stop().catch(() => undefined);
   }
 
   /** After the poller, so stopping the agents is not seen as the gear going down. */
   async stopAgents(): Promise<void> {
     await this.agents?.stop();
+    await this.serviceDemo.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Clock, Config, Device, DeviceStatus, Estate, EventPayload, Logger, SecurityEvent } from '../core/index.ts';
+import type { CheckConfigBase } from './checks/index.ts';
 import type { IngestPartition } from './mqtt/index.ts';
 
 /**
@@ -34,6 +35,23 @@ export type CollectorPublishTarget =
 /** The collector account's credential book entry (broker/accounts.ts `setCollector`). */
 export interface CollectorAccounts {
   setCollector(username: string, password: string, devices: '*' | string[]): Promise<void>;
+  /** The checks collector's account: service check results only (broker/acl.ts). */
+  setServiceChecker?(username: string, password: string): Promise<void>;
+  /** The syslog collector's account: log lines on `logs/{username}` only (broker/acl.ts). */
+  setLogPublisher?(username: string, password: string): Promise<void>;
+}
+
+/** A service's checks as the checks collector schedules them: each parsed (collectors/checks `parseCheck`) with its key. */
+export interface ServiceChecksEntry {
+  id: string;
+  checks: readonly ({ key: string } & CheckConfigBase)[];
+}
+
+/** The services whose checks run (rules/services' ServiceBook, structurally: collectors/ does not depend on rules/). */
+export interface ServiceChecks {
+  list(): readonly ServiceChecksEntry[];
+  /** Told of every service added, changed or removed; returns the unsubscribe. */
+  onChange(listener: (c: { kind: 'added' | 'changed' | 'removed'; service: ServiceChecksEntry; previous?: ServiceChecksEntry }) => void): () => void;
 }
 
 /** What the composition root hands every collector's factory; each reads its own section of `config`. */
@@ -46,6 +64,8 @@ export interface CollectorContext {
   logger: Logger;
   clock: Clock;
   onSecurityEvent(e: SecurityEvent): void;
+  /** The services whose checks the `checks` collector runs; without it, it runs none. */
+  services?: ServiceChecks;
 }
 
 export type CollectorFactory = (context: CollectorContext) => Collector;

@@ -45,5 +45,9 @@ export const Alert = z.object({
   runbook: z.string().optional(),
   /** For a correlated incident: the alerts it links. */
   related: z.array(z.string()).optional(),
+  /** For a detection on logs: the ids of the stored log lines that matched (store/logs StoredLog.id). */
+  evidence: z.array(z.number().int().nonnegative()).optional(),
+  /** The id of the incident grouping this security alert (ops-server/incidents.ts). */
+  incident: z.string().optional(),
 });
 export type Alert = z.infer<typeof Alert>;

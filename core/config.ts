@@ -6,6 +6,7 @@ import { ConfigError } from './errors.ts';
 import { Inventory } from './inventory.ts';
 import { MqttConfig } from './mqtt-config.ts';
 import { StoreConfig } from './store-config.ts';
+import { LogsConfig, SigmaConfig, SyslogConfig } from './logs-config.ts';
 
 export { MqttConfig, StoreConfig };
 
@@ -41,12 +42,22 @@ export const Config = z.strictObject({
   snmp: z.strictObject({ trapPort: Port.default(1162) }).default({ trapPort: 1162 }),
   /** The time-series store: embedded or InfluxDB, retention tiers, limits (core/store-config.ts). */
   store: StoreConfig.prefault({}),
+  /** Log lines kept (the embedded log store, DATA_DIR/logs, in both store modes): retention (core/logs-config.ts). */
+  logs: LogsConfig.prefault({}),
+  /** The syslog collector's listeners, TLS and batching (core/logs-config.ts). */
+  syslog: SyslogConfig.prefault({}),
+  /** Sigma rules run on every log line: the built-in pack and more folders. */
+  sigma: SigmaConfig.prefault({}),
   /** A path (relative to the config file) or the inventory inline. */
   inventory: z.union([z.string(), Inventory]).default('sample-datacenter.yaml'),
   /** Rule definitions (validated by rules/), a path or inline; the built-in rules apply when absent. */
   rules: z.union([z.string(), z.array(z.unknown())]).optional(),
   /** Notification receivers, routes and escalation (validated by rules/notify). */
   notify: z.unknown().optional(),
+  /** InfluxDB line protocol writers: device tags, limits, auto-registration (validated by collectors/line-protocol). */
+  lineProtocol: z.unknown().optional(),
+  /** Network discovery sweeps: allowed ranges, rate limit, timeouts (validated by collectors/discovery). */
+  discovery: z.unknown().optional(),
   /** Run the bundled sensor fleet against the product's own broker. */
   simulate: z.boolean().default(false),
 });
@@ -100,6 +111,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (mqtts !== undefined) config.mqtt.tls.port = mqtts;
   const trap = envPort('WATCHFLOOR_SNMP_TRAP_PORT', env);
   if (trap !== undefined) config.snmp.trapPort = trap;
+  // WATCHFLOOR_SYSLOG_PORT is UDP and TCP both (collectors/syslog/ports.ts).
+  const syslog = envPort('WATCHFLOOR_SYSLOG_PORT', env);
+  if (syslog !== undefined) config.syslog.udpPort = config.syslog.tcpPort = syslog;
+  const syslogTls = envPort('WATCHFLOOR_SYSLOG_TLS_PORT', env);
+  if (syslogTls !== undefined) config.syslog.tlsPort = syslogTls;
+  if (env.WATCHFLOOR_SYSLOG_HOST) config.syslog.host = env.WATCHFLOOR_SYSLOG_HOST;
   if (env.WATCHFLOOR_HTTP_HOST) config.http.host = env.WATCHFLOOR_HTTP_HOST;
   if (env.WATCHFLOOR_MQTT_HOST) config.mqtt.host = env.WATCHFLOOR_MQTT_HOST;
   if (env.WATCHFLOOR_DATA_DIR) config.dataDir = env.WATCHFLOOR_DATA_DIR;
@@ -120,6 +137,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     const path = tls[key];
     if (path !== undefined) tls[key] = resolve(baseDir, path);
   }
+  const syslogTlsFiles = config.syslog.tls;
+  for (const key of ['cert', 'key', 'ca'] as const) {
+    const path = syslogTlsFiles[key];
+    if (path !== undefined) syslogTlsFiles[key] = resolve(baseDir, path);
+  }
+  config.sigma.rules = config.sigma.rules.map((p) => resolve(baseDir, p));
   const inventory =
     typeof config.inventory === 'string' ? readDataFile(resolve(baseDir, config.inventory), Inventory) : config.inventory;
   return { config, inventory, baseDir };

@@ -37,6 +37,9 @@ const catalogue = {
   STORE_UNAVAILABLE: { status: 503, message: (text: string) => text },
   /** The ingest write-ahead log could not be written: the publish is refused, not acknowledged, and the publisher sends it again. */
   WAL_WRITE: { status: 503, message: (reason: string) => `ingest write-ahead log: ${reason}` },
+  // Network discovery (collectors/discovery): a range too large without force, or outside discovery.allowedCidrs
+  DISCOVERY_RANGE: { status: 400, message: (text: string) => text },
+  DISCOVERY_BUSY: { status: 429, message: (running: number) => `${running} discovery sweeps are running already; wait for one to end or cancel one` },
   // Simulators
   SIMULATOR_OPTIONS: { status: 400, message: (text: string) => text },
   MQTT_CONNECT: { status: 502, message: (url: string, reason: string) => `cannot connect to the MQTT broker at ${url}: ${reason}` },

@@ -10,4 +10,5 @@ export * from './security.ts';
 export * from './regex.ts';
 export * from './secret-file.ts';
 export * from './log-line.ts';
+export * from './logs-config.ts';
 export * from './login-guard.ts';

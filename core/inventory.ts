@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { resolveSnmpProfiles, unknownSnmpProfile } from './snmp-profiles.ts';
+
+export { compactDeviceSnmp, resolveDeviceSnmp, unknownSnmpProfile } from './snmp-profiles.ts';
 
 /** Identifiers double as MQTT topic levels, so they may not hold `/`, `+`, `#` or spaces. */
 export const Id = z
@@ -7,10 +10,11 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, "-", "_", "." or ":" (it is an MQTT topic level)');
 
-export const DeviceKind = z.enum(['switch', 'router', 'firewall', 'server', 'storage', 'ups', 'pdu', 'crac', 'sensor', 'iot', 'host', 'vm']);
+export const DeviceKind = z.enum(['switch', 'router', 'firewall', 'server', 'storage', 'ups', 'pdu', 'crac', 'sensor', 'iot', 'host', 'vm', 'workstation']);
 export type DeviceKind = z.infer<typeof DeviceKind>;
 
-export const Layer = z.enum(['datacenter', 'network', 'cloud', 'iot', 'endpoint']);
+/** `enduser` and `server`: the offices' PCs and servers (end-user IT), e.g. registered by their line protocol agents. */
+export const Layer = z.enum(['datacenter', 'network', 'cloud', 'iot', 'endpoint', 'enduser', 'server']);
 export type Layer = z.infer<typeof Layer>;
 
 /** Where a rack sensor sits: three heights on the front (cold aisle, the inlet) and the rear (hot aisle, the exhaust). */
@@ -74,24 +78,40 @@ export const SiteLocation = z.strictObject({ site: Id, area: z.string().optional
 export const Location = z.union([RackLocation, PlanLocation, SiteLocation]);
 export type Location = z.infer<typeof Location>;
 
+/** SNMPv3's user-based security model (RFC 3414) as a device or a credential profile states it. */
+export const SnmpV3 = z.strictObject({
+  user: z.string().min(1),
+  authProtocol: z.enum(['sha', 'sha256', 'sha512', 'md5']).default('sha'),
+  authKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters'),
+  privProtocol: z.enum(['aes', 'des', 'none']).default('aes'),
+  privKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters').optional(),
+});
+
+/**
+ * Credentials defined once in the inventory's `snmpProfiles` and named by devices (`snmp: {host,
+ * profile: "core-v3"}` or `credentials: "core-v3"`); a device's own keys win over the profile's.
+ */
+export const SnmpCredentialProfile = z.strictObject({
+  version: z.enum(['1', '2c', '3']).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  community: z.string().min(1).optional(),
+  v3: SnmpV3.optional(),
+  intervalSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+export type SnmpCredentialProfile = z.infer<typeof SnmpCredentialProfile>;
+
 /** How to reach a device over SNMP (RFC 3411-3418); the poller's defaults live in collectors/snmp. */
 export const DeviceSnmp = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(161),
   version: z.enum(['1', '2c', '3']).default('2c'),
   community: z.string().min(1).optional(),
-  v3: z
-    .strictObject({
-      user: z.string().min(1),
-      authProtocol: z.enum(['sha', 'sha256', 'sha512', 'md5']).default('sha'),
-      authKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters'),
-      privProtocol: z.enum(['aes', 'des', 'none']).default('aes'),
-      privKey: z.string().min(8, 'an SNMPv3 key has at least 8 characters').optional(),
-    })
-    .optional(),
+  v3: SnmpV3.optional(),
   intervalSeconds: z.number().int().min(1).max(86_400).default(60),
-  /** A profile name; otherwise matched by sysObjectID. */
+  /** A poll profile name (collectors/snmp/profiles.yaml); otherwise matched by sysObjectID. Naming an `snmpProfiles` entry, it is read as `credentials`. */
   profile: z.string().min(1).optional(),
+  /** The inventory's `snmpProfiles` entry these credentials were resolved from (core/snmp-profiles.ts). */
+  credentials: Id.optional(),
 }).refine((s) => s.version !== '3' || s.v3 !== undefined, { path: ['v3'], message: 'SNMPv3 needs a v3 block {user, authKey, ...}' });
 export type DeviceSnmp = z.infer<typeof DeviceSnmp>;
 
@@ -105,6 +125,8 @@ export const Device = z.strictObject({
   parents: z.array(Id).default([]),
   labels: z.record(z.string(), z.string()).default({}),
   snmp: DeviceSnmp.optional(),
+  /** The addresses the device sends from (syslog): a sender is mapped to the device by these first, then by hostname. */
+  addresses: z.array(z.string().min(1).max(64)).max(64).optional(),
   /**
    * How often the device reports when all is well, in seconds: a battery sensor that wakes every
    * 5 minutes says 300. No-data rules with `intervals` wait that many of these before calling it
@@ -158,8 +180,8 @@ export const ServiceSpec = z.strictObject({
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 
-/** The estate: sites, rooms with plans, racks, devices and the links between them. */
-export const Inventory = z
+/** The estate: sites, rooms with plans, racks, devices and the links between them, and the SNMP credential profiles devices name. */
+const InventoryObject = z
   .strictObject({
     sites: z.array(Site).min(1),
     rooms: z.array(Room).default([]),
@@ -167,6 +189,7 @@ export const Inventory = z
     devices: z.array(Device).default([]),
     links: z.array(Link).default([]),
     services: z.array(ServiceSpec).default([]),
+    snmpProfiles: z.record(Id, SnmpCredentialProfile).default({}),
   })
   .superRefine((inv, ctx) => {
     const ids = (list: { id: string }[], key: string): Set<string> => {
@@ -203,6 +226,8 @@ export const Inventory = z
       d.parents.forEach((p, j) => {
         if (!devices.has(p)) missing(['devices', i, 'parents', j], 'parent device', p);
       });
+      const unknownProfile = unknownSnmpProfile(d.snmp, inv.snmpProfiles);
+      if (unknownProfile) ctx.addIssue({ code: 'custom', path: ['devices', i, 'snmp', unknownProfile.field], message: unknownProfile.message });
     });
     inv.links.forEach((l, i) => {
       for (const end of ['a', 'b'] as const) {
@@ -218,8 +243,10 @@ export const Inventory = z
       s.dependsOn.forEach((d, j) => devices.has(d) || links.has(d) || missing(['services', i, 'dependsOn', j], 'device or link', d)),
     );
   });
+export type InventoryInput = z.input<typeof InventoryObject>;
+/** The inventory file's schema: each device's SNMP credential profile is resolved (core/snmp-profiles.ts) before the devices are read. */
+export const Inventory = z.preprocess<unknown, typeof InventoryObject, InventoryInput>(resolveSnmpProfiles, InventoryObject);
 export type Inventory = z.infer<typeof Inventory>;
-export type InventoryInput = z.input<typeof Inventory>;
 
 /**
  * The reporting interval assumed for a device that states none, by kind: network and power gear,
@@ -228,7 +255,7 @@ export type InventoryInput = z.input<typeof Inventory>;
  */
 export const EXPECTED_INTERVAL_SECONDS: Record<DeviceKind, number> = {
   switch: 60, router: 60, firewall: 60, server: 60, storage: 60, ups: 60, pdu: 60, crac: 60,
-  sensor: 300, iot: 300, host: 60, vm: 60,
+  sensor: 300, iot: 300, host: 60, vm: 60, workstation: 60,
 };
 
 /** A device's reporting interval in seconds, and whether the inventory states it (else it is the default for its kind or poll). */
@@ -242,7 +269,7 @@ export type DeviceTags = Record<string, string>;
 
 const layerOfKind: Record<DeviceKind, Layer> = {
   switch: 'network', router: 'network', firewall: 'network', server: 'datacenter', storage: 'datacenter',
-  ups: 'datacenter', pdu: 'datacenter', crac: 'datacenter', sensor: 'datacenter', iot: 'iot', host: 'cloud', vm: 'cloud',
+  ups: 'datacenter', pdu: 'datacenter', crac: 'datacenter', sensor: 'datacenter', iot: 'iot', host: 'cloud', vm: 'cloud', workstation: 'enduser',
 };
 
 /** An inventory with its look-ups built once: devices by id and each device's tags. */
@@ -264,6 +291,12 @@ export class Estate {
   add(device: Device): void {
     this.devices.set(device.id, device);
     this.tags.set(device.id, this.computeTags(device));
+  }
+
+  /** Removes a device (DELETE /api/v1/devices/{id}); false when there was none. */
+  remove(deviceId: string): boolean {
+    this.tags.delete(deviceId);
+    return this.devices.delete(deviceId);
   }
 
   layerOf(device: Device): Layer {

@@ -8,8 +8,8 @@ export interface SecurityEvent {
   ts: number;
   /** What happened, e.g. bad_credentials, topic_denied, snmp_bad_community, login_failed. */
   type: string;
-  /** Where it came from: the component that saw it (mqtt, snmp, http). */
-  origin: 'mqtt' | 'snmp' | 'http';
+  /** Where it came from: the component that saw it (mqtt, snmp, http, syslog). */
+  origin: 'mqtt' | 'snmp' | 'http' | 'syslog';
   /** The remote address, when there is one. */
   source?: string;
   username?: string;
@@ -26,7 +26,7 @@ export interface SecurityEvent {
 export const SecurityEventSchema = z.object({
   ts: z.number(),
   type: z.string().min(1).max(64),
-  origin: z.enum(['mqtt', 'snmp', 'http']),
+  origin: z.enum(['mqtt', 'snmp', 'http', 'syslog']),
   source: z.string().max(256).optional(),
   username: z.string().max(256).optional(),
   clientId: z.string().max(256).optional(),

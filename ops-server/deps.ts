@@ -27,6 +27,49 @@ export interface MqttCredentialBook {
   remove(username: string): boolean;
 }
 
+/** A line protocol write as the collector (collectors/line-protocol) answers it; routes/write.ts turns it into InfluxDB's answer. */
+export interface LineProtocolAnswer {
+  accepted: number;
+  values: number;
+  errors: { line: number; text: string; reason: string }[];
+  dropped: number;
+  dropReasons: string[];
+  refused: Partial<Record<string, number>>;
+  busy?: true;
+  unavailable?: true;
+}
+
+/** Where /write and /api/v2/write hand their bodies: the line protocol collector. */
+export interface LineProtocolDoor {
+  readonly maxBodyBytes: number;
+  write(w: { body: string; precision: 'ns' | 'us' | 'ms' | 's' | 'm' | 'h'; writer: string }): Promise<LineProtocolAnswer>;
+}
+
+/** A discovery sweep request as routes/discovery.ts validated its shape (collectors/discovery SweepRequest). */
+export interface DiscoveryRequest {
+  cidrs: string[];
+  snmp: {
+    versions: ('1' | '2c' | '3')[];
+    communities?: string[];
+    v3?: { user: string; authProtocol?: 'sha' | 'sha256' | 'sha512' | 'md5'; authKey: string; privProtocol?: 'aes' | 'des' | 'none'; privKey?: string }[];
+    port?: number;
+    timeoutMs?: number;
+  };
+  ports?: number[];
+  force?: boolean;
+}
+
+/** Network discovery (collectors/discovery NetworkDiscovery): sweeps as proposals; accepting goes through registerDevice. */
+export interface DiscoveryDoor {
+  /** Starts a sweep or throws a 400 naming the field (bad or too large range, range not allowed). */
+  start(request: DiscoveryRequest, by: string): { id: string };
+  get(id: string): { id: string; state: 'running' | 'done' | 'cancelled'; progress: object; found: object[] } | undefined;
+  list(): object[];
+  cancel(id: string): boolean;
+  /** What accepting a found (or heard-of) address registers: kind, name and the SNMP block that answered. */
+  candidate(id: string, address: string): { address: string; name: string; kind: Device['kind']; sensorType?: Device['sensorType']; snmp?: { host: string; port: number; version: '1' | '2c' | '3'; community?: string; v3?: NonNullable<DiscoveryRequest['snmp']['v3']>[number] } } | undefined;
+}
+
 /**
  * The ops server's dependencies: what it reads and does in the rest of the product. The composition
  * root (cli/app.ts) wires the real ones in; tests may hand in their own.
@@ -53,6 +96,10 @@ export interface OpsContext {
   mqttAccounts?: MqttCredentialBook;
   /** Adds a device to the inventory (persisted) and, with a password, gives it an MQTT identity. */
   registerDevice(device: Device, mqttPassword: string | undefined): Promise<void>;
+  /** Replaces a device registered through the API (PUT/PATCH /devices/{id}, an import's changes): persisted, collectors told. */
+  updateDevice?(device: Device): Promise<void>;
+  /** Removes a device registered through the API: persisted, polled no more, its MQTT account removed. */
+  removeDevice?(deviceId: string): Promise<void>;
   /** Prometheus text exposition of the product's own counters. */
   metricsText(): Promise<string>;
   /** When set, /metrics answers only `Authorization: Bearer <this>` (config http.metricsToken). */
@@ -73,6 +120,10 @@ export interface OpsContext {
   logs?: LogStore;
   /** The services (rules/services/): /api/v1/services and the public /status are mounted only when it is set. */
   services?: ServiceBook;
+  /** The line protocol collector: /write and /api/v2/write are mounted only when it is set. */
+  lineProtocol?: LineProtocolDoor;
+  /** Network discovery: /api/v1/discovery is mounted only when it is set. */
+  discovery?: DiscoveryDoor;
   /** The product's Prometheus registry: the ops server adds HTTP latency and socket.io figures to it. */
   metricsRegistry?: Registry;
 }

@@ -78,6 +78,8 @@ export function authenticate(ctx: OpsContext, parts: OpsParts): RequestHandler {
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       const token = m ? parts.tokens.verify(m[1] as string, ctx.clock.now()) : undefined;
+      // A writer token writes line protocol (routes/write.ts) and does nothing else here.
+      if (!token && m && parts.tokens.isWriter(m[1] as string, ctx.clock.now())) return next(forbidden());
       // A bad token is a 401 even on a public route: an integration must learn its token is dead.
       if (!token) return next(wfFieldError('BAD_TOKEN', 'Authorization'));
       const now = ctx.clock.now();

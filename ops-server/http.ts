@@ -6,6 +6,7 @@ import { metricsRoute } from './metrics-route.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { loginRoutes, sessionRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { queryRoutes } from './routes/query.ts';
 import { userRoutes } from './routes/users.ts';
@@ -13,8 +14,11 @@ import { mqttCredentialRoutes } from './routes/mqtt-credentials.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { writeRoutes } from './routes/write.ts';
 import { logRoutes } from './routes/logs.ts';
+import { socRoutes } from './routes/soc.ts';
 import { serviceRoutes, statusRoutes } from './routes/services.ts';
+import { discoveryRoutes } from './routes/discovery.ts';
 import { auditStateChanges, authenticate, corsPolicy, httpMetrics, requireLogin, securityHeaders } from './http-security.ts';
 import { openApiDocument } from './openapi.ts';
 import { defaultParts, type OpsParts } from './own-state.ts';
@@ -61,6 +65,8 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   app.get('/metrics', metricsRoute(ctx));
 
   app.use(queryRoutes(ctx, parts.tokens));
+  // InfluxDB's write APIs (/write, /api/v2/write): writer tokens only, bodies to the line protocol collector.
+  if (ctx.lineProtocol) app.use(writeRoutes(ctx.lineProtocol, ctx, parts.tokens));
   // The public status page: no login, public services only (routes/services.ts).
   if (ctx.services) app.use(statusRoutes(ctx.services, ctx));
 
@@ -78,6 +84,7 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
 
   api.use(sessionRoutes(ctx));
   api.use(deviceRoutes(ctx));
+  api.use(inventoryRoutes(ctx));
   api.use(telemetryRoutes(ctx));
   api.use(alertRoutes(ctx));
   api.use(userRoutes(ctx));
@@ -86,7 +93,10 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   api.use(auditRoutes(ctx, parts));
   api.use(commandRoutes(ctx, parts));
   if (ctx.logs) api.use(logRoutes(ctx.logs, ctx));
+  // The SOC's investigation (evidence, entities, incidents) reads the log store too.
+  if (ctx.logs) api.use(socRoutes(ctx.logs, ctx));
   if (ctx.services) api.use(serviceRoutes(ctx.services, ctx));
+  if (ctx.discovery) api.use(discoveryRoutes(ctx.discovery, ctx));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);

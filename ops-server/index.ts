@@ -7,3 +7,6 @@ export { aedesCommandBus, type CommandBus } from './command-bus.ts';
 export { audit, verifyAuditFile, type AuditInput, type AuditEntry } from './audit.ts';
 export { listRoutes } from './openapi.ts';
 export { runUsersCommand, runAuditCommand } from './users-command.ts';
+export { parseImport, planImport, type ImportDiff, type ImportError, type ImportFormat, type ImportPlan } from './inventory-import.ts';
+export { CSV_COLUMNS } from './inventory-csv.ts';
+export { exportInventory, exportInventoryYaml } from './inventory-export.ts';

@@ -9,8 +9,11 @@ import { MaintenanceWindow, ServiceSpec } from '../core/index.ts';
 import { commandSchemas } from './commands.ts';
 import { AuditQuery } from './routes/audit.ts';
 import { LoginBody } from './routes/auth.ts';
-import { PublicDevice, RegisterDevice } from './routes/devices.ts';
+import { DeleteDeviceQuery, PublicDevice, RegisterDevice } from './routes/devices.ts';
+import { ExportQuery, ImportQuery } from './routes/inventory.ts';
+import { AcceptBody, DiscoveryBody } from './routes/discovery.ts';
 import { LogExportQuery, LogHistogramQuery, LogsQuery } from './routes/logs.ts';
+import { EntityQuery, IncidentsQuery } from './routes/soc.ts';
 import { AvailabilityQuery, ReportQuery } from './routes/services.ts';
 import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
 import { NewToken } from './routes/tokens.ts';
@@ -58,6 +61,10 @@ function bodySchema(schema: z.ZodType, filledIn: string[] = []): unknown {
 const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/auth/login': LoginBody,
   'POST /api/v1/devices': RegisterDevice,
+  // The path's id wins; a body id must be the same (routes/devices.ts).
+  'PUT /api/v1/devices/:id': RegisterDevice.partial({ id: true }),
+  // An RFC 7396 merge patch over the stored device: any of its fields, null removes one.
+  'PATCH /api/v1/devices/:id': RegisterDevice.partial(),
   'POST /api/v1/users': NewUser,
   'POST /api/v1/tokens': NewToken,
   'POST /api/v1/devices/:id/commands': z.union([commandSchemas.crac, commandSchemas.pdu, commandSchemas.ups]),
@@ -65,6 +72,8 @@ const BODIES: Record<string, z.ZodType> = {
   // The path's id wins over the body's (rules/services ServiceBook.replace).
   'PUT /api/v1/services/:id': ServiceSpec.partial({ id: true }),
   'POST /api/v1/services/:id/maintenance': MaintenanceWindow,
+  'POST /api/v1/discovery': DiscoveryBody,
+  'POST /api/v1/discovery/:id/accept': AcceptBody,
 };
 /** Body fields a route fills in when they are left out, so the request need not carry them. */
 const FILLED_IN: Record<string, string[]> = {
@@ -77,9 +86,14 @@ const QUERIES: Record<string, z.ZodObject> = {
   'GET /api/v1/events': EventsQuery,
   'GET /api/v1/security-events': SecurityEventsQuery,
   'GET /api/v1/audit': AuditQuery,
+  'DELETE /api/v1/devices/:id': DeleteDeviceQuery,
+  'POST /api/v1/inventory/import': ImportQuery,
+  'GET /api/v1/inventory/export': ExportQuery,
   'GET /api/v1/logs': LogsQuery,
   'GET /api/v1/logs/histogram': LogHistogramQuery,
   'GET /api/v1/logs/export': LogExportQuery,
+  'GET /api/v1/entities/:type/:value': EntityQuery,
+  'GET /api/v1/incidents': IncidentsQuery,
   'GET /api/v1/services/report': ReportQuery,
   'GET /api/v1/services/:id/availability': AvailabilityQuery,
 };
@@ -87,6 +101,8 @@ const QUERIES: Record<string, z.ZodObject> = {
 const ANSWERS: Record<string, z.ZodType> = {
   'GET /api/v1/devices': z.array(PublicDevice),
   'GET /api/v1/devices/:id': PublicDevice,
+  'PUT /api/v1/devices/:id': PublicDevice,
+  'PATCH /api/v1/devices/:id': PublicDevice,
   'GET /api/v1/inventory': z.looseObject({ devices: z.array(PublicDevice) }),
 };
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /api/v1/auth/login', 'GET /api/v1/openapi.json']);

@@ -2,7 +2,8 @@ import type { Server as HttpServer } from 'node:http';
 import { ALL_ROLES, SECURITY_ROLES, rolesSeeing } from './visibility.ts';
 import type { Server as HttpsServer } from 'node:https';
 import { Server as SocketServer, type Socket } from 'socket.io';
-import type { Alert, DeviceStatus, Point, SecurityEvent } from '../core/index.ts';
+import { LOG_SEVERITIES, type Alert, type DeviceStatus, type Point, type SecurityEvent } from '../core/index.ts';
+import type { StoredLog } from '../store/index.ts';
 import { originAllowed, trustedOrigins } from './origin.ts';
 import { readCookie, SESSION_COOKIE, type SessionBook } from './sessions.ts';
 import type { TokenBook } from './tokens.ts';
@@ -26,7 +27,24 @@ export interface RealtimeOptions {
   now?: () => number;
   /** Browser origins trusted besides the server's own (the public URL, `http.corsOrigins`). */
   trustedOrigins?: readonly string[];
+  /** The devices whose logs the noc role reads (network, power, cooling); the noc tails nothing without it. */
+  nocLogDevices?: () => readonly string[];
 }
+
+/** What a client tailing the logs asked for (`logs:tail`); every filter given must hold. */
+export interface LogTail {
+  /** Words and "quoted phrases" all in the message or fields, case-insensitive. */
+  q?: string;
+  host?: string;
+  program?: string;
+  /** This severity or a more severe one. */
+  severity?: (typeof LOG_SEVERITIES)[number];
+}
+
+/** The roles that may tail logs: soc and admin all of them, noc those of its devices. */
+const LOG_ROLES: readonly Role[] = ['admin', 'soc', 'noc'];
+/** Most lines one `log` event carries to one socket; a burst beyond it is cut, not queued. */
+const MAX_TAIL_BATCH = 500;
 
 /**
  * socket.io fan-out. Telemetry is coalesced per series and sent in batches every `batchMs`
@@ -39,6 +57,9 @@ export class Realtime {
   private pending = new Map<string, TelemetryUpdate>();
   private readonly timer: NodeJS.Timeout;
   private readonly checker: NodeJS.Timeout;
+  /** Sockets tailing the logs, with their compiled filter: logs() costs nothing while it is empty. */
+  private readonly tails = new Map<Socket, (l: StoredLog) => boolean>();
+  private readonly nocLogDevices: () => readonly string[];
 
   constructor(http: HttpServer | HttpsServer, sessions: SessionBook, options: RealtimeOptions = {}) {
     // No CORS: the page is served from this origin; a 100 kB cap on what a client may send.
@@ -52,6 +73,7 @@ export class Realtime {
       allowRequest: (req, callback) => (originAllowed(req.headers.origin, req.headers.host, trusted) ? callback(null, true) : callback('origin not allowed', false)),
     });
     const now = options.now ?? (() => Date.now());
+    this.nocLogDevices = options.nocLogDevices ?? (() => []);
     // The handshake needs a live session or an API token; without one the client gets connect_error "unauthorized".
     this.io.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
@@ -74,15 +96,23 @@ export class Realtime {
     });
     this.io.on('connection', (socket) => {
       void socket.join(room(socket.data.role as Role));
-      // Authorization on every incoming event: the session must still be live, and no client event
-      // is defined yet, so anything else is refused (and logged by its absence of handler).
-      socket.use((_packet, next) => {
+      // Authorization on every incoming event: the session must still be live; the only client events
+      // are the log tail's, for the roles that read logs; anything else is refused.
+      socket.use((packet, next) => {
         if (!this.stillValid(socket, sessions, options.tokens)) {
           socket.disconnect(true);
           return next(new Error('unauthorized'));
         }
-        next(new Error('forbidden: no client events are accepted'));
+        const event = packet[0];
+        if ((event === 'logs:tail' || event === 'logs:untail') && LOG_ROLES.includes(socket.data.role as Role)) return next();
+        next(new Error('forbidden: no such client event for this role'));
       });
+      socket.on('logs:tail', (raw: unknown) => {
+        const f = tailFilter(raw);
+        if (f) this.tails.set(socket, f);
+      });
+      socket.on('logs:untail', () => this.tails.delete(socket));
+      socket.on('disconnect', () => this.tails.delete(socket));
       socket.on('error', () => undefined); // a refused packet must not escape as an uncaught 'error'
     });
     sessions.onEnd((id) => {
@@ -121,6 +151,35 @@ export class Realtime {
     this.toRoles(SECURITY_ROLES).emit('security-event', event);
   }
 
+  /** A service's state changed (issue 16): `{id, state, reason?, causes, at}` to every role (all read the services). */
+  service(update: { id: string; state: string; reason?: string; causes: readonly string[]; at: number }): void {
+    this.toRoles(ALL_ROLES).emit('service', update);
+  }
+
+  /** Sends the lines just stored, as event `log`, to each socket tailing them (its filter and its role's scope). */
+  logs(lines: readonly StoredLog[]): void {
+    if (this.tails.size === 0 || lines.length === 0) return;
+    let noc: Set<string> | undefined;
+    for (const [socket, matches] of this.tails) {
+      let inScope = (_l: StoredLog): boolean => true;
+      if (socket.data.role === 'noc') {
+        const devices = (noc ??= new Set(this.nocLogDevices()));
+        inScope = (l) => l.device !== undefined && devices.has(l.device);
+      } else if (!LOG_ROLES.includes(socket.data.role as Role)) continue;
+      const batch: StoredLog[] = [];
+      for (const l of lines) {
+        if (inScope(l) && matches(l)) batch.push(l);
+        if (batch.length >= MAX_TAIL_BATCH) break;
+      }
+      if (batch.length > 0) socket.emit('log', batch);
+    }
+  }
+
+  /** How many sockets tail the logs now. */
+  get tailing(): number {
+    return this.tails.size;
+  }
+
   get clients(): number {
     return this.io.engine.clientsCount;
   }
@@ -143,4 +202,26 @@ export class Realtime {
       this.io.close(() => resolve());
     });
   }
+}
+
+/** The filter a `logs:tail` asks for, compiled; undefined for a malformed request (ignored). */
+export function tailFilter(raw: unknown): ((l: StoredLog) => boolean) | undefined {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  if (typeof r !== 'object' || Array.isArray(r)) return undefined;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' && v.length <= 1024 ? v.trim() : undefined);
+  const q = text(r.q);
+  const host = text(r.host)?.toLowerCase();
+  const program = text(r.program);
+  const sev = text(r.severity);
+  const maxSev = sev === undefined ? LOG_SEVERITIES.length : LOG_SEVERITIES.indexOf(sev as LogTail['severity'] & string);
+  if (maxSev < 0) return undefined;
+  const words = q === undefined ? [] : [...q.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2] ?? '').toLowerCase()).filter((w) => w !== '');
+  return (l) => {
+    if (host !== undefined && l.host.toLowerCase() !== host) return false;
+    if (program !== undefined && l.program !== program) return false;
+    if (LOG_SEVERITIES.indexOf(l.severity) > maxSev) return false;
+    if (words.length === 0) return true;
+    const hay = `${l.message}\u0000${JSON.stringify(l.fields)}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  };
 }

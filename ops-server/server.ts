@@ -8,6 +8,7 @@ import type { OpsContext } from './deps.ts';
 import { createHttpApp, defaultPublicDir } from './http.ts';
 import { defaultParts, type OpsParts } from './own-state.ts';
 import { Realtime } from './realtime.ts';
+import { nocLogDevices } from './routes/soc.ts';
 
 export interface OpsServer {
   readonly port: number;
@@ -47,7 +48,7 @@ export async function startOpsServer(ctx: OpsContext, options: OpsServerOptions)
   // Slow-loris bounds: a client gets 30 s to send its headers and 60 s for the whole request.
   http.headersTimeout = 30_000;
   http.requestTimeout = 60_000;
-  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now(), trustedOrigins: [...(options.publicUrl ? [options.publicUrl] : []), ...(options.corsOrigins ?? [])] });
+  const realtime = new Realtime(http, ctx.sessions, { batchMs: options.telemetryBatchMs, sessionCheckMs: options.sessionCheckMs, tokens: parts.tokens, now: () => ctx.clock.now(), nocLogDevices: () => nocLogDevices(ctx), trustedOrigins: [...(options.publicUrl ? [options.publicUrl] : []), ...(options.corsOrigins ?? [])] });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => {

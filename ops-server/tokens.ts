@@ -8,10 +8,17 @@ import { Role } from './users.ts';
 /** A token as shown to its owner once: `wft_<id>.<secret>`; the id finds the record, the secret proves it. */
 const TOKEN = /^wft_([A-Za-z0-9_-]{8,32})\.([A-Za-z0-9_-]{20,128})$/;
 
+/**
+ * A token's role: a user role, or `writer`, which only writes line protocol (/write, /api/v2/write)
+ * and is refused everywhere else (verify() never returns it; verifyWriter() returns only it).
+ */
+export const TokenRole = z.enum([...Role.options, 'writer']);
+export type TokenRole = z.infer<typeof TokenRole>;
+
 const StoredToken = z.strictObject({
   id: z.string(),
   name: z.string(),
-  role: Role,
+  role: TokenRole,
   /** sha256 of the secret: the secret is 32 random bytes, so a slow hash adds nothing but per-request cost. */
   hash: z.string(),
   createdAt: z.number(),
@@ -38,7 +45,7 @@ export class TokenBook {
   }
 
   /** Creates a token; the clear value is in the answer and nowhere else. */
-  create(name: string, role: Role, createdBy: string, now: number): { token: string; record: PublicToken } {
+  create(name: string, role: TokenRole, createdBy: string, now: number): { token: string; record: PublicToken } {
     const id = randomBytes(9).toString('base64url');
     const secret = randomBytes(32).toString('base64url');
     const record: StoredToken = { id, name, role, hash: sha256(secret).toString('base64'), createdAt: now, createdBy };
@@ -47,8 +54,24 @@ export class TokenBook {
     return { token: `wft_${id}.${secret}`, record: publicToken(record) };
   }
 
-  /** The live token record for a presented value, or undefined (malformed, unknown, revoked, wrong secret). */
-  verify(presented: string, now: number): StoredToken | undefined {
+  /** The live token record of a user role for a presented value, or undefined (malformed, unknown, revoked, wrong secret, a writer). */
+  verify(presented: string, now: number): (StoredToken & { role: Role }) | undefined {
+    const t = this.check(presented, now);
+    return t && t.role !== 'writer' ? (t as StoredToken & { role: Role }) : undefined;
+  }
+
+  /** The live `writer` token for a presented value, or undefined. */
+  verifyWriter(presented: string, now: number): StoredToken | undefined {
+    const t = this.check(presented, now);
+    return t?.role === 'writer' ? t : undefined;
+  }
+
+  /** True when the value is a live writer token: refused with a 403 (not a 401) on the routes it may not call. */
+  isWriter(presented: string, now: number): boolean {
+    return this.verifyWriter(presented, now) !== undefined;
+  }
+
+  private check(presented: string, now: number): StoredToken | undefined {
     const m = TOKEN.exec(presented);
     if (!m) return undefined;
     const record = this.tokens.get(m[1] as string);

@@ -40,6 +40,8 @@ export interface Opening {
   value: number | null;
   startsAt: number;
   related?: string[];
+  /** A detection on logs: the stored ids of the lines that matched. */
+  evidence?: number[];
 }
 
 export interface Retention {
@@ -123,6 +125,7 @@ export class AlertBook {
       ...(o.description !== undefined ? { description: o.description } : {}),
       ...(o.runbook !== undefined ? { runbook: o.runbook } : {}),
       ...(o.related !== undefined ? { related: o.related } : {}),
+      ...(o.evidence !== undefined ? { evidence: o.evidence } : {}),
       ...extra,
     });
     this.put(alert);

@@ -3,6 +3,7 @@ import { AlertBook, fingerprintOf, type AlertChange, type AlertFilter, type Open
 import { DEFAULT_FLAP, type FlapPolicy } from './flapping.ts';
 import { KINDS, kindOf, type AlertPort, type ExpectedInterval, type RuleDef, type Track, type Tracker, type Waiting } from './kinds/index.ts';
 import type { AlertAction } from './lifecycle.ts';
+import type { Detection } from './sigma/index.ts';
 import { SilenceBook } from './silences.ts';
 
 export interface RuleEngineOptions {
@@ -58,6 +59,7 @@ interface Trackers {
   presence: Hook<'onPresence'>[];
   event: Hook<'onEvent'>[];
   alert: Hook<'onAlert'>[];
+  detection: Hook<'onDetection'>[];
   tick: { where: string; tracker: Hook<'tick'> }[];
 }
 
@@ -77,7 +79,7 @@ export class RuleEngine {
   private readonly port: AlertPort;
   private defs: readonly RuleDef[] = [];
   private byId = new Map<string, RuleDef>();
-  private trackers: Trackers = { point: [], presence: [], event: [], alert: [], tick: [] };
+  private trackers: Trackers = { point: [], presence: [], event: [], alert: [], detection: [], tick: [] };
   /** Series and groups waiting out a `for` or a `keep_firing_for`; `tick` looks only at these. */
   private waiting = new Map<unknown, Waiting<never>>();
   /** Alerts a live series, watch or group stands behind; the others (from before a restart or reload) are orphans. */
@@ -87,6 +89,8 @@ export class RuleEngine {
   /** Devices down now (a no-data alert firing), to the alert's id: their descendants' alerts are suppressed. */
   private readonly down = new Map<string, string>();
   private silenceKey = '';
+  /** Rule id prefixes of alerts kept by a part outside the rule files (`reconcile`): never orphans. */
+  private readonly external = new Set<string>();
   /** Changes gathered during one call; created only when there is one. */
   private out: AlertChange[] | undefined;
   private readonly onError: (where: string, err: unknown) => void;
@@ -191,6 +195,22 @@ export class RuleEngine {
     return this.flush();
   }
 
+  /** Sigma detections on log lines (rules/sigma): the `sigma` rules make them security alerts. */
+  onDetections(detections: readonly Detection[]): readonly AlertChange[] {
+    const { detection } = this.trackers;
+    if (detection.length === 0 || detections.length === 0) return NO_CHANGES;
+    this.out = undefined;
+    const now = this.clock.now();
+    for (const d of detections) {
+      try {
+        for (const t of detection) t.onDetection(d, now);
+      } catch (err) {
+        this.failed(`sigma detection ${d.ruleId}`, err);
+      }
+    }
+    return this.flush();
+  }
+
   /** Time passing, about once a second: `for` and `keep_firing_for` that ran out, silent devices, events gone quiet, silences starting or ending. */
   tick(now: number): readonly AlertChange[] {
     this.out = undefined;
@@ -255,6 +275,38 @@ export class RuleEngine {
     return this.book.get(id);
   }
 
+  /**
+   * Alerts kept by a part outside the rule files (the services' availability alerts, rules/services):
+   * opens each of `wanted` (taking up the one already firing, its summary and links brought up to date)
+   * and resolves the firing alerts whose rule starts with `prefix` and whose labels include `scope`
+   * that are no longer wanted. Rules of that prefix are never swept as orphans.
+   */
+  reconcile(prefix: string, scope: Record<string, string>, wanted: readonly Opening[], now: number): readonly AlertChange[] {
+    this.out = undefined;
+    this.keepsOwnAlerts(prefix);
+    try {
+      const keep = new Set<string>();
+      for (const o of wanted) {
+        const a = this.raise(o, now);
+        keep.add(a.id);
+        const related = o.related ?? [];
+        if (a.summary !== o.summary || (a.related ?? []).join() !== related.join()) this.update(a.id, { summary: o.summary, related }, now, 'updated');
+      }
+      for (const a of [...this.book.firingAlerts()]) {
+        if (!a.rule.startsWith(prefix) || keep.has(a.id) || !Object.entries(scope).every(([k, v]) => a.labels[k] === v)) continue;
+        this.settle(a, now);
+      }
+    } catch (err) {
+      this.failed(`reconcile ${prefix}`, err);
+    }
+    return this.flush();
+  }
+
+  /** Alerts of rules starting with `prefix` are kept by `reconcile`, not by the rule files: never orphans (call before the first tick after a restart). */
+  keepsOwnAlerts(prefix: string): void {
+    this.external.add(prefix);
+  }
+
   // ---- alerts in and out: every kind opens and closes through here, where noise control applies.
 
   /** Opens (or takes up) the alert for an opening, with its suppression and silences. */
@@ -301,7 +353,7 @@ export class RuleEngine {
 
   /** True when the alert's rule is of a kind whose alerts mean its device is down (no data). */
   private isOutage(alert: Alert): boolean {
-    const rule = this.byId.get(alert.rule);
+    const rule = this.ruleOf(alert);
     return rule !== undefined && kindOf(rule).outage === true;
   }
 
@@ -331,8 +383,8 @@ export class RuleEngine {
   /** Firing alerts no live state stands behind: resolved when their rule is gone, or as their kind says (rules/kinds/base.ts `Orphans`). */
   private sweepOrphans(now: number): void {
     for (const a of [...this.book.firingAlerts()]) {
-      if (this.owned.has(a.id)) continue;
-      const rule = this.byId.get(a.rule);
+      if (this.owned.has(a.id) || [...this.external].some((p) => a.rule.startsWith(p))) continue;
+      const rule = this.ruleOf(a);
       if (rule === undefined) {
         this.settle(a, now, 'its rule is no longer loaded');
         continue;
@@ -347,6 +399,14 @@ export class RuleEngine {
         this.settle(a, now, 'no value since the restart confirmed it');
       }
     }
+  }
+
+  /** The rule an alert belongs to: its `rule`, or for a rule raising alerts per sub-rule (`sigma:<Sigma id>`), the part before the first `:`. */
+  private ruleOf(alert: Alert): RuleDef | undefined {
+    const own = this.byId.get(alert.rule);
+    if (own !== undefined) return own;
+    const colon = alert.rule.indexOf(':');
+    return colon > 0 ? this.byId.get(alert.rule.slice(0, colon)) : undefined;
   }
 
   private flush(): readonly AlertChange[] {
@@ -370,13 +430,14 @@ export class RuleEngine {
       group.types.add(rule.type);
       group.rules.push(rule);
     }
-    const trackers: Trackers = { point: [], presence: [], event: [], alert: [], tick: [] };
+    const trackers: Trackers = { point: [], presence: [], event: [], alert: [], detection: [], tick: [] };
     for (const [track, { types, rules: own }] of sortedByTable(byTrack)) {
       const t = track(own, this.port, kindOf);
       if (t.onPoint) trackers.point.push(t as Hook<'onPoint'>);
       if (t.onPresence) trackers.presence.push(t as Hook<'onPresence'>);
       if (t.onEvent) trackers.event.push(t as Hook<'onEvent'>);
       if (t.onAlert) trackers.alert.push(t as Hook<'onAlert'>);
+      if (t.onDetection) trackers.detection.push(t as Hook<'onDetection'>);
       if (t.tick) trackers.tick.push({ where: `tick: ${[...types].join('/')} rules`, tracker: t as Hook<'tick'> });
     }
     this.trackers = trackers;

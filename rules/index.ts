@@ -8,6 +8,8 @@ export {
   EventRule,
   AggregateRule,
   CorrelationRule,
+  SigmaAlertRule,
+  SEVERITY_OF_LEVEL,
   Schedule,
   FieldCondition,
   parseDuration,
@@ -43,5 +45,5 @@ export { openRules, mayActOn, type AlertDesk, type Actor, type RulesOptions } fr
 export { NotifyConfig, parseNotifyConfig, startNotifier, Grouper, signature, webhookBody, type Notification, type Notifier } from './notify/index.ts';
 export { runRuleTests, runRulesCommand, RuleTestFile } from './rule-test.ts';
 export { registerRuleMetrics } from './metrics.ts';
-export { compileSigma, SigmaEngine, loadMapping, readSigmaSources, builtinSigmaPath, type Detection, type SigmaRule } from './sigma/index.ts';
+export { compileSigma, SigmaEngine, loadMapping, readSigmaSources, builtinSigmaPath, SIGMA_LEVELS, type Detection, type SigmaRule, type SigmaLevel } from './sigma/index.ts';
 export * from './services/index.ts';

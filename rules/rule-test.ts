@@ -12,7 +12,7 @@ const Tags = z.record(z.string(), z.string());
 const Input = z.union([
   z.strictObject({ at: At, device: z.string(), metric: z.string(), value: z.number(), tags: Tags.optional() }),
   z.strictObject({ at: At, event: z.strictObject({ device: z.string(), type: z.string(), attributes: z.record(z.string(), z.unknown()).optional() }), tags: Tags.optional() }),
-  z.strictObject({ at: At, security: z.strictObject({ type: z.string(), origin: z.enum(['mqtt', 'snmp', 'http']), source: z.string().optional(), username: z.string().optional() }) }),
+  z.strictObject({ at: At, security: z.strictObject({ type: z.string(), origin: z.enum(['mqtt', 'snmp', 'http', 'syslog']), source: z.string().optional(), username: z.string().optional() }) }),
   z.strictObject({ at: At, status: z.strictObject({ device: z.string(), status: z.enum(['online', 'offline']) }), tags: Tags.optional() }),
 ]);
 const Expected = z.strictObject({ rule: z.string(), labels: Tags.default({}), severity: z.string().optional(), summary: z.string().optional() });

@@ -5,7 +5,7 @@ import { connectMqtt, eventually } from './support/net.ts';
 import { api, connectSocket, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
 type Role = 'admin' | 'noc' | 'soc' | 'viewer';
-type Policy = 'public' | 'influx' | 'influx-or-session' | readonly Role[];
+type Policy = 'public' | 'influx' | 'influx-or-session' | 'writer' | readonly Role[];
 const ANY: readonly Role[] = ['admin', 'noc', 'soc', 'viewer'];
 
 /**
@@ -24,12 +24,21 @@ const POLICY: Record<string, Policy> = {
   // InfluxDB's auth forms (user:password or an API token), or the web UI's session cookie for reads.
   'GET /query': 'influx-or-session',
   'POST /query': 'influx',
+  // InfluxDB's write APIs (routes/write.ts): API tokens of role writer only, which may call nothing else.
+  'POST /write': 'writer',
+  'POST /api/v2/write': 'writer',
   'POST /api/v1/auth/logout': ANY,
   'GET /api/v1/auth/me': ANY,
   'GET /api/v1/inventory': ANY,
   'GET /api/v1/devices': ANY,
   'GET /api/v1/devices/:id': ANY,
   'POST /api/v1/devices': ['admin'],
+  // Devices changed and removed, bulk import and the YAML export (it holds SNMP secrets): admins only.
+  'PUT /api/v1/devices/:id': ['admin'],
+  'PATCH /api/v1/devices/:id': ['admin'],
+  'DELETE /api/v1/devices/:id': ['admin'],
+  'POST /api/v1/inventory/import': ['admin'],
+  'GET /api/v1/inventory/export': ['admin'],
   'GET /api/v1/metrics/latest': ANY,
   'GET /api/v1/metrics/range': ANY,
   'GET /api/v1/events': ANY,
@@ -66,6 +75,20 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/services/:id/burn-rate': ANY,
   'POST /api/v1/services/:id/maintenance': ['admin', 'noc'],
   'DELETE /api/v1/services/:id/maintenance/:windowId': ['admin', 'noc'],
+  // Logs (routes/logs.ts): soc and admin; the noc the logs of network, power and cooling devices; the viewer none.
+  'GET /api/v1/logs': ['admin', 'noc', 'soc'],
+  'GET /api/v1/logs/histogram': ['admin', 'noc', 'soc'],
+  'GET /api/v1/logs/export': ['admin', 'noc', 'soc'],
+  // The SOC's investigation (routes/soc.ts): soc and admin; the noc its network, power and cooling devices' share; the viewer none.
+  'GET /api/v1/alerts/:id/evidence': ['admin', 'noc', 'soc'],
+  'GET /api/v1/entities/:type/:value': ['admin', 'noc', 'soc'],
+  'GET /api/v1/incidents': ['admin', 'noc', 'soc'],
+  // Network discovery (routes/discovery.ts): sweeps knock on other machines and accept registers devices, so admins only.
+  'GET /api/v1/discovery': ['admin'],
+  'POST /api/v1/discovery': ['admin'],
+  'GET /api/v1/discovery/:id': ['admin'],
+  'DELETE /api/v1/discovery/:id': ['admin'],
+  'POST /api/v1/discovery/:id/accept': ['admin'],
 };
 
 /** Sample values for path parameters: real where a 404 would hide the authorization answer. */
@@ -99,6 +122,7 @@ const secretInventory = {
 interface Caller {
   name: string;
   role?: Role;
+  writer?: boolean;
   headers(method: string, path?: string): Promise<Record<string, string>>;
 }
 
@@ -107,6 +131,7 @@ describe('authorization: every route, every role', () => {
   const sessions = new Map<Role, LoggedIn>();
   let nocToken = '';
   let viewerToken = '';
+  let writerToken = '';
 
   beforeAll(async () => {
     product = await startProduct({ inventory: secretInventory });
@@ -122,6 +147,9 @@ describe('authorization: every route, every role', () => {
     nocToken = (t.body as { token: string }).token;
     const vt = await api(product.base, admin, '/api/v1/tokens', { method: 'POST', body: { name: 'wall screen', role: 'viewer' } });
     viewerToken = (vt.body as { token: string }).token;
+    const wt = await api(product.base, admin, '/api/v1/tokens', { method: 'POST', body: { name: 'telegraf', role: 'writer' } });
+    expect(wt.status).toBe(201);
+    writerToken = (wt.body as { token: string }).token;
     // A device registered through the API, with a community and v3 keys of its own.
     const reg = await api(product.base, admin, '/api/v1/devices', {
       method: 'POST',
@@ -151,6 +179,7 @@ describe('authorization: every route, every role', () => {
     { name: 'forged cookie', headers: async () => ({ cookie: 'wf_session=Zm9yZ2VkLXNlc3Npb24taWQtdGhhdC1uZXZlci1leGlzdGVk', 'x-csrf-token': 'forged' }) },
     ...(['viewer', 'noc', 'soc', 'admin'] as const).map(cookieCaller),
     { name: 'noc API token', role: 'noc', headers: async () => ({ authorization: `Bearer ${nocToken}` }) },
+    { name: 'writer API token', writer: true, headers: async () => ({ authorization: `Bearer ${writerToken}` }) },
   ];
 
   it('answers each route as its policy says, for no session, a forged cookie, each role and a token', async () => {
@@ -169,9 +198,17 @@ describe('authorization: every route, every role', () => {
         const s = res.status;
         let expected: string;
         let ok: boolean;
-        if (policy === 'public') {
+        if (caller.writer && policy !== 'writer') {
+          // A writer token anywhere else: refused, 403 on the REST API, 401 on the InfluxDB query API (no reader); a public route may answer it anything but a 5xx.
+          expected = policy === 'public' ? 'not 5xx' : '401 or 403';
+          ok = policy === 'public' ? s < 500 : s === 401 || s === 403;
+        } else if (policy === 'public') {
           expected = 'not 401/403';
           ok = s !== 401 && s !== 403;
+        } else if (policy === 'writer') {
+          // Only a writer token writes; another role's token is known but refused (403); anyone else is not signed in (401).
+          expected = caller.writer ? 'allowed (writer token)' : caller.name.includes('token') ? '403' : '401';
+          ok = caller.writer ? s !== 401 && s !== 403 && s < 500 : caller.name.includes('token') ? s === 403 : s === 401;
         } else if (policy === 'influx') {
           const token = caller.name.includes('token');
           expected = token ? 'allowed (API token)' : '401 (InfluxDB auth or token only)';

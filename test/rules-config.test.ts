@@ -34,7 +34,7 @@ describe('loadRules', () => {
   it.each<[string, unknown, string[]]>([
     ['a bad duration', [good, { ...good, id: 'x' }, { ...good, id: 'cold-aisle-hot', for: '30 seconds' }], ['rules.2 (cold-aisle-hot).for: expected a duration like "30s"']],
     ['a duration given as a number', [{ ...good, for: 30 }], ['rules.0 (cold-aisle-warm).for: expected a duration like "30s"']],
-    ['an unknown type', [{ ...good, type: 'sigmoid' }], ["rules.0 (cold-aisle-warm).type: Invalid discriminator value. Expected 'threshold' | 'nodata' | 'rate' | 'state' | 'event' | 'aggregate' | 'correlation'"]],
+    ['an unknown type', [{ ...good, type: 'sigmoid' }], ["rules.0 (cold-aisle-warm).type: Invalid discriminator value. Expected 'threshold' | 'nodata' | 'rate' | 'state' | 'event' | 'aggregate' | 'correlation' | 'sigma'"]],
     ['a misspelt field', [{ ...good, fro: '30s' }], ['rules.0 (cold-aisle-warm): Unrecognized key: "fro"']],
     ['no threshold', [{ ...good, when: {} }], ['rules.0 (cold-aisle-warm).when: give "above", "below" or both']],
     ['an inside-out band', [{ ...good, when: { above: 20, below: 80 } }], ['rules.0 (cold-aisle-warm).when: "below" (80) must be less than "above" (20), or every value would fire']],
@@ -93,7 +93,8 @@ describe('built-in rules (config/rules.yaml)', () => {
     expect(loadRulesFile(builtinRulesPath).map((r) => r.id)).toEqual([
       'cold-aisle-warm', 'cold-aisle-hot', 'humidity-out-of-range', 'device-offline', 'rack-hot-spot', 'row-cold-aisle-warm', 'inlet-rising-fast',
       'ups-on-battery', 'ups-on-battery-trap', 'ups-low-runtime', 'pdu-load-high', 'pdu-phase-near-overload', 'pdu-phase-overload', 'crac-stopped', 'smoke-detected', 'link-down', 'link-down-polled',
-      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'disk-space-critical', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'http-login-brute-force', 'http-login-account-attack', 'unknown-device', 'door-open-after-hours', 'door-open', 'rack-intrusion',
+      'port-up', 'reboot-detected', 'host-cpu-high', 'disk-space-low', 'disk-space-critical', 'series-limit-reached', 'snmp-auth-failures', 'mqtt-brute-force', 'http-login-brute-force', 'http-login-account-attack', 'unknown-device', 'sigma', 'door-open-after-hours', 'door-open', 'rack-intrusion',
+      'agent-disk-nearly-full', 'agent-cpu-saturated', 'agent-memory-exhausted', 'agent-host-down', 'agent-pc-offline',
     ]);
   });
 

@@ -23,13 +23,13 @@ describe('the watch floor in the browser', () => {
 
   it('shows each role only the views and controls it may use', async () => {
     const viewer = await floor.open('viewer', PASSWORDS.viewer);
-    expect(await floor.navIds(viewer)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-dashboards']);
+    expect(await floor.navIds(viewer)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-enduser', 'nav-services', 'nav-dashboards']);
     await viewer.click('#nav-power');
     await viewer.locator('#crac-table tbody tr').first().waitFor(WAIT);
     expect(await viewer.locator('.crac-control').count()).toBe(0);
 
     const soc = await floor.open('soc', PASSWORDS.soc);
-    expect(await floor.navIds(soc)).toEqual(['nav-floor', 'nav-network', 'nav-soc', 'nav-dashboards']);
+    expect(await floor.navIds(soc)).toEqual(['nav-floor', 'nav-network', 'nav-services', 'nav-soc', 'nav-dashboards']);
 
     const noc = await floor.open('noc', PASSWORDS.noc);
     expect(await floor.navIds(noc)).not.toContain('nav-soc');
@@ -37,7 +37,7 @@ describe('the watch floor in the browser', () => {
     await noc.locator('.crac-control[data-device="crac-1"]').waitFor(WAIT);
 
     const adminPage = await floor.open('admin', ADMIN_PASSWORD);
-    expect(await floor.navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-soc', 'nav-dashboards']);
+    expect(await floor.navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-enduser', 'nav-services', 'nav-soc', 'nav-dashboards', 'nav-discovery']);
     for (const v of ['power', 'network', 'cloud', 'soc', 'dashboards', 'floor']) {
       await adminPage.click(`#nav-${v}`);
       await adminPage.waitForTimeout(600);

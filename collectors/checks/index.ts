@@ -1,6 +1,8 @@
 // Service checks (issue 16): one small interface (CheckType), a registry by name, one file per type,
-// and the scheduler. Standalone for now; wiring into the composition root and the broker comes next.
+// the scheduler, and the `checks` collector that runs the services' checks and publishes the results.
+import { registerCollector } from '../registry.ts';
 import { registerCheckType } from './check.ts';
+import { ChecksCollector } from './collector.ts';
 import { dnsCheck } from './dns.ts';
 import { httpCheck } from './http.ts';
 import { icmpCheck } from './icmp.ts';
@@ -14,6 +16,9 @@ registerCheckType(tcpCheck);
 registerCheckType(dnsCheck);
 registerCheckType(icmpCheck);
 registerCheckType(snmpCheck);
+
+// The services' checks on a scheduler, each result onto the broker.
+registerCollector('checks', ChecksCollector.fromContext);
 
 export {
   CHECK_DEFAULTS,
@@ -36,3 +41,6 @@ export { dnsCheck, type DnsCheckConfig } from './dns.ts';
 export { icmpCheck, parseFpingSummary, judgeFping, runFping, ICMP_DEFAULTS, type FpingHost, type IcmpCheckConfig } from './icmp.ts';
 export { snmpCheck, SYS_UPTIME, type SnmpCheckConfig } from './snmp.ts';
 export { parseJsonPath, readJsonPath } from './json-path.ts';
+export { CheckReport, checkReportRoute, checkReportTopic, CHECK_REPORT_FILTER } from './report.ts';
+export { ChecksCollector, CHECKS_COLLECTOR_ACCOUNT, reportOf, type ChecksCollectorOptions } from './collector.ts';
+export { registerCheckMetrics } from './metrics.ts';

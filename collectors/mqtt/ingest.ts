@@ -6,10 +6,12 @@ import {
   type DeviceEvent,
   type Estate,
   type Logger,
+  type LogLine,
   type Point,
 } from '../../core/index.ts';
 import { BurstLog } from './burst-log.ts';
-import { decode, Dropped, identify, tag, validate, type DropReason } from './pipeline.ts';
+import { CHECK_REPORT_FILTER } from '../checks/report.ts';
+import { decode, decodeCheckReport, Dropped, identify, tag, validate, validateLogs, type DropReason, type ServiceCheckMessage } from './pipeline.ts';
 
 export type { DropReason } from './pipeline.ts';
 
@@ -18,6 +20,10 @@ export interface IngestSink {
   write(points: Point[]): void;
   status(device: string, status: DeviceStatus, ts: number): void;
   event(event: DeviceEvent): void;
+  /** A service check result (`services/{serviceId}/checks/{checkKey}`); without it, those topics are not subscribed. */
+  serviceCheck?(message: ServiceCheckMessage): void;
+  /** A syslog collector's batch (`logs/{collector}`), validated; without it, those topics are not subscribed. */
+  logs?(lines: LogLine[], collector: string): void;
 }
 
 export interface IngestStats {
@@ -25,6 +31,9 @@ export interface IngestStats {
   values: number;
   dropped: Map<DropReason, number>;
   droppedByDevice: Map<string, Map<DropReason, number>>;
+  /** Log lines accepted from `logs/{collector}` messages, and those left out as malformed. */
+  logLines: number;
+  logLinesInvalid: number;
 }
 
 /**
@@ -48,6 +57,9 @@ export interface MqttIngest {
 }
 
 const TOPICS = ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] as const;
+/** A syslog collector's batches (collectors/syslog): `logs/{collector}`. */
+const LOGS_FILTER = 'logs/+';
+const LOGS_PREFIX = 'logs/';
 
 interface Message {
   topic: string;
@@ -119,7 +131,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   const source = options.source ?? options.aedes;
   if (!source) throw new Error('startMqttIngest: no message source');
   const burst = new BurstLog(options.logger);
-  const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map() };
+  const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map(), logLines: 0, logLinesInvalid: 0 };
 
   const drop = (device: string, reason: DropReason, detail: string): undefined => {
     stats.dropped.set(reason, (stats.dropped.get(reason) ?? 0) + 1);
@@ -226,10 +238,54 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     done();
   };
 
-  const filters = TOPICS.map((t) => (options.shareGroup ? `$share/${options.shareGroup}/${t}` : t));
-  return Promise.all(filters.map((f) => new Promise<void>((resolve, reject) => source.subscribe(f, deliver, (err) => (err ? reject(err) : resolve()))))).then(() => ({
+  /** decodeCheckReport -> the sink; a malformed one is counted under `service:{id}` with its reason. */
+  const onServiceCheck = (packet: Message, done: () => void): void => {
+    const m = decodeCheckReport(packet.topic, packet.payload);
+    const id = m instanceof Dropped ? (packet.topic.split('/')[1] ?? '?') : m.serviceId;
+    // The worker that owns the service (the checks collector splits services the same way).
+    if (partition && partitionOf(id, partition.count) !== partition.index) return done();
+    const who = `service:${id}`;
+    stats.messages++;
+    try {
+      if (m instanceof Dropped) dropped(who, m);
+      else sink.serviceCheck?.(m);
+    } catch (err) {
+      options.logger.error({ topic: packet.topic, err: (err as Error).message }, 'ingest: service check result handling failed');
+    }
+    done();
+  };
+
+  /** decode -> validateLogs (pipeline.ts) -> the sink's logs(); a malformed batch is counted under the collector's name with its reason. */
+  const onLogs = (packet: Message, done: () => void): void => {
+    const collector = packet.topic.slice(LOGS_PREFIX.length);
+    // The collector's batches go to one worker (the broker's ACL lets a collector publish only under its own name).
+    if (partition && partitionOf(collector, partition.count) !== partition.index) return done();
+    stats.messages++;
+    try {
+      const json = decode(packet.payload);
+      const batch = json instanceof Dropped ? json : validateLogs(json);
+      if (batch instanceof Dropped) dropped(collector, batch);
+      else {
+        stats.logLines += batch.lines.length;
+        if (batch.bad > 0) {
+          stats.logLinesInvalid += batch.bad;
+          drop(collector, 'invalid_logs', `${batch.bad} of ${batch.lines.length + batch.bad} lines left out; ${batch.problem ?? ''}`);
+        }
+        if (batch.lines.length > 0) sink.logs?.(batch.lines, collector);
+      }
+    } catch (err) {
+      options.logger.error({ collector, topic: packet.topic, err: (err as Error).message }, 'ingest: log message handling failed');
+    }
+    done();
+  };
+
+  const topics: { filter: string; deliver: (packet: Message, done: () => void) => void }[] = TOPICS.map((filter) => ({ filter, deliver }));
+  if (sink.serviceCheck) topics.push({ filter: CHECK_REPORT_FILTER, deliver: onServiceCheck });
+  if (sink.logs) topics.push({ filter: LOGS_FILTER, deliver: onLogs });
+  const subs = topics.map((t) => ({ ...t, filter: options.shareGroup ? `$share/${options.shareGroup}/${t.filter}` : t.filter }));
+  return Promise.all(subs.map((t) => new Promise<void>((resolve, reject) => source.subscribe(t.filter, t.deliver, (err) => (err ? reject(err) : resolve()))))).then(() => ({
     stats,
     holdAck,
-    stop: () => Promise.all(filters.map((f) => new Promise<void>((resolve) => source.unsubscribe(f, deliver, resolve)))).then(() => undefined),
+    stop: () => Promise.all(subs.map((t) => new Promise<void>((resolve) => source.unsubscribe(t.filter, t.deliver, resolve)))).then(() => undefined),
   }));
 }

@@ -8,7 +8,7 @@ import type { MqttIngest } from './ingest.ts';
  * this Record makes tsc fail here when a reason is added there and not here.
  */
 const DROP_REASONS = Object.keys({
-  invalid_json: true, invalid_telemetry: true, invalid_event: true, invalid_status: true, unknown_device: true,
+  invalid_json: true, invalid_telemetry: true, invalid_event: true, invalid_status: true, unknown_device: true, invalid_logs: true, invalid_check_report: true,
 } satisfies Record<DropReason, true>);
 
 /** Registers ingest's figures on a Prometheus registry: messages seen, values accepted, drops by reason. */
@@ -27,4 +27,6 @@ export function registerIngestMetrics(registry: Registry, ingest: MqttIngest): v
   });
   counter('watchfloor_ingest_messages_total', 'MQTT messages seen by ingest', () => ingest.stats.messages);
   counter('watchfloor_ingest_values_total', 'metric values accepted by ingest', () => ingest.stats.values);
+  counter('watchfloor_ingest_log_lines_total', 'log lines accepted by ingest (logs/{collector} messages)', () => ingest.stats.logLines);
+  counter('watchfloor_ingest_log_lines_invalid_total', 'log lines left out of a logs/{collector} message as not log lines', () => ingest.stats.logLinesInvalid);
 }

@@ -8,10 +8,13 @@
  * composition root (cli/ingest-pipeline.ts). Their targets are structural, so collectors/ depends on
  * neither store/, rules/ nor ops-server/.
  */
-import { decodeTelemetry, type Alert, type DeviceTags, type Estate, type Point } from '../../core/index.ts';
+import { decodeTelemetry, describeIssue, LOG_FACILITIES, LOG_SEVERITIES, type Alert, type DeviceTags, type Estate, type LogLine, type Point } from '../../core/index.ts';
+// The payload module alone (it imports nothing of collectors/): checks/index.ts starts the checks
+// collector, which imports this folder, so going through it would be a cycle.
+import { CheckReport, checkReportRoute } from '../checks/report.ts';
 
 /** Why a message was dropped; each is counted per device. */
-export type DropReason = 'invalid_json' | 'invalid_telemetry' | 'invalid_event' | 'invalid_status' | 'unknown_device';
+export type DropReason = 'invalid_json' | 'invalid_telemetry' | 'invalid_event' | 'invalid_status' | 'unknown_device' | 'invalid_check_report' | 'invalid_logs';
 
 /** A step's answer when the message goes no further (JSON.parse never yields one, so it cannot be mistaken for a payload). */
 export class Dropped {
@@ -53,6 +56,27 @@ export function tag(device: string, tags: DeviceTags, reading: Reading): Point[]
   const points: Point[] = [];
   for (const metric in metrics) points.push({ device, metric, ts, value: metrics[metric] as number, tags });
   return points;
+}
+
+/** A service check result as ingest hands it on: which service and check, and the report. */
+export interface ServiceCheckMessage {
+  serviceId: string;
+  checkKey: string;
+  report: CheckReport;
+}
+
+/**
+ * decodeCheckReport: a `services/{serviceId}/checks/{checkKey}` message (the checks collector's,
+ * collectors/checks report.ts), its topic and its payload as JSON then as a CheckReport.
+ */
+export function decodeCheckReport(topic: string, payload: Buffer | string): ServiceCheckMessage | Dropped {
+  const route = checkReportRoute(topic);
+  if (!route) return new Dropped('invalid_check_report', `not a service check topic: ${topic.slice(0, 200)}`);
+  const json = decode(payload);
+  if (json instanceof Dropped) return json;
+  const r = CheckReport.safeParse(json);
+  if (!r.success) return new Dropped('invalid_check_report', describeIssue(r.error));
+  return { ...route, report: r.data };
 }
 
 /** Seconds spent evaluating rules on incoming values, and how many values: two counters on /metrics. */
@@ -105,4 +129,56 @@ export function deliverPoints(targets: PointTargets): (points: Point[]) => void 
     evaluate(points, targets);
     publish(points, targets);
   };
+}
+
+// ---- the log path: a syslog collector's batch on `logs/{collector}` (collectors/syslog/batcher.ts)
+//
+//   decode -> validateLogs -> (the product's) store -> evaluate -> publish
+//
+// decode is the telemetry path's JSON step; the product's sink (cli/soc-logs.ts) does the last three.
+
+const FACILITIES = new Set<string>(LOG_FACILITIES);
+const SEVERITIES = new Set<string>(LOG_SEVERITIES);
+/** Most lines one message may carry (the collector sends at most a few hundred). */
+export const MAX_LOG_BATCH = 10_000;
+
+/** Why one element of a batch is not a LogLine (core/log-line.ts); undefined when it is one. */
+export function logLineProblem(x: unknown): string | undefined {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'not an object';
+  const l = x as Record<string, unknown>;
+  if (typeof l.ts !== 'number' || !Number.isFinite(l.ts)) return 'ts: not a number';
+  if (l.claimedTs !== undefined && (typeof l.claimedTs !== 'number' || !Number.isFinite(l.claimedTs))) return 'claimedTs: not a number';
+  if (typeof l.host !== 'string') return 'host: not a string';
+  if (l.device !== undefined && typeof l.device !== 'string') return 'device: not a string';
+  if (typeof l.facility !== 'string' || !FACILITIES.has(l.facility)) return 'facility: not an RFC 5424 facility keyword';
+  if (typeof l.severity !== 'string' || !SEVERITIES.has(l.severity)) return 'severity: not an RFC 5424 severity keyword';
+  if (typeof l.program !== 'string') return 'program: not a string';
+  if (l.pid !== undefined && typeof l.pid !== 'string' && typeof l.pid !== 'number') return 'pid: not a string or number';
+  if (typeof l.message !== 'string') return 'message: not a string';
+  if (typeof l.fields !== 'object' || l.fields === null || Array.isArray(l.fields)) return 'fields: not an object';
+  for (const v of Object.values(l.fields)) if (typeof v !== 'string' && typeof v !== 'number') return 'fields: a value that is not a string or number';
+  return undefined;
+}
+
+/** What validateLogs keeps of a batch: the good lines, and the first problem of the bad ones. */
+export interface LogBatch {
+  lines: LogLine[];
+  bad: number;
+  problem?: string;
+}
+
+/** validateLogs: a JSON array of LogLines; bad elements are left out and counted, a non-array is dropped. */
+export function validateLogs(json: unknown): LogBatch | Dropped {
+  if (!Array.isArray(json)) return new Dropped('invalid_logs', 'expected a JSON array of log lines');
+  if (json.length > MAX_LOG_BATCH) return new Dropped('invalid_logs', `over ${MAX_LOG_BATCH} lines in one message`);
+  const out: LogBatch = { lines: [], bad: 0 };
+  json.forEach((x: unknown, i) => {
+    const problem = logLineProblem(x);
+    if (problem === undefined) out.lines.push(x as LogLine);
+    else {
+      out.bad++;
+      out.problem ??= `line ${i}: ${problem}`;
+    }
+  });
+  return out;
 }

@@ -9,3 +9,11 @@ export { parseLeef, type LeefEvent } from './leef.ts';
 export { flattenJson } from './json.ts';
 export { decodePri, readPri, DEFAULT_PRIORITY, type Priority } from './pri.ts';
 export { syslogPortsFromEnv, type SyslogPorts } from './ports.ts';
+export { SyslogCollector, SYSLOG_COLLECTOR_ACCOUNT, logsTopic, type SyslogCollectorOptions, type SyslogCollectorStats } from './collector.ts';
+export { SenderMap, plainAddress, type MappedBy } from './senders.ts';
+export { registerSyslogMetrics } from './metrics.ts';
+
+import { registerCollector } from '../registry.ts';
+import { SyslogCollector } from './collector.ts';
+
+registerCollector('syslog', (context) => SyslogCollector.fromContext(context));

@@ -196,140 +196,149 @@ export async function startSyslogReceiver(o: SyslogReceiverOptions): Promise<Sys
   const ports: SyslogReceiver['ports'] = {};
   const closers: (() => Promise<void>)[] = [];
 
-  // UDP: RFC 5426 §3.1, one syslog message per datagram.
-  if (o.udpPort !== false) {
-    const udp: UdpSocket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
-    udp.on('message', (msg, rinfo) => {
-      const origin: SyslogOrigin = { transport: 'udp', address: rinfo.address, port: rinfo.port };
-      let end = msg.length;
-      while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00 || msg[end - 1] === 0x0d)) end--;
-      if (end === 0) return;
-      const truncated = end > limits.maxFrameBytes;
-      // Copied: the datagram's buffer may be reused; the queue must hold its own bytes.
-      accept(Buffer.from(msg.subarray(0, Math.min(end, limits.maxFrameBytes))), origin, truncated);
-    });
-    udp.on('error', (e) => o.logger.warn({ err: e.message }, 'syslog: UDP socket error'));
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(o.udpPort as number, host, () => {
-        udp.off('error', reject);
-        resolve();
+  // A port that cannot be bound closes the listeners already bound, so the caller may try again without them.
+  try {
+    // UDP: RFC 5426 §3.1, one syslog message per datagram.
+    if (o.udpPort !== false) {
+      const udp: UdpSocket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+      udp.on('message', (msg, rinfo) => {
+        const origin: SyslogOrigin = { transport: 'udp', address: rinfo.address, port: rinfo.port };
+        let end = msg.length;
+        while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00 || msg[end - 1] === 0x0d)) end--;
+        if (end === 0) return;
+        const truncated = end > limits.maxFrameBytes;
+        // Copied: the datagram's buffer may be reused; the queue must hold its own bytes.
+        accept(Buffer.from(msg.subarray(0, Math.min(end, limits.maxFrameBytes))), origin, truncated);
       });
-    });
-    ports.udp = udp.address().port;
-    closers.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
-  }
-
-  /** `admit`: connection limits, then framing, timeouts and backpressure for one stream. */
-  const admit = (socket: Socket): void => {
-    const address = socket.remoteAddress ?? '?';
-    const n = perSource.get(address) ?? 0;
-    socket.on('error', () => undefined); // reset by peer and the like: the close handler accounts
-    if (stats.connections.open >= limits.maxConnections || n >= limits.maxConnectionsPerSource) {
-      stats.connections.refused++;
-      once('connection_limit', address, { maxConnections: limits.maxConnections, maxConnectionsPerSource: limits.maxConnectionsPerSource });
-      socket.destroy();
-      return;
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', (e) => {
+          udp.close();
+          reject(e);
+        });
+        udp.bind(o.udpPort as number, host, () => {
+          udp.removeAllListeners('error');
+          udp.on('error', (e) => o.logger.warn({ err: e.message }, 'syslog: UDP socket error'));
+          resolve();
+        });
+      });
+      ports.udp = udp.address().port;
+      closers.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
     }
-    stats.connections.open++;
-    stats.connections.accepted++;
-    perSource.set(address, n + 1);
-    sockets.add(socket);
-    socket.once('close', () => {
-      stats.connections.open--;
-      sockets.delete(socket);
-      paused.delete(socket);
-      const left = (perSource.get(address) ?? 1) - 1;
-      if (left > 0) perSource.set(address, left);
-      else perSource.delete(address);
-    });
-  };
 
-  const stream = (socket: Socket, transport: 'tcp' | 'tls'): void => {
-    const origin: SyslogOrigin = { transport, address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
-    if (transport === 'tls') {
-      const t = socket as TLSSocket;
-      if (t.authorized) {
-        const cn = t.getPeerCertificate()?.subject?.CN;
-        if (cn) origin.clientCertificate = Array.isArray(cn) ? cn.join(',') : cn;
+    /** `admit`: connection limits, then framing, timeouts and backpressure for one stream. */
+    const admit = (socket: Socket): void => {
+      const address = socket.remoteAddress ?? '?';
+      const n = perSource.get(address) ?? 0;
+      socket.on('error', () => undefined); // reset by peer and the like: the close handler accounts
+      if (stats.connections.open >= limits.maxConnections || n >= limits.maxConnectionsPerSource) {
+        stats.connections.refused++;
+        once('connection_limit', address, { maxConnections: limits.maxConnections, maxConnectionsPerSource: limits.maxConnectionsPerSource });
+        socket.destroy();
+        return;
       }
-    }
-    let lastActivity = o.clock.now();
-    const decoder = new FrameDecoder({
-      maxFrame: limits.maxFrameBytes,
-      onFrame: (f) => {
-        if (!accept(f.data, origin, f.truncated) && !paused.has(socket)) {
-          // Backpressure instead of loss: TCP holds the rest in the sender's buffers.
-          paused.add(socket);
-          socket.pause();
-        }
-      },
-    });
-    socket.setTimeout(limits.partialFrameTimeoutMs);
-    socket.on('timeout', () => {
-      // Paused by our own backpressure, the silence is ours: not the sender's fault.
-      if (paused.has(socket)) socket.setTimeout(limits.partialFrameTimeoutMs);
-      else if (decoder.pending) {
-        stats.connections.timedOut++;
-        drop('idle_timeout', origin.address, { timeoutMs: limits.partialFrameTimeoutMs });
-        socket.destroy();
-      } else if (o.clock.now() - lastActivity >= limits.idleTimeoutMs) {
-        stats.connections.timedOut++;
-        socket.destroy();
-      } else socket.setTimeout(limits.partialFrameTimeoutMs);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      lastActivity = o.clock.now();
-      decoder.push(chunk);
-    });
-    socket.once('close', () => {
-      paused.delete(socket);
-      const { lostBytes } = decoder.end();
-      if (lostBytes > 0) drop('incomplete_frame', origin.address, { lostBytes });
-    });
-  };
-
-  const listen = async (server: Server, port: number): Promise<number> => {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
+      stats.connections.open++;
+      stats.connections.accepted++;
+      perSource.set(address, n + 1);
+      sockets.add(socket);
+      socket.once('close', () => {
+        stats.connections.open--;
+        sockets.delete(socket);
+        paused.delete(socket);
+        const left = (perSource.get(address) ?? 1) - 1;
+        if (left > 0) perSource.set(address, left);
+        else perSource.delete(address);
       });
-    });
-    server.on('error', (e) => o.logger.warn({ err: e.message }, 'syslog: listener error'));
-    const a = server.address();
-    return typeof a === 'object' && a ? a.port : port;
-  };
-  const closeServer = (server: Server) => () => new Promise<void>((resolve) => server.close(() => resolve()));
+    };
 
-  if (o.tcpPort !== false) {
-    const tcp = createTcpServer((socket) => {
-      admit(socket);
-      if (!socket.destroyed) stream(socket, 'tcp');
-    });
-    ports.tcp = await listen(tcp, o.tcpPort);
-    closers.push(closeServer(tcp));
-  }
+    const stream = (socket: Socket, transport: 'tcp' | 'tls'): void => {
+      const origin: SyslogOrigin = { transport, address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
+      if (transport === 'tls') {
+        const t = socket as TLSSocket;
+        if (t.authorized) {
+          const cn = t.getPeerCertificate()?.subject?.CN;
+          if (cn) origin.clientCertificate = Array.isArray(cn) ? cn.join(',') : cn;
+        }
+      }
+      let lastActivity = o.clock.now();
+      const decoder = new FrameDecoder({
+        maxFrame: limits.maxFrameBytes,
+        onFrame: (f) => {
+          if (!accept(f.data, origin, f.truncated) && !paused.has(socket)) {
+            // Backpressure instead of loss: TCP holds the rest in the sender's buffers.
+            paused.add(socket);
+            socket.pause();
+          }
+        },
+      });
+      socket.setTimeout(limits.partialFrameTimeoutMs);
+      socket.on('timeout', () => {
+        // Paused by our own backpressure, the silence is ours: not the sender's fault.
+        if (paused.has(socket)) socket.setTimeout(limits.partialFrameTimeoutMs);
+        else if (decoder.pending) {
+          stats.connections.timedOut++;
+          drop('idle_timeout', origin.address, { timeoutMs: limits.partialFrameTimeoutMs });
+          socket.destroy();
+        } else if (o.clock.now() - lastActivity >= limits.idleTimeoutMs) {
+          stats.connections.timedOut++;
+          socket.destroy();
+        } else socket.setTimeout(limits.partialFrameTimeoutMs);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        lastActivity = o.clock.now();
+        decoder.push(chunk);
+      });
+      socket.once('close', () => {
+        paused.delete(socket);
+        const { lostBytes } = decoder.end();
+        if (lostBytes > 0) drop('incomplete_frame', origin.address, { lostBytes });
+      });
+    };
 
-  if (o.tlsPort !== undefined && o.tlsPort !== false) {
-    if (!o.tls) throw new Error('syslog: a TLS port needs tls.key and tls.cert');
-    const tlsServer = createTlsServer({
-      key: o.tls.key,
-      cert: o.tls.cert,
-      ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true } : {}),
-      rejectUnauthorized: o.tls.requireClientCert ?? false,
-      handshakeTimeout: limits.partialFrameTimeoutMs,
-    });
-    // Limits apply to the raw connection, before the handshake costs anything.
-    tlsServer.on('connection', (raw: Socket) => admit(raw));
-    tlsServer.on('secureConnection', (socket: TLSSocket) => stream(socket, 'tls'));
-    tlsServer.on('tlsClientError', (e, socket) => {
-      stats.connections.tlsFailed++;
-      once('tls_failed', socket.remoteAddress ?? '?', { err: e.message });
-    });
-    ports.tls = await listen(tlsServer, o.tlsPort);
-    closers.push(closeServer(tlsServer));
+    const listen = async (server: Server, port: number): Promise<number> => {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (e) => o.logger.warn({ err: e.message }, 'syslog: listener error'));
+      const a = server.address();
+      return typeof a === 'object' && a ? a.port : port;
+    };
+    const closeServer = (server: Server) => () => new Promise<void>((resolve) => server.close(() => resolve()));
+
+    if (o.tcpPort !== false) {
+      const tcp = createTcpServer((socket) => {
+        admit(socket);
+        if (!socket.destroyed) stream(socket, 'tcp');
+      });
+      ports.tcp = await listen(tcp, o.tcpPort);
+      closers.push(closeServer(tcp));
+    }
+
+    if (o.tlsPort !== undefined && o.tlsPort !== false) {
+      if (!o.tls) throw new Error('syslog: a TLS port needs tls.key and tls.cert');
+      const tlsServer = createTlsServer({
+        key: o.tls.key,
+        cert: o.tls.cert,
+        ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true } : {}),
+        rejectUnauthorized: o.tls.requireClientCert ?? false,
+        handshakeTimeout: limits.partialFrameTimeoutMs,
+      });
+      // Limits apply to the raw connection, before the handshake costs anything.
+      tlsServer.on('connection', (raw: Socket) => admit(raw));
+      tlsServer.on('secureConnection', (socket: TLSSocket) => stream(socket, 'tls'));
+      tlsServer.on('tlsClientError', (e, socket) => {
+        stats.connections.tlsFailed++;
+        once('tls_failed', socket.remoteAddress ?? '?', { err: e.message });
+      });
+      ports.tls = await listen(tlsServer, o.tlsPort);
+      closers.push(closeServer(tlsServer));
+    }
+  } catch (err) {
+    await Promise.all(closers.map((close) => close()));
+    throw err;
   }
 
   return {

@@ -5,12 +5,13 @@ import { audit } from '../audit.ts';
 import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import type { OpsParts } from '../own-state.ts';
-import { Role } from '../users.ts';
+import { TokenRole } from '../tokens.ts';
 import { parseInput } from '../validate.ts';
 
 export const NewToken = z.strictObject({
   name: z.string().trim().min(1).max(64).regex(/^[\w .@-]+$/, 'use letters, digits, spaces, ".", "_", "@" or "-"'),
-  role: Role,
+  /** A user role, or `writer`: line protocol writes only (routes/write.ts). */
+  role: TokenRole,
 });
 
 /** API tokens for integrations (admins): create (shown once), list, revoke. */

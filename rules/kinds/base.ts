@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AlertKind, Id, Severity, type Alert, type DeviceEvent, type DeviceTags, type Point, type SecurityEvent } from '../../core/index.ts';
 import { renderSummary, type Opening } from '../alert-book.ts';
 import type { FlapPolicy } from '../flapping.ts';
+import type { Detection } from '../sigma/index.ts';
 
 // ---- what every rule kind shares: durations, numbers, tag matches, presentation, the base schema
 
@@ -163,6 +164,8 @@ export interface Tracker {
   /** A sign of life or death: every point (`data`), a status message, a clean leave. */
   onPresence?(device: string, tags: DeviceTags | undefined, presence: Presence, now: number): void;
   onEvent?(event: DeviceEvent | SecurityEvent, source: 'device' | 'security', now: number): void;
+  /** A Sigma detection on log lines (rules/sigma; the product runs the Sigma engine on every stored line). */
+  onDetection?(detection: Detection, now: number): void;
   /** A new alert of any rule (correlations listen). */
   onAlert?(alert: Alert, now: number): void;
   /** Time passing, about once a second (`for` waits go through `AlertPort.wait` instead). */

@@ -5,6 +5,7 @@ import { correlation } from './correlation.ts';
 import { event } from './event.ts';
 import { nodata } from './nodata.ts';
 import { rate } from './rate.ts';
+import { sigma } from './sigma.ts';
 import { state } from './state.ts';
 import { threshold } from './threshold.ts';
 
@@ -14,7 +15,7 @@ import { threshold } from './threshold.ts';
  * through this table. A new kind is one file and one line here; the order is the order a bad
  * `type` lists them in.
  */
-export const KINDS = { threshold, nodata, rate, state, event, aggregate, correlation } as const;
+export const KINDS = { threshold, nodata, rate, state, event, aggregate, correlation, sigma } as const;
 
 type Kinds = typeof KINDS;
 type Schema = Kinds[keyof Kinds]['schema'];
@@ -40,5 +41,6 @@ export { AggregateRule, measureGroup } from './aggregate.ts';
 export { NodataRule, evaluateNodata, elapseNodata, silenceAllowed, type NodataState } from './nodata.ts';
 export { EventRule } from './event.ts';
 export { CorrelationRule } from './correlation.ts';
+export { SigmaAlertRule, SEVERITY_OF_LEVEL } from './sigma.ts';
 export { Schedule, inSchedule } from './schedule.ts';
 export { FieldCondition, fieldOf, matchesFields } from './fields.ts';

@@ -89,6 +89,18 @@ export class ServiceBook {
     return service;
   }
 
+  /**
+   * Adds a service the running product brings (the simulated estate's at `start --simulate`): like an
+   * inventory service, read-only through the API and not written to services.json. 409 if the id is taken.
+   */
+  addBuiltIn(input: unknown): Service {
+    const service = withWindowIds(parseService(input, this.ids));
+    if (this.services.has(service.id)) throw conflict(`service "${service.id}" already exists`);
+    this.services.set(service.id, { service, origin: 'inventory' });
+    this.emit({ kind: 'added', service });
+    return service;
+  }
+
   /** Replaces a service made through the API; the path's id wins over the body's. */
   replace(id: string, input: unknown): Service {
     const previous = this.mutable(id);

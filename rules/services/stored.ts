@@ -3,7 +3,7 @@
  * (the store keys a series by device and metric only, so the check must be in the device), and
  * numbers only. Availability is computed from `check_up` read back from the store, never from memory.
  */
-import { z } from 'zod';
+import { CheckReport, checkReportTopic } from '../../collectors/checks/index.ts';
 import type { Point } from '../../core/index.ts';
 
 /** The metrics each check result becomes; `check_up` is the scheduler's confirmed state, the others the probe's. */
@@ -24,23 +24,11 @@ export const CHECK_METRICS = {
 /** The store device of one service check. Check keys have no ":", so the last ":" splits it. */
 export const serviceCheckDevice = (serviceId: string, checkKey: string): string => `service:${serviceId}:${checkKey}`;
 
-/** The MQTT topic a checks collector publishes a result on (every level an Id: no "/", "+", "#"). */
-export const serviceCheckTopic = (serviceId: string, checkKey: string): string => `services/${serviceId}/checks/${checkKey}`;
+/** The MQTT topic a checks collector publishes a result on (collectors/checks `checkReportTopic`). */
+export const serviceCheckTopic = checkReportTopic;
 
-/**
- * The payload on `services/{serviceId}/checks/{checkKey}`: the scheduler's state with the probe's
- * result (collectors/checks' CheckResult), `ts` when the probe started.
- */
-export const CheckReport = z.strictObject({
-  ts: z.number().int().nonnegative(),
-  state: z.enum(['pending', 'up', 'down']),
-  ok: z.boolean(),
-  latencyMs: z.number().nonnegative(),
-  reason: z.string().max(2000).optional(),
-  warning: z.string().max(2000).optional(),
-  phases: z.strictObject({ dnsMs: z.number(), connectMs: z.number(), tlsMs: z.number(), firstByteMs: z.number() }).optional(),
-});
-export type CheckReport = z.infer<typeof CheckReport>;
+/** The payload on `services/{serviceId}/checks/{checkKey}` (collectors/checks' CheckReport: the producer owns its shape). */
+export { CheckReport };
 
 /** The points one check result is stored as (tags: service, check, type). */
 export function checkPoints(serviceId: string, checkKey: string, type: string, report: CheckReport): Point[] {

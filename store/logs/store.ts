@@ -12,6 +12,7 @@ import { LogsConfig, type LogsConfigInput } from './config.ts';
 import { exportHead, exportRecord, type ExportFormat } from './export.ts';
 import { filterSql, type LogFilters } from './query.ts';
 import { appendChunks, appendLines } from './append.ts';
+import { byIdsSql } from './by-ids.ts';
 import { invalidReason, LOG_COLUMNS, rowToLog, SCHEMA, type StoredLog } from './schema.ts';
 
 /** The database file inside the data directory. */
@@ -35,10 +36,7 @@ const defaults = {
   memoryLimit: '1GB',
 };
 
-/**
- * Up to this many candidate lines of a `q`, each is fetched by its id (a small row group each); beyond
- * it one scan of `logs` joined to the candidates is cheaper.
- */
+/** Up to this many candidate lines of a `q`, each is fetched by its id (a small row group each); beyond it one scan of `logs` joined to the candidates is cheaper. */
 const POINT_FETCH_MAX = 300;
 
 /** One SELECT per id, each pruned by zone maps to the row group holding it. */
@@ -97,12 +95,14 @@ export interface LogStoreStats {
 
 /** The log store (see the file comment). */
 export interface LogStore {
-  /** Queues lines for the next batch; a line that cannot be kept is dropped and counted by reason, never thrown. */
-  append(lines: readonly LogLine[]): void;
+  /** Queues lines, each kept one given its id now (arrival order: an alert links it before it is on disk); returns those kept. What is not kept is counted by reason, never thrown. */
+  append(lines: readonly LogLine[]): StoredLog[];
   /** Writes what is queued now; resolves once it is on disk. */
   flush(): Promise<void>;
   search(q: LogSearch): Promise<LogSearchResult>;
   histogram(q: HistogramQuery): Promise<LogHistogram>;
+  /** The kept lines of these ids, oldest first (an alert's evidence); ids unknown or past retention are left out. */
+  byIds(ids: readonly number[]): Promise<StoredLog[]>;
   /** The search's lines (newest first, all of them unless `limit`) as text chunks, streamed from the database. */
   export(filters: LogFilters & { limit?: number }, format: ExportFormat): AsyncIterable<string>;
   /** Deletes lines past the retention (and their postings); how many lines went. */
@@ -180,7 +180,7 @@ interface Settings {
 }
 
 class DuckLogStore implements LogStore {
-  private queue: LogLine[] = [];
+  private queue: StoredLog[] = [];
   private inFlight = 0;
   private written = 0;
   private readonly dropped: Record<LogDropReason, number> = { invalid: 0, too_old: 0, queue_full: 0, closed: 0, write_failed: 0 };
@@ -213,19 +213,21 @@ class DuckLogStore implements LogStore {
     if (o.maintenanceIntervalMs > 0) this.scheduleMaintenance();
   }
 
-  append(lines: readonly LogLine[]): void {
+  append(lines: readonly LogLine[]): StoredLog[] {
     if (this.closing) {
       this.drop('closed', lines.length);
-      return;
+      return [];
     }
-    const oldest = this.o.clock.now() - this.o.retentionMs;
+    const oldest = this.o.clock.now() - this.o.retentionMs, kept: StoredLog[] = [];
     for (const l of lines) {
       const bad = invalidReason(l);
       if (bad) this.drop('invalid', 1, { field: bad });
       else if (l.ts < oldest) this.drop('too_old');
-      else if (this.queue.length >= this.o.maxPendingLines) this.drop('queue_full', 1, { pending: this.queue.length });
-      else this.queue.push(l);
+      else if (this.queue.length + kept.length >= this.o.maxPendingLines) this.drop('queue_full', 1, { pending: this.queue.length + kept.length });
+      else kept.push({ ...l, id: this.nextId++ });
     }
+    for (const stored of kept) this.queue.push(stored);
+    return kept;
   }
 
   flush(): Promise<void> {
@@ -275,6 +277,10 @@ class DuckLogStore implements LogStore {
       for (let b = first; b <= last; b++) buckets.push({ ts: b * step, count: counts.get(b) ?? 0 });
       return { stepMs: step, buckets };
     });
+  }
+
+  byIds(ids: readonly number[]): Promise<StoredLog[]> {
+    return this.read(async () => (await this.reader.runAndReadAll(byIdsSql(ids))).getRows().map(rowToLog));
   }
 
   export(filters: LogFilters & { limit?: number }, format: ExportFormat): AsyncIterable<string> {
@@ -373,7 +379,7 @@ class DuckLogStore implements LogStore {
     const batch = this.queue;
     this.queue = [];
     this.inFlight = batch.length;
-    const firstId = this.nextId;
+    const firstId = (batch[0] as StoredLog).id; // ids given in append run on in queue order (a failed batch goes back whole)
     let postings: number;
     try {
       await this.writer.run('BEGIN TRANSACTION');
@@ -391,7 +397,6 @@ class DuckLogStore implements LogStore {
     } finally {
       this.inFlight = 0;
     }
-    this.nextId = firstId + batch.length;
     this.written += batch.length;
     this.freshPostings += postings;
     if (this.freshPostings >= this.o.runPostings) await this.sealRun();

@@ -14,7 +14,10 @@ import { DashboardsView } from './dashboards.ts';
 import { NetworkView } from './network.ts';
 import { PowerView } from './power.ts';
 import { CloudView } from './cloud.ts';
+import { EndUserView } from './enduser-view.ts';
 import { SocView } from './soc-view.ts';
+import { ServicesView } from './services-view.ts';
+import { DiscoveryView } from './discovery-view.ts';
 import type { Alert, Device, InventoryAnswer, Page, RuleDef, TelemetryUpdate, ViewProps } from './page.ts';
 import type { FunctionComponent } from 'preact';
 
@@ -114,8 +117,11 @@ const VIEWS: MainView[] = [
   { id: 'power', roles: ['admin', 'noc', 'viewer'], component: PowerView },
   { id: 'network', roles: ['admin', 'noc', 'soc', 'viewer'], component: NetworkView },
   { id: 'cloud', roles: ['admin', 'noc', 'viewer'], component: CloudView },
+  { id: 'enduser', roles: ['admin', 'noc', 'viewer'], component: EndUserView },
+  { id: 'services', roles: ['admin', 'noc', 'soc', 'viewer'], component: ServicesView },
   { id: 'soc', roles: ['admin', 'soc'], component: SocView },
   { id: 'dashboards', roles: ['admin', 'noc', 'soc', 'viewer'], component: DashboardsView },
+  { id: 'discovery', roles: ['admin'], component: DiscoveryView },
 ];
 const allowedViews = () => VIEWS.filter((v) => state.user && v.roles.includes(state.user.role));
 
