@@ -18,29 +18,15 @@
  * is ../presence.ts. A new hook: a file here, one line in `brokerHooks`, one row above.
  */
 import type { AedesOptions, PublishPacket } from 'aedes';
-import type { Logger, MqttConfig } from '../../core/index.ts';
-import type { MqttAccounts } from '../accounts.ts';
-import type { KindOf } from '../acl.ts';
-import type { Connections } from '../connections.ts';
-import type { FrontDoor } from '../front-door.ts';
-import type { MqttLoginGate } from '../login-gate.ts';
-import type { Refusals } from '../refusals.ts';
-import { connectHooks } from './authenticate.ts';
+import { connectHooks, type ConnectDeps } from './authenticate.ts';
 import { publishPath, type PublishPath } from './authorize-publish.ts';
 import { subscribeHook } from './authorize-subscribe.ts';
 
 export { closeSessionsOnCredentialChange, MAX_CLIENT_ID_BYTES } from './authenticate.ts';
 export { reportClientErrors } from './client-errors.ts';
 
-export interface HookDeps {
-  cfg: MqttConfig;
-  accounts: MqttAccounts;
-  kindOf: KindOf;
-  door: FrontDoor;
-  logins: MqttLoginGate;
-  report: Refusals;
-  book: Connections;
-  logger: Logger;
+/** What the connect hooks need, and the publish path's QoS 1 hold. */
+export interface HookDeps extends ConnectDeps {
   holdAck?: (packet: PublishPacket, ack: (err?: Error) => void) => void;
 }
 

@@ -4,9 +4,10 @@
  * changed and removed, and each result published through the broker like every other value, on
  * `services/{serviceId}/checks/{checkKey}` (report.ts). It never writes to the store: ingest does.
  */
-import mqtt, { type MqttClient } from 'mqtt';
-import { randomSecret, type Logger } from '../../core/index.ts';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from '../../core/index.ts';
 import { partitionOf, type IngestPartition } from '../mqtt/index.ts';
+import { connectPublisher, publisherClientId, publisherLogin } from '../publisher.ts';
 import type { Collector, CollectorContext, CollectorPublishTarget, ServiceChecks, ServiceChecksEntry } from '../registry.ts';
 import type { CheckResult } from './check.ts';
 import { checkReportTopic, type CheckReport } from './report.ts';
@@ -130,27 +131,9 @@ function timerClockOf(clock: { now(): number }): TimerClock {
  * broker as the account configured for the collectors. Resolves once connected.
  */
 async function connect(target: CollectorPublishTarget, logger: Logger): Promise<MqttClient> {
-  const clientId = `${CHECKS_COLLECTOR_ACCOUNT}-${process.pid}-${randomSecret().slice(0, 6)}`;
-  let as: { url: string; username?: string; password?: string };
-  if ('embedded' in target) {
-    const password = randomSecret();
-    const accounts = target.embedded.accounts;
+  const login = await publisherLogin(target, CHECKS_COLLECTOR_ACCOUNT, (accounts, username, password) => {
     if (!accounts.setServiceChecker) throw new Error('the broker accounts cannot make a checks collector account (setServiceChecker)');
-    await accounts.setServiceChecker(CHECKS_COLLECTOR_ACCOUNT, password);
-    as = { url: `mqtt://127.0.0.1:${target.embedded.port}`, username: CHECKS_COLLECTOR_ACCOUNT, password };
-  } else as = target.external;
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(as.url, { username: as.username, password: as.password, clientId, reconnectPeriod: 1000, connectTimeout: 5000 });
-    let connected = false;
-    client.once('connect', () => {
-      connected = true;
-      resolve(client);
-    });
-    client.on('error', (err) => {
-      if (!connected) {
-        client.end(true);
-        reject(err);
-      } else logger.warn({ err: err.message, clientId }, 'checks collector MQTT connection error');
-    });
+    return accounts.setServiceChecker(username, password);
   });
+  return connectPublisher(login, publisherClientId(CHECKS_COLLECTOR_ACCOUNT), logger, 'checks collector');
 }

@@ -5,8 +5,9 @@
  * (and ingest's write-ahead log, with durable acks) has every message.
  * Path: parse -> bound (retention) -> identify (device tag, auto-registration) -> type-check -> map -> publish.
  */
-import mqtt, { type MqttClient } from 'mqtt';
-import { ConfigError, Device, issueLines, randomSecret, type Clock, type Estate, type Logger } from '../../core/index.ts';
+import type { MqttClient } from 'mqtt';
+import { ConfigError, Device, issueLines, type Clock, type Estate, type Logger } from '../../core/index.ts';
+import { connectPublisher, publisherClientId, publisherLogin } from '../publisher.ts';
 import type { Collector, CollectorContext, CollectorPublishTarget } from '../registry.ts';
 import { DEFAULT_INSTANCE_TAGS, hostMatcher, LineProtocolConfig, type AutoRegisterRule, type LineProtocolConfigInput } from './config.ts';
 import { deviceOf, FieldTypeBook, metricOf, numberOf, type Refusal } from './mapping.ts';
@@ -117,28 +118,13 @@ export class LineProtocolCollector implements Collector {
 
   async start(): Promise<void> {
     if (this.clients.length > 0) return;
-    let url: string;
-    let username: string | undefined;
-    let password: string | undefined;
-    if ('embedded' in this.o.publishTo) {
-      password = randomSecret();
-      username = LINE_PROTOCOL_COLLECTOR_ACCOUNT;
-      await this.o.publishTo.embedded.accounts.setCollector(username, password, '*');
-      url = `mqtt://127.0.0.1:${this.o.publishTo.embedded.port}`;
-    } else ({ url, username, password } = this.o.publishTo.external);
+    const login = await publisherLogin(this.o.publishTo, LINE_PROTOCOL_COLLECTOR_ACCOUNT, (accounts, username, password) => accounts.setCollector(username, password, '*'));
     // Several connections: a broker handles one client's QoS 1 publishes in order, each acknowledged after
     // ingest's log has it, so one connection's throughput is one log commit at a time. A device's
     // messages always take the same connection (its order kept).
-    const clientIds = Array.from({ length: this.config.connections }, (_, i) => `${LINE_PROTOCOL_COLLECTOR_ACCOUNT}-${process.pid}-${randomSecret().slice(0, 6)}-${i}`);
     try {
-      for (const clientId of clientIds) {
-        const client = mqtt.connect(url, { username, password, clientId, reconnectPeriod: 1000, connectTimeout: 5000 });
-        this.clients.push(client);
-        await new Promise<void>((resolve, reject) => {
-          client.once('connect', () => resolve());
-          client.once('error', reject);
-        });
-        client.on('error', (err) => this.o.logger.warn({ err: err.message, clientId }, 'line protocol: MQTT connection error'));
+      for (let i = 0; i < this.config.connections; i++) {
+        this.clients.push(await connectPublisher(login, publisherClientId(LINE_PROTOCOL_COLLECTOR_ACCOUNT, `-${i}`), this.o.logger, 'line protocol'));
       }
     } catch (err) {
       for (const c of this.clients.splice(0)) c.end(true);

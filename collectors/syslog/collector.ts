@@ -5,8 +5,9 @@
  * An unknown sender's lines are kept, marked `watchfloor.unknown_sender`, and raise the security event
  * `syslog_unknown_sender` once per source address per `syslog.unknownSenderEverySeconds` (10 min).
  */
-import mqtt, { type MqttClient } from 'mqtt';
-import { randomSecret, systemClock, type Clock, type Device, type Estate, type Logger, type LogLine, type SecurityEvent, type SyslogConfig } from '../../core/index.ts';
+import type { MqttClient } from 'mqtt';
+import { systemClock, type Clock, type Device, type Estate, type Logger, type LogLine, type SecurityEvent, type SyslogConfig } from '../../core/index.ts';
+import { connectPublisher, publisherClientId, publisherLogin } from '../publisher.ts';
 import type { Collector, CollectorContext, CollectorPublishTarget } from '../registry.ts';
 import { LogBatcher } from './batcher.ts';
 import { startSyslogReceiver, DROP_REASONS, type SyslogOrigin, type SyslogReceiver, type SyslogStats, type SyslogTransport } from './receiver.ts';
@@ -174,37 +175,13 @@ export class SyslogCollector implements Collector {
     });
   }
 
-  /** Logs in to the broker: the embedded one as `syslog-collector` (a fresh password each start), an external one as configured. */
+  /** Logs in to the broker: the embedded one as `syslog-collector` (log lines on its own topic only), an external one as configured. */
   private async connect(): Promise<MqttClient> {
-    const target = this.o.publishTo;
-    let url: string;
-    let username: string | undefined;
-    let password: string | undefined;
-    if ('embedded' in target) {
-      const accounts = target.embedded.accounts;
+    const login = await publisherLogin(this.o.publishTo, SYSLOG_COLLECTOR_ACCOUNT, (accounts, username, password) => {
       if (!accounts.setLogPublisher) throw new Error('syslog: the broker accounts cannot make a log publisher account');
-      password = randomSecret();
-      username = SYSLOG_COLLECTOR_ACCOUNT;
-      await accounts.setLogPublisher(username, password);
-      url = `mqtt://127.0.0.1:${target.embedded.port}`;
-    } else {
-      ({ url, username, password } = target.external);
-    }
-    this.topic = logsTopic(username ?? SYSLOG_COLLECTOR_ACCOUNT);
-    const clientId = `${SYSLOG_COLLECTOR_ACCOUNT}-${process.pid}-${randomSecret().slice(0, 6)}`;
-    return new Promise((resolve, reject) => {
-      const client = mqtt.connect(url, { username, password, clientId, reconnectPeriod: 1000, connectTimeout: 5000 });
-      let connected = false;
-      client.once('connect', () => {
-        connected = true;
-        resolve(client);
-      });
-      client.on('error', (err) => {
-        if (!connected) {
-          client.end(true);
-          reject(err);
-        } else this.o.logger.warn({ err: err.message, clientId }, 'syslog collector MQTT connection error');
-      });
+      return accounts.setLogPublisher(username, password);
     });
+    this.topic = logsTopic(login.username ?? SYSLOG_COLLECTOR_ACCOUNT);
+    return connectPublisher(login, publisherClientId(SYSLOG_COLLECTOR_ACCOUNT), this.o.logger, 'syslog collector');
   }
 }
