@@ -3,6 +3,7 @@ export type { OpsContext, AlertFilter, DevicePresence } from './deps.ts';
 export { SessionBook, SESSION_COOKIE } from './sessions.ts';
 export { UserBook, Role, type PublicUser } from './users.ts';
 export type { TelemetryUpdate } from './realtime.ts';
+export type { Entity, EntityType, Incident } from './incidents.ts';
 export { aedesCommandBus, type CommandBus } from './command-bus.ts';
 export { audit, verifyAuditFile, type AuditInput, type AuditEntry } from './audit.ts';
 export { listRoutes } from './openapi.ts';

@@ -5,26 +5,14 @@ import { named, t } from './i18n.ts';
 import { html } from './ui.ts';
 import type { Alert } from './page.ts';
 import type { StoredLog } from '../../../store/index.ts';
+import type { Entity, EntityType, Incident } from '../../../ops-server/index.ts';
 
 export type { StoredLog };
 
-export const ENTITY_TYPES = ['source', 'user', 'host'] as const;
-export type EntityType = (typeof ENTITY_TYPES)[number];
-export interface Entity {
-  type: EntityType;
-  value: string;
-}
-
-/** One incident as GET /incidents lists it. */
-export interface Incident {
-  id: string;
-  entity: Entity;
-  from: number;
-  to: number;
-  severity: Alert['severity'];
-  alerts: string[];
-  triage: string;
-}
+// The shapes are the server's (ops-server/incidents.ts); the list is repeated here because the page
+// bundles no server code; `satisfies` refuses a type the server does not know.
+export type { Entity, EntityType, Incident };
+export const ENTITY_TYPES = ['source', 'user', 'host'] as const satisfies readonly EntityType[];
 
 /** The syslog severities, the most severe first (core LOG_SEVERITIES). */
 export const LOG_SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
