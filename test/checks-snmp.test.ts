@@ -1,17 +1,13 @@
 // The `snmp` service check (issue 16) against Debian snmpd on loopback (v1, v2c, v3 authPriv) and the
 // simulated agent (simulators/snmp): values and expectations, and a down result with the reason for
 // a wrong community, a wrong v3 key, an unknown user, an object the agent lacks and a silent agent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import snmp from 'net-snmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheck, runCheck, type CheckResult } from '../collectors/checks/index.ts';
-import { freeUdpPort, SnmpClient } from '../collectors/index.ts';
+import { freeUdpPort } from '../collectors/index.ts';
 import { silentLogger, systemClock, WatchfloorError } from '../core/index.ts';
 import { RecordStore, startAgent, type SimulatedAgent } from '../simulators/snmp/index.ts';
-import { eventually } from './support/net.ts';
+import { startSnmpd, type Snmpd } from './support/snmpd.ts';
 
 const probe = (input: Record<string, unknown>, timeoutMs = 3000): Promise<CheckResult> =>
   runCheck(parseCheck({ timeoutSeconds: timeoutMs / 1000, ...input }), { signal: AbortSignal.timeout(timeoutMs + 1000), clock: systemClock, logger: silentLogger });
@@ -43,51 +39,19 @@ describe('snmp check config', () => {
 });
 
 describe('snmp check against Debian snmpd', () => {
-  let snmpd: ChildProcess;
+  let snmpd: Snmpd | undefined;
   let port = 0;
-  let dir = '';
-  let stderr = '';
   const v3 = { user: 'wfcheck', authProtocol: 'sha' as const, authKey: 'check-auth-123', privProtocol: 'aes' as const, privKey: 'check-priv-123' };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wf-snmpd-check-'));
-    port = await freeUdpPort();
-    const conf = join(dir, 'snmpd.conf');
-    writeFileSync(conf, [
-      `agentAddress udp:127.0.0.1:${port}`,
-      'rocommunity wf-check 127.0.0.1',
-      `createUser ${v3.user} SHA "${v3.authKey}" AES "${v3.privKey}"`,
-      `rouser ${v3.user} priv`,
-      `persistentDir ${dir}`,
-      'sysName check-test-agent',
-      'sysLocation qnm-dc1 server room 1',
-      '',
-    ].join('\n'));
-    snmpd = spawn('snmpd', ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'snmpd.pid'), '-M', '/usr/share/snmp/mibs'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' } });
-    snmpd.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    snmpd.stdout?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await eventually(async () => {
-      const c = new SnmpClient({ host: '127.0.0.1', port, version: '2c', community: 'wf-check' }, { timeoutMs: 300, retries: 0 });
-      try {
-        return (await c.get(['1.3.6.1.2.1.1.3.0'])).size > 0 ? true : undefined;
-      } catch {
-        return undefined;
-      } finally {
-        c.close();
-      }
-    }, 15_000, 200).catch((e: Error) => {
-      throw new Error(`snmpd did not start: ${e.message}\n${stderr}`);
+    snmpd = await startSnmpd({
+      community: 'wf-check',
+      users: [{ user: v3.user, auth: 'SHA', authKey: v3.authKey, privKey: v3.privKey }],
+      lines: ['sysName check-test-agent', 'sysLocation qnm-dc1 server room 1'],
     });
+    port = snmpd.port;
   });
-  afterAll(async () => {
-    // snmpd writes its persistent state as it exits: remove the directory after that.
-    if (snmpd && snmpd.exitCode === null) {
-      const exited = new Promise((r) => snmpd.once('exit', r));
-      snmpd.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => snmpd?.stop());
 
   const target = (): Record<string, unknown> => ({ type: 'snmp', host: '127.0.0.1', port, community: 'wf-check' });
 
