@@ -5,21 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Point } from '../../core/index.ts';
+// A small deterministic generator (mulberry32): the same data in every run.
+import { seededRandom as random } from '../../simulators/index.ts';
 import { realDashboardsDir } from './grafana.ts';
 
 const SECOND = 1000;
 
-/** A small deterministic generator (mulberry32): the same data in every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface DeviceSpec {
   id: string;
