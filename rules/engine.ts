@@ -382,8 +382,9 @@ export class RuleEngine {
 
   /** Firing alerts no live state stands behind: resolved when their rule is gone, or as their kind says (rules/kinds/base.ts `Orphans`). */
   private sweepOrphans(now: number): void {
+    const external = [...this.external];
     for (const a of [...this.book.firingAlerts()]) {
-      if (this.owned.has(a.id) || [...this.external].some((p) => a.rule.startsWith(p))) continue;
+      if (this.owned.has(a.id) || external.some((p) => a.rule.startsWith(p))) continue;
       const rule = this.ruleOf(a);
       if (rule === undefined) {
         this.settle(a, now, 'its rule is no longer loaded');
