@@ -108,6 +108,52 @@ declare module 'net-snmp' {
   export function isVarbindError(varbind: Varbind): boolean;
   export function varbindError(varbind: Varbind): string;
 
+  /** One definition of a parsed MIB module (net-snmp's lib/mib.js): an OBJECT-TYPE, NOTIFICATION-TYPE, TEXTUAL-CONVENTION... */
+  export interface MibEntry {
+    ObjectName?: string;
+    ModuleName?: string;
+    MACRO?: string;
+    /** Dotted; starts with "." when the parser could not resolve a parent. */
+    OID?: string;
+    'OBJECT IDENTIFIER'?: string;
+    /** A type name, or { INTEGER: { "1": "up", ... } } (an enumeration), or { INTEGER: { ranges } }. */
+    SYNTAX?: string | Record<string, Record<string, unknown>>;
+    /** NOTIFICATION-TYPE's OBJECTS, TRAP-TYPE's VARIABLES. */
+    OBJECTS?: string[];
+    VARIABLES?: string[];
+    /** TRAP-TYPE: the enterprise's name and the specific-trap number. */
+    ENTERPRISE?: string;
+    VALUE?: number;
+    INDEX?: string[];
+    AUGMENTS?: string[];
+  }
+
+  /** A MIB module as parsed: its definitions by name; the key IMPORTS holds { module: names[] } instead. */
+  export type MibModule = Record<string, MibEntry>;
+
+  /**
+   * The parser inside a ModuleStore (lib/mib.js). Not documented API: Watchfloor reads its buffers to
+   * drop a file that failed to parse (else every later load compiles it again and fails the same way).
+   */
+  export interface MibParser {
+    Modules: Record<string, MibModule>;
+    SymbolBuffer: Record<string, unknown>;
+    CharBuffer: { Table: Record<string, unknown>; ModuleName: Record<string, string> };
+  }
+
+  /** net-snmp's MIB module store (README "Module Store"): base modules loaded, more with loadFromFile. */
+  export interface ModuleStore {
+    loadFromFile(fileName: string): void;
+    getModule(moduleName: string): MibModule | undefined;
+    getModules(includeBase?: boolean): Record<string, MibModule>;
+    getModuleNames(includeBase?: boolean): string[];
+    translate(name: string, destinationFormat: 'oid' | 'path' | 'module'): string;
+    readonly baseModules: string[];
+    readonly parser: MibParser;
+  }
+
+  export function createModuleStore(options?: { baseModules?: string[] }): ModuleStore;
+
   export interface ObjectTypes {
     Boolean: number; Integer: number; OctetString: number; Null: number; OID: number; IpAddress: number;
     Counter: number; Gauge: number; TimeTicks: number; Opaque: number; Counter64: number;
@@ -131,6 +177,7 @@ declare module 'net-snmp' {
     createV3Session: typeof createV3Session;
     createReceiver: typeof createReceiver;
     createAgent: typeof createAgent;
+    createModuleStore: typeof createModuleStore;
     isVarbindError: typeof isVarbindError;
     varbindError: typeof varbindError;
     Version1: number;

@@ -5,9 +5,11 @@
 import { randomSecret, type Clock, type Device, type Estate, type Logger, type SecurityEvent } from '../../core/index.ts';
 import { partitionOf, type IngestPartition } from '../mqtt/index.ts';
 import type { Collector, CollectorContext, CollectorPublishTarget } from '../registry.ts';
+import { bundledMibs, loadMibs, type MibLookup } from '../snmp-common/index.ts';
 import { TrapReceiver } from '../traps/index.ts';
 import { connectMqttAccumulator, type MqttAccumulator } from './mqtt-accumulator.ts';
 import { SnmpPoller } from './poller.ts';
+import { loadProfileSet, type ProfileSet } from './profiles.ts';
 
 export interface SnmpCollectorsOptions {
   estate: Estate;
@@ -19,6 +21,10 @@ export interface SnmpCollectorsOptions {
   logger: Logger;
   clock?: Clock;
   onSecurityEvent: (e: SecurityEvent) => void;
+  /** Device profiles: the bundled ones plus `snmp.profilesDir`'s (loadProfileSet); the bundled ones when absent. */
+  profiles?: ProfileSet;
+  /** MIB names for traps and profiles (`snmp.mibsDir`, loadMibs); net-snmp's bundled modules when absent. */
+  mibs?: MibLookup;
 }
 
 /** The SNMP side of the running product. */
@@ -53,10 +59,10 @@ export async function startSnmpCollectors(o: SnmpCollectorsOptions): Promise<Snm
   const accumulator = await connectMqttAccumulator({ ...broker, clientId, logger: o.logger });
   const mine = (device: string): boolean => !o.partition || partitionOf(device, o.partition.count) === o.partition.index;
   const targets = [...o.estate.devices.values()].flatMap((d) => (d.snmp && mine(d.id) ? [{ device: d.id, snmp: d.snmp }] : []));
-  const poller = new SnmpPoller({ targets, accumulator, logger: o.logger, clock: o.clock });
+  const poller = new SnmpPoller({ targets, accumulator, logger: o.logger, clock: o.clock, profiles: o.profiles });
   await poller.start();
   let traps: TrapReceiver | undefined = new TrapReceiver({
-    port: o.trapPort, address: o.trapHost, devices: () => o.estate.devices.values(), accumulator, onSecurityEvent: o.onSecurityEvent, logger: o.logger, clock: o.clock,
+    port: o.trapPort, address: o.trapHost, devices: () => o.estate.devices.values(), accumulator, onSecurityEvent: o.onSecurityEvent, logger: o.logger, clock: o.clock, mibs: o.mibs,
   });
   try {
     await traps.start();
@@ -91,11 +97,23 @@ export class SnmpCollector implements Collector, SnmpCollectors {
 
   constructor(private readonly options: SnmpCollectorsOptions) {}
 
-  /** Reads its settings from the product's context: `snmp.trapPort`, the trap receiver on `mqtt.host`. */
+  /** The device profiles it polls with (bundled plus `snmp.profilesDir`): discovery matches found devices against the same set. */
+  get profiles(): ProfileSet | undefined {
+    return this.options.profiles;
+  }
+
+  /**
+   * Reads its settings from the product's context: `snmp.trapPort`, the trap receiver on `mqtt.host`,
+   * the MIB files of `snmp.mibsDir` (a broken one is logged, the rest load) and the profiles of
+   * `snmp.profilesDir` (one that does not validate is a ConfigError naming file and field).
+   */
   static fromContext(c: CollectorContext): SnmpCollector {
+    const dirs = c.config.snmp.mibsDir ?? [];
+    const mibs = dirs.length > 0 ? loadMibs({ dirs, logger: c.logger }) : bundledMibs();
+    const profiles = loadProfileSet({ dir: c.config.snmp.profilesDir, mibs, logger: c.logger });
     return new SnmpCollector({
       estate: c.estate, publishTo: c.publishTo, partition: c.partition, trapPort: c.config.snmp.trapPort, trapHost: c.config.mqtt.host,
-      logger: c.logger, clock: c.clock, onSecurityEvent: (e) => c.onSecurityEvent(e),
+      logger: c.logger, clock: c.clock, onSecurityEvent: (e) => c.onSecurityEvent(e), profiles, mibs,
     });
   }
 

@@ -6,7 +6,7 @@ export { SnmpPoller, type SnmpPollerOptions, type SnmpPollerStats, type SnmpTarg
 export { SnmpClient, SNMP_DEFAULTS, type ClientOptions, type WalkResult } from './session.ts';
 export { DevicePoll } from './device-poll.ts';
 export type { PollOutcome, DeviceEventOut } from './poll-outcome.ts';
-export { builtinProfiles, loadProfiles, matchProfile, type Profile, type ProfileSet } from './profiles.ts';
+export { builtinProfiles, loadProfiles, loadProfileSet, matchProfile, type Profile, type ProfileSet, type ProfileSetOptions } from './profiles.ts';
 export { counterRate, type CounterSample, type RateResult } from './counters.ts';
 export { dimension, metricName } from './metric-names.ts';
 export { startSnmpCollectors, SnmpCollector, SNMP_COLLECTOR_ACCOUNT, type SnmpCollectors, type SnmpCollectorsOptions } from './collector.ts';

@@ -1,4 +1,4 @@
-/** The SNMP trap and inform receiver: names standard notifications, reports probes as security events. */
+/** The SNMP trap and inform receiver: names notifications (standard ones and those of loaded MIBs), reports probes as security events. */
 
 export { TrapReceiver, type TrapReceiverOptions, type TrapReceiverStats } from './receiver.ts';
 export { SecurityEventFlood, type FloodOptions } from './flood.ts';

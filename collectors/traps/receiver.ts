@@ -1,7 +1,7 @@
 import snmp, { type Notification, type Receiver } from 'net-snmp';
 import { systemClock, type Clock, type Device, type Logger, type SecurityEvent } from '../../core/index.ts';
 import type { Accumulator, Collector } from '../registry.ts';
-import { freeUdpPort, usmUser } from '../snmp-common/index.ts';
+import { bundledMibs, freeUdpPort, usmUser, type MibLookup } from '../snmp-common/index.ts';
 import { decodeTrap } from './decode.ts';
 import { SecurityEventFlood, type FloodOptions } from './flood.ts';
 
@@ -19,6 +19,8 @@ export interface TrapReceiverOptions {
   communities?: string[];
   /** How refusals are coalesced per source (flood.ts): 5 at once, then one summary per 60 s. */
   flood?: FloodOptions;
+  /** The MIBs that name notifications and their varbinds (config `snmp.mibsDir`); net-snmp's bundled ones when absent. */
+  mibs?: MibLookup;
 }
 
 export interface TrapReceiverStats {
@@ -44,9 +46,11 @@ export class TrapReceiver implements Collector {
   private readonly users = new Set<string>();
   private readonly communities = new Set<string>();
   private flood: SecurityEventFlood | undefined;
+  private readonly mibs: MibLookup;
 
   constructor(private readonly o: TrapReceiverOptions) {
     this.clock = o.clock ?? systemClock;
+    this.mibs = o.mibs ?? bundledMibs();
   }
 
   get port(): number {
@@ -162,7 +166,7 @@ export class TrapReceiver implements Collector {
     const version = pdu.type === snmp.PduType.Trap ? '1' : pdu.user !== undefined ? '3' : '2c';
     const device = this.deviceFor(rinfo.address, pdu.community, pdu.user);
     if (!device) return this.security('snmp_unknown_source', rinfo.address, `SNMP notification from ${rinfo.address}, which is no device in the inventory`, pdu.user ? { username: pdu.user } : {});
-    const decoded = decodeTrap(pdu, { version, source: rinfo.address, inform: pdu.type === snmp.PduType.InformRequest });
+    const decoded = decodeTrap(pdu, { version, source: rinfo.address, inform: pdu.type === snmp.PduType.InformRequest }, this.mibs);
     if ('error' in decoded) {
       this.stats.malformed++;
       this.o.logger.warn({ device: device.id, source: rinfo.address, reason: decoded.error }, 'SNMP notification without a trap OID ignored');
