@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
@@ -12,6 +12,62 @@ export { MqttConfig, StoreConfig };
 
 const Port = z.number().int().min(0).max(65535);
 const MetricsToken = z.string().min(16, 'a metrics token needs at least 16 characters').regex(/^\S+$/, 'a metrics token cannot hold spaces');
+
+/** The roles a directory group can give (ops-server/users.ts Role; core cannot import it). */
+const DirectoryRole = z.enum(['admin', 'noc', 'soc', 'viewer']);
+const isLoopbackLdap = (url: string): boolean => /^ldap:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/i.test(url);
+
+/**
+ * Sign-in against LDAP or Active Directory (ops-server/directory): people bind as themselves with
+ * their own password, and their groups give their role. Local accounts keep working beside it.
+ */
+export const LdapConfig = z
+  .strictObject({
+    /** `ldap://host:389` or `ldaps://host:636`: scheme, host and port only. */
+    url: z.string().regex(/^ldaps?:\/\/[^/\s?#]+\/?$/i, 'an ldap:// or ldaps:// URL: scheme, host and port only'),
+    /** Upgrade an ldap:// connection with StartTLS (RFC 4511 4.14) before any password is sent. */
+    startTls: z.boolean().default(false),
+    /** PEM CA certificate(s) the server's certificate must chain to (ldaps:// or StartTLS); the system's CAs when absent. */
+    caFile: z.string().min(1).optional(),
+    /** Bind straight to this DN, `{user}` replaced by the DN-escaped user name (RFC 4514), e.g. `uid={user},ou=people,dc=example,dc=org`. */
+    userDn: z.string().includes('{user}', { message: 'must hold {user}' }).optional(),
+    /** Or find the user first (Active Directory): as this service account, under baseDn, with this filter. */
+    search: z
+      .strictObject({
+        /** The service account; anonymous search when absent. */
+        bindDn: z.string().min(1).optional(),
+        /** A file holding the service account's password (first line), mode 600: never the password itself here. */
+        bindPasswordFile: z.string().min(1).optional(),
+        baseDn: z.string().min(1),
+        /** `{user}` replaced by the filter-escaped user name (RFC 4515): `(sAMAccountName={user})` for AD. */
+        filter: z.string().includes('{user}', { message: 'must hold {user}' }).default('(uid={user})'),
+      })
+      .refine((s) => (s.bindDn === undefined) === (s.bindPasswordFile === undefined), { message: 'bindDn and bindPasswordFile go together', path: ['bindPasswordFile'] })
+      .optional(),
+    /** Where a user's groups are read: an attribute of the user's entry (memberOf), or a search for groups naming the user. */
+    groups: z
+      .strictObject({
+        attribute: z.string().min(1).optional(),
+        search: z
+          .strictObject({
+            baseDn: z.string().min(1),
+            /** `{dn}` is the user's DN, `{user}` the name, both filter-escaped. */
+            filter: z.string().default('(|(member={dn})(uniqueMember={dn}))'),
+          })
+          .optional(),
+      })
+      .refine((g) => (g.attribute === undefined) !== (g.search === undefined), { message: 'give either attribute or search' })
+      .default({ attribute: 'memberOf' }),
+    /** Group DN -> role; compared without regard to case or spaces after commas. A user with no mapped group is refused. */
+    groupRoles: z.record(z.string().min(1), DirectoryRole).refine((m) => Object.keys(m).length > 0, { message: 'map at least one group to a role' }),
+    /** For each directory operation (connect, bind, search). */
+    timeoutSeconds: z.number().positive().max(60).default(5),
+  })
+  .refine((l) => (l.userDn === undefined) !== (l.search === undefined), { message: 'give either userDn or search', path: ['userDn'] })
+  .refine((l) => !(l.startTls && /^ldaps:/i.test(l.url)), { message: 'ldaps:// is TLS already: drop startTls', path: ['startTls'] })
+  // Passwords go over this connection: in clear only to this machine itself.
+  .refine((l) => /^ldaps:/i.test(l.url) || l.startTls || isLoopbackLdap(l.url), { message: 'ldap:// to another host sends passwords in clear: use ldaps:// or startTls: true', path: ['startTls'] });
+export type LdapConfig = z.infer<typeof LdapConfig>;
 
 /** The whole configuration with its defaults stated once; environment variables override the file. */
 export const Config = z.strictObject({
@@ -39,7 +95,18 @@ export const Config = z.strictObject({
     .prefault({}),
   /** The broker: listeners, TLS, limits, lockouts, persistence (core/mqtt-config.ts). */
   mqtt: MqttConfig.prefault({}),
-  snmp: z.strictObject({ trapPort: Port.default(1162) }).default({ trapPort: 1162 }),
+  snmp: z
+    .strictObject({
+      trapPort: Port.default(1162),
+      /**
+       * A folder of device profile files (YAML/JSON, collectors/snmp/profiles.yaml's shape) used beside
+       * the bundled ones; relative to the config file. Default: `snmp-profiles/` beside it, if there.
+       */
+      profilesDir: z.string().min(1).optional(),
+      /** Folder(s) of MIB files read with net-snmp's parser; relative to the config file. Default: `mibs/` beside it, if there. */
+      mibsDir: z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (typeof v === 'string' ? [v] : v)).optional(),
+    })
+    .prefault({}),
   /** The time-series store: embedded or InfluxDB, retention tiers, limits (core/store-config.ts). */
   store: StoreConfig.prefault({}),
   /** Log lines kept (the embedded log store, DATA_DIR/logs, in both store modes): retention (core/logs-config.ts). */
@@ -58,6 +125,8 @@ export const Config = z.strictObject({
   lineProtocol: z.unknown().optional(),
   /** Network discovery sweeps: allowed ranges, rate limit, timeouts (validated by collectors/discovery). */
   discovery: z.unknown().optional(),
+  /** Sign-in beside the local accounts: LDAP / Active Directory (ops-server/directory). */
+  auth: z.strictObject({ ldap: LdapConfig.optional() }).prefault({}),
   /** Run the bundled sensor fleet against the product's own broker. */
   simulate: z.boolean().default(false),
 });
@@ -91,6 +160,31 @@ const envPort = (name: string, env: NodeJS.ProcessEnv): number | undefined => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, [`${name}: "${v}" is not a port number`]);
   return n;
 };
+
+/**
+ * `snmp.profilesDir` and `snmp.mibsDir` resolved against the config file's folder; a folder named but
+ * missing is a ConfigError, and when unnamed, `snmp-profiles/` and `mibs/` beside the config file are
+ * used if they exist (a profile or MIB is added by dropping a file there).
+ */
+function resolveSnmpFolders(config: Config, file: string | undefined, baseDir: string): void {
+  const where = file ?? 'config';
+  const folder = (field: string, path: string): string => {
+    const abs = resolve(baseDir, path);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ConfigError(where, [`snmp.${field}: no such folder: ${abs}`]);
+    return abs;
+  };
+  const beside = (name: string): string | undefined => {
+    const abs = resolve(baseDir, name);
+    return file !== undefined && existsSync(abs) && statSync(abs).isDirectory() ? abs : undefined;
+  };
+  const snmp = config.snmp;
+  snmp.profilesDir = snmp.profilesDir !== undefined ? folder('profilesDir', snmp.profilesDir) : beside('snmp-profiles');
+  if (snmp.mibsDir !== undefined) snmp.mibsDir = snmp.mibsDir.map((d, i) => folder(`mibsDir.${i}`, d));
+  else {
+    const mibs = beside('mibs');
+    if (mibs) snmp.mibsDir = [mibs];
+  }
+}
 
 export interface LoadedConfig {
   config: Config;
@@ -143,6 +237,10 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     if (path !== undefined) syslogTlsFiles[key] = resolve(baseDir, path);
   }
   config.sigma.rules = config.sigma.rules.map((p) => resolve(baseDir, p));
+  resolveSnmpFolders(config, file, baseDir);
+  const ldap = config.auth.ldap;
+  if (ldap?.caFile) ldap.caFile = resolve(baseDir, ldap.caFile);
+  if (ldap?.search?.bindPasswordFile) ldap.search.bindPasswordFile = resolve(baseDir, ldap.search.bindPasswordFile);
   const inventory =
     typeof config.inventory === 'string' ? readDataFile(resolve(baseDir, config.inventory), Inventory) : config.inventory;
   return { config, inventory, baseDir };

@@ -18,6 +18,15 @@ const StoredUser = z.strictObject({
   createdAt: z.number(),
   /** When the password was last set (epoch ms): sessions older than it, without a credential stamp, end. */
   passwordChangedAt: z.number().optional(),
+  /**
+   * `directory`: a person who signed in through LDAP (ops-server/directory), recorded at each sign-in
+   * with the role their groups gave; no local password (the hash never verifies). Absent: local.
+   */
+  source: z.enum(['local', 'directory']).optional(),
+  /** A directory user's DN, as the directory last gave it. */
+  dn: z.string().optional(),
+  /** When a directory user last signed in (epoch ms). */
+  lastLoginAt: z.number().optional(),
 });
 export type StoredUser = z.infer<typeof StoredUser>;
 
@@ -26,9 +35,24 @@ export interface PublicUser {
   username: string;
   role: Role;
   disabled: boolean;
+  /** `directory` for people who signed in through LDAP; their role is their groups'. */
+  source: 'local' | 'directory';
+  /** A directory user's DN and last sign-in. */
+  dn?: string;
+  lastLoginAt?: number;
 }
 
-export const publicUser = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role, disabled: u.disabled });
+export const publicUser = (u: StoredUser): PublicUser => ({
+  username: u.username,
+  role: u.role,
+  disabled: u.disabled,
+  source: u.source ?? 'local',
+  ...(u.dn !== undefined ? { dn: u.dn } : {}),
+  ...(u.lastLoginAt !== undefined ? { lastLoginAt: u.lastLoginAt } : {}),
+});
+
+/** What a directory user's record holds for a hash: not a scrypt string, so verifySecret never matches it. */
+const NO_LOCAL_PASSWORD = 'directory:no-local-password';
 
 /**
  * A short digest of the user's stored hash: it changes with every password change, so a session
@@ -124,6 +148,44 @@ export class UserBook {
     return true;
   }
 
+  /**
+   * Records a directory user at a good sign-in: made on first sign-in, their role (from their groups)
+   * and DN updated at each. A role changed in the directory so applies at the next sign-in, which
+   * ends the sessions of the old role (admits). Undefined when a local account has the name: a
+   * directory entry never takes over a local account.
+   */
+  recordDirectoryUser(username: string, role: Role, dn: string, now: number): StoredUser | undefined {
+    const known = this.get(username);
+    if (known && known.source !== 'directory') return undefined;
+    const user: StoredUser = known ?? { username, role, hash: NO_LOCAL_PASSWORD, disabled: false, createdAt: now, source: 'directory' };
+    if (known && known.role === role && known.dn === dn && now - (known.lastLoginAt ?? 0) < 60_000) return known; // a burst of /query logins: one write a minute
+    user.role = role;
+    user.dn = dn;
+    user.lastLoginAt = now;
+    this.users.set(username, user);
+    this.save();
+    return user;
+  }
+
+  /** Gives a user another role (their sessions of the old role end at their next request); false when there is no such user. */
+  setRole(username: string, role: Role): boolean {
+    const user = this.get(username);
+    if (!user) return false;
+    user.role = role;
+    this.verified.delete(username);
+    this.save();
+    return true;
+  }
+
+  /** Removes a user; false when there is no such user. */
+  remove(username: string): boolean {
+    if (!this.get(username)) return false;
+    this.users.delete(username);
+    this.verified.delete(username);
+    this.save();
+    return true;
+  }
+
   /** The user when the password matches and the account is enabled. */
   async verify(username: string, password: string): Promise<StoredUser | undefined> {
     const result = await this.check(username, password);
@@ -137,10 +199,11 @@ export class UserBook {
    */
   async check(username: string, password: string): Promise<CheckResult> {
     const user = this.get(username);
-    if (!user || user.disabled) {
+    if (!user || user.disabled || user.source === 'directory') {
       // Spend the same scrypt time as for a real user, so the answer's timing does not tell who exists.
+      // A directory user has no local password: only the directory checks theirs.
       await verifySecret(password, await decoyHash());
-      return { reason: user ? 'disabled' : 'unknown' };
+      return { reason: user?.disabled ? 'disabled' : 'unknown' };
     }
     const mac = createHmac('sha256', this.cacheKey).update(`${user.username}\0${user.hash}\0${password}`).digest();
     const known = this.verified.get(username);

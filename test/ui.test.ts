@@ -37,7 +37,7 @@ describe('the watch floor in the browser', () => {
     await noc.locator('.crac-control[data-device="crac-1"]').waitFor(WAIT);
 
     const adminPage = await floor.open('admin', ADMIN_PASSWORD);
-    expect(await floor.navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-enduser', 'nav-services', 'nav-soc', 'nav-dashboards', 'nav-discovery']);
+    expect(await floor.navIds(adminPage)).toEqual(['nav-floor', 'nav-power', 'nav-network', 'nav-cloud', 'nav-enduser', 'nav-services', 'nav-soc', 'nav-dashboards', 'nav-discovery', 'nav-admin']);
     for (const v of ['power', 'network', 'cloud', 'soc', 'dashboards', 'floor']) {
       await adminPage.click(`#nav-${v}`);
       await adminPage.waitForTimeout(600);

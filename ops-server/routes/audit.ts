@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
+import { notFound } from '../../core/index.ts';
+import { audit, verifyAuditFile } from '../audit.ts';
 import type { OpsContext } from '../deps.ts';
-import { requireRole } from '../guards.ts';
+import { requireRole, route } from '../guards.ts';
 import type { OpsParts } from '../own-state.ts';
 import { parseInput, TimeMs } from '../validate.ts';
 
@@ -13,8 +16,17 @@ export const AuditQuery = z.strictObject({
 });
 
 /** The audit log, newest first, for admins and the SOC. */
-export function auditRoutes(_ctx: OpsContext, parts: OpsParts): Router {
+export function auditRoutes(ctx: OpsContext, parts: OpsParts): Router {
   const r = Router();
+  // `watchfloor audit verify` from the admin page: the chain, the hashes and the signed anchors, read
+  // from disk (own-state.ts keeps the log at DATA_DIR/audit.jsonl). The check itself is audited,
+  // with what it found.
+  r.get('/audit/verify', requireRole('admin', 'soc'), route((req, res) => {
+    if (!ctx.dataDir) throw notFound('audit log file (this server keeps its audit log in memory)');
+    const verdict = verifyAuditFile(join(ctx.dataDir, 'audit.jsonl'));
+    audit(req, { action: 'audit.verify', outcome: verdict.ok ? 'ok' : 'failed', detail: { entries: verdict.entries, ...(verdict.error ? { error: verdict.error } : {}) } });
+    res.json(verdict);
+  }));
   r.get('/audit', requireRole('admin', 'soc'), (req, res) => {
     res.json(parts.auditLog.query(parseInput(AuditQuery, req.query, 'query')));
   });

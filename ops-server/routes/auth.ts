@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { plainSource, wfError } from '../../core/index.ts';
+import { forbidden, plainSource, wfError } from '../../core/index.ts';
 import { audit } from '../audit.ts';
 import type { OpsContext } from '../deps.ts';
 import { route } from '../guards.ts';
@@ -29,6 +29,9 @@ export function loginRoutes(ctx: OpsContext, _parts?: OpsParts): Router {
         res.set('Retry-After', String(seconds));
         throw wfError('LOCKED', `too many failed logins from this address; try again in ${seconds} s`);
       }
+      // A directory that cannot be reached is said as such (503), not as a wrong password; local accounts still sign in.
+      if (!verdict.ok && verdict.refusal === 'unavailable') throw wfError('UNAVAILABLE', 'the directory (LDAP) is unavailable: directory users cannot sign in now; local accounts still can');
+      if (!verdict.ok && verdict.refusal === 'no-role') throw forbidden('the directory accepted your password, but none of your groups gives a Watchfloor role; ask an administrator');
       if (!verdict.ok) throw wfError('LOGIN_FAILED');
       const user = verdict.user;
       const from = plainSource(req.ip);
@@ -39,7 +42,8 @@ export function loginRoutes(ctx: OpsContext, _parts?: OpsParts): Router {
       res.cookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
       ctx.logger.info({ username: user.username, source: from }, 'http: login');
       req.session = session;
-      audit(req, { action: 'auth.login', target: user.username });
+      // A directory user's role is the one their groups gave at this sign-in; the entry says which.
+      audit(req, { action: 'auth.login', target: user.username, ...(verdict.directory ? { detail: { via: 'directory', dn: user.dn, roles: verdict.directory.roles, groups: verdict.directory.groups } } : {}) });
       res.json({ csrfToken: session.csrfToken, user: publicUser(user) });
     }),
   );

@@ -98,6 +98,9 @@ export const http = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   post: <T = any>(path: string, body: unknown = {}) => request<T>('POST', path, body),
   del: (path: string) => request<unknown>('DELETE', path),
+  /** PUT or PATCH with a JSON body (the admin view's changes to users and MQTT accounts). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  send: <T = any>(method: 'PUT' | 'PATCH', path: string, body: unknown = {}) => request<T>(method, path, body),
 };
 
 /**
