@@ -2,9 +2,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, loadConfig, type Estate } from '../core/index.ts';
+import { createLogger, loadConfig, systemClock, type Config, type Estate } from '../core/index.ts';
+import { openStore } from '../store/index.ts';
 import { CSV_COLUMNS, exportInventoryYaml, parseImport, planImport, type ImportDiff, type ImportError } from '../ops-server/index.ts';
 import { loadEstate, RegisteredDevices } from './registered-devices.ts';
+import { loadLinks, RegisteredLinks } from './registered-links.ts';
 
 const HELP = `Usage: watchfloor inventory COMMAND [--config FILE] ...
 
@@ -18,9 +20,11 @@ const HELP = `Usage: watchfloor inventory COMMAND [--config FILE] ...
       Writes the inventory (the file's devices and those added over the API) as YAML, to stdout or
       FILE (mode 0600: it holds SNMP secrets). Make it the inventory file to keep the file the
       source of truth.
-  inventory remove DEVICE_ID
+  inventory remove DEVICE_ID [--drop-series]
       Removes a device added over the API from DATA_DIR/devices.json (a stopped product; a running
       one: DELETE /api/v1/devices/{id}). Devices of the inventory file are removed from the file.
+      --drop-series also deletes its series and their points from the time-series store (every
+      tier, and InfluxDB's copy with store: influxdb); without it they age out with retention.
 
 CSV: a header row, then one device a row; lists (parents, addresses) separated by ";", labels k=v;k=v.
   Columns: ${CSV_COLUMNS.join(',')}
@@ -51,10 +55,14 @@ export function formatDiff(diff: ImportDiff): string {
   return lines.join('\n') + '\n';
 }
 
-function openEstate(configFile: string | undefined): { estate: Estate; registered: RegisteredDevices } {
+function openEstate(configFile: string | undefined): { estate: Estate; registered: RegisteredDevices; links: RegisteredLinks; config: Config } {
   const loaded = loadConfig(configFile);
   const registered = new RegisteredDevices(join(loaded.config.dataDir, 'devices.json'), loaded.inventory.snmpProfiles);
-  return { estate: loadEstate(loaded.inventory, registered, createLogger('watchfloor', 'error')), registered };
+  const logger = createLogger('watchfloor', 'error');
+  const estate = loadEstate(loaded.inventory, registered, logger);
+  const links = new RegisteredLinks(join(loaded.config.dataDir, 'links.json'));
+  loadLinks(estate, links, logger);
+  return { estate, registered, links, config: loaded.config };
 }
 
 /** Runs `watchfloor inventory ...`; returns the exit code. */
@@ -69,6 +77,7 @@ export async function runInventoryCommand(args: string[]): Promise<number> {
       'snmp-profile': { type: 'string' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'drop-series': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,13 +117,30 @@ export async function runInventoryCommand(args: string[]): Promise<number> {
   }
   if (command === 'remove') {
     if (!arg) return fail('remove needs a DEVICE_ID');
-    const { estate, registered } = openEstate(values.config);
+    const { estate, registered, links, config } = openEstate(values.config);
     if (estate.inventory.devices.some((d) => d.id === arg)) return fail(`"${arg}" comes from the inventory file, the source of truth: remove it there`);
     const children = [...estate.devices.values()].filter((d) => d.parents.includes(arg)).map((d) => d.id);
     if (children.length > 0) return fail(`"${arg}" is the parent of ${children.join(', ')}: change or remove those first`);
-    if (!registered.remove(arg)) return fail(`no device "${arg}" added over the API`);
-    process.stdout.write(`${arg}: removed (its series are kept and age out with the store's retention)\n`);
-    return 0;
+    const dropSeries = values['drop-series'] === true;
+    // The store first: a running product holds it (DuckDB's file lock), and then nothing is removed.
+    const store = dropSeries ? await openStore(config.store, { dir: join(config.dataDir, 'tsdb'), logger: createLogger('watchfloor', 'error'), clock: systemClock }).catch((err: Error) => err) : undefined;
+    if (store instanceof Error) return fail(`${store.message} (is the product running? stop it, or use DELETE /api/v1/devices/${arg}?dropSeries=true)`);
+    try {
+      const removed = registered.remove(arg);
+      // Links added over the API to it go too, or the export would name a device it lacks.
+      if (removed) links.removeDevice(arg);
+      if (!removed && !(dropSeries && (store?.series({ device: arg }).length ?? 0) > 0)) return fail(`no device "${arg}" added over the API`);
+      if (!store?.deleteSeries) {
+        process.stdout.write(`${arg}: removed (its series are kept and age out with the store's retention)\n`);
+        return 0;
+      }
+      const d = await store.deleteSeries({ device: arg });
+      const counts = [`${d.series} series`, ...(d.points !== undefined ? [`${d.points} points`] : []), ...(d.rollupRows !== undefined ? [`${d.rollupRows} rollup rows`] : [])].join(', ');
+      process.stdout.write(`${arg}: ${removed ? 'removed, and ' : ''}its series deleted (${counts})\n`);
+      return 0;
+    } finally {
+      await store?.close();
+    }
   }
   return fail(`unknown command "${command}"\n\n${HELP}`);
 }

@@ -299,6 +299,18 @@ export class Estate {
     return this.devices.delete(deviceId);
   }
 
+  /** Adds a link to the running inventory (an accepted discovery proposal, or one kept from before a restart); its devices must exist. */
+  addLink(link: Link): void {
+    this.inventory.links.push(link);
+  }
+
+  /** Removes the links that name a device (it is being removed) and answers them. */
+  removeLinksOf(deviceId: string): Link[] {
+    const gone = this.inventory.links.filter((l) => l.a.device === deviceId || l.b.device === deviceId);
+    if (gone.length > 0) this.inventory.links.splice(0, this.inventory.links.length, ...this.inventory.links.filter((l) => !gone.includes(l)));
+    return gone;
+  }
+
   layerOf(device: Device): Layer {
     return device.layer ?? layerOfKind[device.kind];
   }

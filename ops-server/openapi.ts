@@ -11,8 +11,9 @@ import { AuditQuery } from './routes/audit.ts';
 import { LoginBody } from './routes/auth.ts';
 import { DeleteDeviceQuery, PublicDevice, RegisterDevice } from './routes/devices.ts';
 import { ExportQuery, ImportQuery } from './routes/inventory.ts';
-import { AcceptBody, DiscoveryBody } from './routes/discovery.ts';
+import { AcceptBody, AcceptLinkBody, DiscoveryBody, NeighboursBody } from './routes/discovery.ts';
 import { LogExportQuery, LogHistogramQuery, LogsQuery } from './routes/logs.ts';
+import { OnCallQuery } from './routes/oncall.ts';
 import { EntityQuery, IncidentsQuery } from './routes/soc.ts';
 import { AvailabilityQuery, ReportQuery } from './routes/services.ts';
 import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
@@ -74,6 +75,8 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/services/:id/maintenance': MaintenanceWindow,
   'POST /api/v1/discovery': DiscoveryBody,
   'POST /api/v1/discovery/:id/accept': AcceptBody,
+  'POST /api/v1/discovery/neighbours': NeighboursBody,
+  'POST /api/v1/discovery/:id/links/accept': AcceptLinkBody,
 };
 /** Body fields a route fills in when they are left out, so the request need not carry them. */
 const FILLED_IN: Record<string, string[]> = {
@@ -96,6 +99,7 @@ const QUERIES: Record<string, z.ZodObject> = {
   'GET /api/v1/incidents': IncidentsQuery,
   'GET /api/v1/services/report': ReportQuery,
   'GET /api/v1/services/:id/availability': AvailabilityQuery,
+  'GET /api/v1/oncall': OnCallQuery,
 };
 /** Answer schemas by "METHOD path", where the shape is part of the contract (devices: secrets shown as set / not set). */
 const ANSWERS: Record<string, z.ZodType> = {

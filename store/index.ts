@@ -6,6 +6,7 @@ export type {
   LatestValue,
   RangeBucket,
   RangeQuery,
+  SeriesDeletion,
   SeriesInfo,
   SeriesLimitEvent,
   SeriesSelector,

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Clock, Logger, Point, StoreConfig } from '../core/index.ts';
+import { wfError, type Clock, type Logger, type Point, type StoreConfig } from '../core/index.ts';
 import { openEmbeddedStore, type EmbeddedTimeSeriesStore } from './embedded/index.ts';
-import { InfluxReader, startInfluxWriter, type InfluxWriter } from './influx/index.ts';
-import type { CommitLog, GroupRangeQuery, LatestValue, RangeBucket, RangeQuery, SeriesInfo, SeriesLimitEvent, SeriesSelector, StoreStats, TimeSeriesStore } from './types.ts';
+import { deleteDeviceFromInflux, InfluxReader, startInfluxWriter, type InfluxDeleteTarget, type InfluxWriter } from './influx/index.ts';
+import type { CommitLog, GroupRangeQuery, LatestValue, RangeBucket, RangeQuery, SeriesDeletion, SeriesInfo, SeriesLimitEvent, SeriesSelector, StoreStats, TimeSeriesStore } from './types.ts';
 
 const DAY = 86_400_000;
 
@@ -35,7 +35,7 @@ export async function openStore(config: StoreConfig, where: StoreSurroundings): 
   const i = config.influxdb;
   const writer = startInfluxWriter({ url: i.url, token: i.token, org: i.org, bucket: i.bucket, api: i.api, dir: join(where.dir, 'influxdb-buffer'), maxBufferBytes: i.bufferMaxBytes, logger: where.logger });
   const reader = new InfluxReader({ url: i.url, token: i.token, bucket: i.bucket, database: i.database });
-  return new InfluxBackedStore(embedded, writer, reader);
+  return new InfluxBackedStore(embedded, writer, reader, { url: i.url, token: i.token, org: i.org, bucket: i.bucket, database: i.database, api: i.api });
 }
 
 /**
@@ -62,6 +62,7 @@ class InfluxBackedStore implements TimeSeriesStore {
     private readonly embedded: EmbeddedTimeSeriesStore,
     readonly influx: InfluxWriter,
     private readonly reader: InfluxReader,
+    private readonly target: InfluxDeleteTarget,
   ) {}
 
   write(points: readonly Point[]): void {
@@ -96,6 +97,18 @@ class InfluxBackedStore implements TimeSeriesStore {
   }
   influxql(q: string, epoch?: string): Promise<{ status: number; body: unknown }> {
     return this.reader.proxy(q, epoch);
+  }
+  /**
+   * InfluxDB's copy first, once the writer has sent what it held (those points would bring the series
+   * back): were InfluxDB down, nothing is deleted and the caller can try again. Then the embedded copy.
+   */
+  async deleteSeries(selector: { device: string }): Promise<SeriesDeletion> {
+    if (!(await this.influx.sentAll(10_000)))
+      throw wfError('STORE_UNAVAILABLE', `InfluxDB has not taken the points buffered before the delete (it is down or behind): nothing of "${selector.device}" was deleted; try again`);
+    await deleteDeviceFromInflux(this.target, selector.device);
+    const local = await this.embedded.deleteSeries(selector);
+    // InfluxDB counts nothing it deletes; the embedded copy's counts are of this process' copy only.
+    return { device: local.device, series: local.series };
   }
   stats(): StoreStats {
     return { ...this.embedded.stats(), influxdb: this.influx.stats() };

@@ -133,6 +133,20 @@ export class SeriesBook {
     for (const s of list) this.unsaved.add(s);
   }
 
+  /**
+   * Forgets every series of a device (its series are being deleted) and answers them. Their ids are
+   * never handed out again in this process; a later point of the device starts a new series.
+   */
+  forgetDevice(device: string): Series[] {
+    const metrics = this.byDevice.get(device);
+    if (!metrics) return [];
+    this.byDevice.delete(device);
+    const list = [...metrics.values()];
+    for (const s of list) this.unsaved.delete(s);
+    this.size -= list.length;
+    return list;
+  }
+
   private add(id: number, device: string, metric: string): Series {
     let metrics = this.byDevice.get(device);
     if (!metrics) this.byDevice.set(device, (metrics = new Map()));

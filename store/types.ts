@@ -116,8 +116,25 @@ export interface TimeSeriesStore {
   attachLog?(log: CommitLog): Promise<number>;
   /** A record read back from the write-ahead log at start: written as write() would, unless this store already committed it. */
   replay?(seq: number, points: readonly Point[]): void;
+  /**
+   * Deletes every series of a device and all their points, in every tier (a device removed with
+   * `dropSeries=true`). Points queued before the call are deleted too; points written after it start
+   * new series. Resolves with what was deleted.
+   */
+  deleteSeries?(selector: { device: string }): Promise<SeriesDeletion>;
   /** Flushes and closes; idempotent. */
   close(): Promise<void>;
+}
+
+/** What deleteSeries() removed. */
+export interface SeriesDeletion {
+  device: string;
+  /** Series (device + metric) deleted. */
+  series: number;
+  /** Raw points deleted, when the store can count them (InfluxDB's delete answers no count). */
+  points?: number;
+  /** Rollup rows deleted (embedded store), when counted. */
+  rollupRows?: number;
 }
 
 /** The store refused a point because it would create one series more than the limit (reported at most once a minute per device). */

@@ -54,6 +54,8 @@ const POLICY: Record<string, Policy> = {
   'POST /api/v1/rules/reload': ['admin'],
   'GET /api/v1/users': ['admin'],
   'POST /api/v1/users': ['admin'],
+  'PATCH /api/v1/users/:username': ['admin'],
+  'DELETE /api/v1/users/:username': ['admin'],
   'GET /api/v1/mqtt/accounts': ['admin'],
   'PUT /api/v1/mqtt/accounts/:username': ['admin'],
   'DELETE /api/v1/mqtt/accounts/:username': ['admin'],
@@ -61,6 +63,7 @@ const POLICY: Record<string, Policy> = {
   'POST /api/v1/tokens': ['admin'],
   'DELETE /api/v1/tokens/:id': ['admin'],
   'GET /api/v1/audit': ['admin', 'soc'],
+  'GET /api/v1/audit/verify': ['admin', 'soc'],
   'POST /api/v1/devices/:id/commands': ['admin', 'noc'],
   // Services (rules/services, routes/services.ts): everyone reads, admins change, admins and the NOC open maintenance windows.
   'GET /status': 'public',
@@ -89,6 +92,10 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/discovery/:id': ['admin'],
   'DELETE /api/v1/discovery/:id': ['admin'],
   'POST /api/v1/discovery/:id/accept': ['admin'],
+  'POST /api/v1/discovery/neighbours': ['admin'],
+  'POST /api/v1/discovery/:id/links/accept': ['admin'],
+  // Who is on call (routes/oncall.ts): the people paged and those who page them; a wall screen is not told who to phone.
+  'GET /api/v1/oncall': ['admin', 'noc', 'soc'],
 };
 
 /** Sample values for path parameters: real where a 404 would hide the authorization answer. */

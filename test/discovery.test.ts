@@ -102,7 +102,8 @@ describe('network discovery: proposals and SNMPv1', () => {
     ];
     const { proposals, knownAs } = propose(found, estate.devices.values(), estate.inventory);
     expect(knownAs.get('10.0.0.1')).toBe('sw-a');
-    expect(proposals.links).toEqual([{ kind: 'lan', a: { device: 'sw-a', interface: 'Gi1/0/1', known: true }, b: { device: 'sw-b', interface: 'Gi1/0/2', known: false }, via: ['lldp', 'cdp'], inInventory: false }]);
+    expect(proposals.links).toEqual([{ kind: 'lan', a: { device: 'sw-a', interface: 'Gi1/0/1', known: true }, b: { device: 'sw-b', interface: 'Gi1/0/2', known: false }, via: ['lldp', 'cdp'] }]);
+    expect(proposals.linksInInventory).toBe(0);
     expect(proposals.devices).toEqual([{ id: 'sw-b', name: 'sw-b.example.org', address: '10.0.0.2', kind: 'switch', source: 'sweep', seenBy: [{ device: 'sw-a', port: 'Gi1/0/1', via: 'lldp' }] }]);
   });
 
@@ -223,6 +224,10 @@ describe('network discovery: a sweep of simulated agents on loopback', () => {
   it('registers an accepted device through device registration, audited, with the credential that answered', async () => {
     const { id } = (await api(product.base, admin, '/api/v1/discovery', { method: 'POST', body: sweepBody(['127.0.0.4/31']) })).body as { id: string };
     await eventually(async () => ((await view(id)).state === 'done' ? true : undefined), 20_000, 50);
+    const badRack = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { address: '127.0.0.5', id: 'pdu-found-2', location: { rack: 'Z99' } } });
+    expect(badRack).toMatchObject({ status: 400, body: { error: { field: 'location.rack' } } });
+    const neither = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { id: 'pdu-found-2' } });
+    expect(neither).toMatchObject({ status: 400, body: { error: { field: 'address' } } });
     const accepted = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { address: '127.0.0.5', id: 'pdu-found-1', location: { rack: 'A01', u: 40 } } });
     expect(accepted.status).toBe(201);
     expect(accepted.body).toMatchObject({ id: 'pdu-found-1', name: 'pwr-dc01-pdu-rack1-01', kind: 'pdu', snmp: { host: '127.0.0.5', port, version: '2c', communitySet: true } });
@@ -236,8 +241,9 @@ describe('network discovery: a sweep of simulated agents on loopback', () => {
     expect(again.status).toBe(409);
     const stranger = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { address: '127.0.0.9', id: 'nobody' } });
     expect(stranger).toMatchObject({ status: 400, body: { error: { field: 'address' } } });
-    const badRack = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { address: '127.0.0.5', id: 'pdu-found-2', location: { rack: 'Z99' } } });
-    expect(badRack).toMatchObject({ status: 400, body: { error: { field: 'location.rack' } } });
+    // Found again under another id: it is in the inventory already.
+    const twice = await api(product.base, admin, `/api/v1/discovery/${id}/accept`, { method: 'POST', body: { address: '127.0.0.5', id: 'pdu-found-2' } });
+    expect(twice).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('as device "pdu-found-1"') } } });
 
     const log = (await api(product.base, admin, '/api/v1/audit?limit=200')).body as { entries?: { action: string; target?: string }[] } | { action: string; target?: string }[];
     const entries = Array.isArray(log) ? log : (log.entries ?? []);

@@ -36,6 +36,8 @@ export interface FoundDevice {
   neighbours: Neighbour[];
   /** What could not be read (a neighbour table cut, an agent error), for the admin. */
   warnings: string[];
+  /** The inventory device this is, when it was read as one (a neighbours sweep of the inventory). */
+  device?: string;
 }
 
 /** The inventory kind a profile suggests; sysServices (RFC 3418: 2 datalink, 4 internet) decides for the generic one. */

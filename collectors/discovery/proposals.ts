@@ -1,5 +1,5 @@
 /** What a sweep proposes, never applies: LAN links between devices, and devices the inventory does not have yet. */
-import type { Device, DeviceKind, Inventory } from '../../core/index.ts';
+import type { Device, DeviceKind, Inventory, Link } from '../../core/index.ts';
 import type { Neighbour } from './neighbours.ts';
 import type { FoundDevice } from './probe.ts';
 
@@ -15,8 +15,6 @@ export interface ProposedLink {
   a: ProposedLinkEnd;
   b: ProposedLinkEnd;
   via: ('lldp' | 'cdp')[];
-  /** The inventory already has a link between these two devices. */
-  inInventory: boolean;
 }
 
 export interface ProposedDevice {
@@ -31,8 +29,27 @@ export interface ProposedDevice {
 }
 
 export interface Proposals {
+  /** Cables the inventory does not have yet (those it has are not proposed again: `linksInInventory` counts them). */
   links: ProposedLink[];
+  linksInInventory: number;
   devices: ProposedDevice[];
+}
+
+/** A port name compared loosely: case and spaces aside ("Gi1/0/1" and "gi 1/0/1" are one port). */
+const portKey = (p: string | undefined): string => (p ?? '').toLowerCase().replace(/\s+/g, '');
+
+/**
+ * Whether the inventory has this cable: a link between the two devices that names no ports, or names
+ * the port of either end. One end is enough: the far end's port comes in the neighbour's own words
+ * (CDP "GigabitEthernet1/0/1" for LLDP's "Gi1/0/1"), and one local port has one cable.
+ */
+export function inventoryHasLink(links: readonly Link[], a: { device: string; interface: string }, b: { device: string; interface: string }): boolean {
+  return links.some((l) => {
+    const [x, y] = l.a.device === a.device && l.b.device === b.device ? [l.a, l.b] : l.a.device === b.device && l.b.device === a.device ? [l.b, l.a] : [undefined, undefined];
+    if (!x || !y) return false;
+    if (!x.interface && !y.interface) return true;
+    return (x.interface !== undefined && portKey(x.interface) === portKey(a.interface)) || (y.interface !== undefined && portKey(y.interface) === portKey(b.interface));
+  });
 }
 
 /** A name as devices tell it, for matching: lower case, without a CDP serial suffix "(SSI1837…)" or a DNS domain. */
@@ -97,11 +114,15 @@ export function propose(found: readonly FoundDevice[], devices: Iterable<Device>
     taken.add(out);
     return out;
   };
+  // Each found device's own entry: two found at one address (agents on other ports) keep their own neighbours.
+  const entryOf = new Map<FoundDevice, { id: string; known: boolean }>();
   for (const f of found) {
-    const known = index.find(f.address, f.sysName);
+    // Read from the inventory (a neighbours sweep): it is that device, whatever the address says.
+    const known = f.device ?? index.find(f.address, f.sysName);
     if (known) knownAs.set(f.address, known);
     const entry = known ? { id: known, known: true } : { id: unique(suggestId(f.sysName, f.address)), known: false };
-    foundId.set(f.address, entry);
+    entryOf.set(f, entry);
+    if (!foundId.has(f.address)) foundId.set(f.address, entry);
     if (f.sysName) foundByName.set(nameKey(f.sysName), entry);
     if (!known) proposedDevices.set(entry.id, { id: entry.id, name: f.sysName || f.address, address: f.address, kind: f.kind, source: 'sweep', seenBy: [] });
   }
@@ -127,11 +148,10 @@ export function propose(found: readonly FoundDevice[], devices: Iterable<Device>
     return { id: p.id, known: false };
   };
 
-  const linked = (x: string, y: string): boolean =>
-    inventory.links.some((l) => (l.a.device === x && l.b.device === y) || (l.a.device === y && l.b.device === x));
   const links = new Map<string, ProposedLink>();
+  let linksInInventory = 0;
   for (const f of found) {
-    const local = foundId.get(f.address) as { id: string; known: boolean };
+    const local = entryOf.get(f) as { id: string; known: boolean };
     for (const n of f.neighbours) {
       const remote = remoteOf(n, { device: local.id, port: n.localPort, via: n.via });
       if (remote.id === local.id) continue;
@@ -146,8 +166,13 @@ export function propose(found: readonly FoundDevice[], devices: Iterable<Device>
         if (!same.via.includes(n.via)) same.via.push(n.via);
         continue;
       }
-      links.set(ends, { kind: 'lan', a, b, via: [n.via], inInventory: a.known && b.known && linked(a.device, b.device) });
+      links.set(ends, { kind: 'lan', a, b, via: [n.via] });
     }
   }
-  return { proposals: { links: [...links.values()], devices: [...proposedDevices.values()] }, knownAs };
+  const fresh = [...links.values()].filter((l) => {
+    const has = l.a.known && l.b.known && inventoryHasLink(inventory.links, l.a, l.b);
+    if (has) linksInInventory++;
+    return !has;
+  });
+  return { proposals: { links: fresh, linksInInventory, devices: [...proposedDevices.values()] }, knownAs };
 }

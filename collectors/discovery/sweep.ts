@@ -8,7 +8,7 @@ import type { DiscoveryConfig } from './config.ts';
 import { parseDiscoveryConfig } from './config.ts';
 import type { Neighbour } from './neighbours.ts';
 import { probeAddress, type Attempt, type FoundDevice } from './probe.ts';
-import { propose, type Proposals } from './proposals.ts';
+import { inventoryHasLink, propose, type ProposedDevice, type ProposedLink, type Proposals } from './proposals.ts';
 
 type V3User = Omit<SnmpV3Credentials, 'authProtocol' | 'privProtocol'> & Partial<Pick<SnmpV3Credentials, 'authProtocol' | 'privProtocol'>>;
 
@@ -22,7 +22,16 @@ export interface SweepRequest {
   force?: boolean;
 }
 
+/** What POST /api/v1/discovery/neighbours asks for: the inventory's SNMP devices (all, or those named), each with its own credentials. */
+export interface NeighboursRequest {
+  devices?: string[];
+  timeoutMs?: number;
+}
+
 export type SweepState = 'running' | 'done' | 'cancelled';
+
+/** `ranges`: the addresses of the ranges given, with the credentials given; `inventory`: the inventory's SNMP devices, each with its own. */
+export type SweepSource = 'ranges' | 'inventory';
 
 export interface SweepProgress {
   /** Addresses to probe, probed so far, and those that answered. */
@@ -42,7 +51,7 @@ export interface FoundView {
   profile: string;
   kind: DeviceKind;
   snmp: { version: '1' | '2c' | '3'; user?: string };
-  /** The inventory device it already is, when known (by SNMP host, address or name). */
+  /** The inventory device it already is, when known (read as that device, else by SNMP host, address or name). */
   known?: string;
   neighbours: Neighbour[];
   warnings?: string[];
@@ -50,8 +59,11 @@ export interface FoundView {
 
 export interface SweepView {
   id: string;
+  source: SweepSource;
   state: SweepState;
   cidrs: string[];
+  /** A neighbours sweep: the inventory devices it reads. */
+  devices?: string[];
   by: string;
   startedAt: number;
   finishedAt?: number;
@@ -69,9 +81,19 @@ export interface DiscoveredCandidate {
   snmp?: { host: string; port: number; version: '1' | '2c' | '3'; community?: string; v3?: SnmpV3Credentials };
 }
 
+/** One agent to ask: an address of a range (every port and credential given) or an inventory device (its own). */
+interface Target {
+  address: string;
+  ports: readonly number[];
+  attempts: readonly Attempt[];
+  device?: string;
+}
+
 interface Sweep {
   id: string;
+  source: SweepSource;
   cidrs: Cidr[];
+  devices?: string[];
   by: string;
   state: SweepState;
   startedAt: number;
@@ -133,16 +155,56 @@ export class NetworkDiscovery {
     });
     const attempts = this.attemptsOf(req);
     const ports = [...new Set([req.snmp.port ?? 161, ...(req.ports ?? [])])];
+    const targets = function* (): Generator<Target> {
+      for (const c of cidrs) for (const address of hostsOf(c)) yield { address, ports, attempts };
+    };
+    const total = cidrs.reduce((n, c) => n + hostCount(c), 0);
+    const { id } = this.begin({ source: 'ranges', cidrs, by, total }, targets(), req.snmp.timeoutMs);
+    this.logger.info({ sweep: id, cidrs: cidrs.map((c) => c.text), hosts: total, by }, 'discovery: sweep started');
+    return { id };
+  }
+
+  /**
+   * Reads the LLDP and CDP neighbours of the inventory's SNMP devices (all, or those named), each asked
+   * at its own host and port with its own credentials (its credential profile resolved): no range is
+   * swept. Throws a 400 naming the field for an unknown device or one without SNMP.
+   */
+  startInventory(req: NeighboursRequest, by: string): { id: string } {
+    const chosen: Device[] = [];
+    if (req.devices) {
+      if (req.devices.length === 0) throw badRequest('devices', 'devices: name at least one device, or leave it out for every SNMP device of the inventory');
+      req.devices.forEach((id, i) => {
+        const d = this.o.estate.devices.get(id);
+        if (!d) throw badRequest(`devices.${i}`, `devices.${i}: no device "${id}" in the inventory`);
+        if (!d.snmp) throw badRequest(`devices.${i}`, `devices.${i}: device "${id}" has no snmp block: it is not polled, so its neighbours cannot be read`);
+        chosen.push(d);
+      });
+    } else {
+      for (const d of this.o.estate.devices.values()) if (d.snmp) chosen.push(d);
+      if (chosen.length === 0) throw badRequest('devices', 'devices: no inventory device has SNMP configured; give ranges to sweep instead (POST /api/v1/discovery)');
+    }
+    const unique = [...new Map(chosen.map((d) => [d.id, d])).values()];
+    const targets = function* (): Generator<Target> {
+      for (const d of unique) {
+        const snmp = d.snmp as NonNullable<Device['snmp']>;
+        // The poller's credentials: v3 keys, else the community (net-snmp's default "public" when none is set).
+        const attempt: Attempt = snmp.version === '3' && snmp.v3 ? { version: '3', v3: snmp.v3 } : { version: snmp.version === '1' ? '1' : '2c', community: snmp.community ?? 'public' };
+        yield { address: snmp.host, ports: [snmp.port], attempts: [attempt], device: d.id };
+      }
+    };
+    const { id } = this.begin({ source: 'inventory', cidrs: [], devices: unique.map((d) => d.id), by, total: unique.length }, targets(), req.timeoutMs);
+    this.logger.info({ sweep: id, devices: unique.length, by }, 'discovery: neighbours of the inventory being read');
+    return { id };
+  }
+
+  private begin(what: Pick<Sweep, 'source' | 'cidrs' | 'devices' | 'by' | 'total'>, targets: Iterator<Target>, timeoutMs: number | undefined): { id: string } {
     const running = [...this.sweeps.values()].filter((s) => s.state === 'running').length;
     if (running >= this.config.maxRunning) throw wfError('DISCOVERY_BUSY', running);
-
     const sweep: Sweep = {
       id: randomUUID(),
-      cidrs,
-      by,
+      ...what,
       state: 'running',
       startedAt: this.clock.now(),
-      total: cidrs.reduce((n, c) => n + hostCount(c), 0),
       probed: 0,
       found: [],
       abort: new AbortController(),
@@ -150,14 +212,13 @@ export class NetworkDiscovery {
     };
     this.sweeps.set(sweep.id, sweep);
     this.forgetOld();
-    sweep.done = this.run(sweep, attempts, ports, Math.min(req.snmp.timeoutMs ?? this.config.timeoutMs, 30_000)).catch((err: Error) => {
+    sweep.done = this.run(sweep, targets, Math.min(timeoutMs ?? this.config.timeoutMs, 30_000)).catch((err: Error) => {
       this.logger.error({ sweep: sweep.id, err: err.message }, 'discovery: sweep failed');
     }).finally(() => {
       if (sweep.state === 'running') sweep.state = 'done';
       sweep.finishedAt = this.clock.now();
       this.logger.info({ sweep: sweep.id, state: sweep.state, probed: sweep.probed, found: sweep.found.length }, 'discovery: sweep ended');
     });
-    this.logger.info({ sweep: sweep.id, cidrs: cidrs.map((c) => c.text), hosts: sweep.total, by }, 'discovery: sweep started');
     return { id: sweep.id };
   }
 
@@ -168,8 +229,10 @@ export class NetworkDiscovery {
     const { proposals, knownAs } = propose(s.found, this.o.estate.devices.values(), this.o.estate.inventory);
     return {
       id: s.id,
+      source: s.source,
       state: s.state,
       cidrs: s.cidrs.map((c) => c.text),
+      ...(s.devices ? { devices: s.devices } : {}),
       by: s.by,
       startedAt: s.startedAt,
       ...(s.finishedAt !== undefined ? { finishedAt: s.finishedAt } : {}),
@@ -183,7 +246,7 @@ export class NetworkDiscovery {
         profile: f.profile,
         kind: f.kind,
         snmp: f.attempt.version === '3' ? { version: '3', user: f.attempt.v3.user } : { version: f.attempt.version },
-        ...(knownAs.has(f.address) ? { known: knownAs.get(f.address) } : {}),
+        ...((f.device ?? knownAs.get(f.address)) !== undefined ? { known: f.device ?? knownAs.get(f.address) } : {}),
         neighbours: f.neighbours,
         ...(f.warnings.length > 0 ? { warnings: f.warnings } : {}),
       })),
@@ -218,18 +281,42 @@ export class NetworkDiscovery {
   /**
    * What accepting `address` of a sweep would register: a device that answered, with the credential that
    * worked, else a neighbour heard of with that address (no SNMP block); undefined when the sweep has neither.
+   * `known` names the inventory device it already is.
    */
-  candidate(id: string, address: string): DiscoveredCandidate | undefined {
+  candidate(id: string, address: string): (DiscoveredCandidate & { known?: string }) | undefined {
     const s = this.sweeps.get(id);
     if (!s) return undefined;
+    const { proposals, knownAs } = propose(s.found, this.o.estate.devices.values(), this.o.estate.inventory);
     const f = s.found.find((x) => x.address === address);
     if (f) {
       const a = f.attempt;
       const snmp = a.version === '3' ? { host: f.address, port: f.port, version: a.version, v3: a.v3 } : { host: f.address, port: f.port, version: a.version, community: a.community };
-      return { address, name: f.sysName || f.address, kind: f.kind, ...(f.kind === 'sensor' ? { sensorType: 'temperature-humidity' as const } : {}), snmp };
+      const known = f.device ?? knownAs.get(f.address);
+      return { address, name: f.sysName || f.address, kind: f.kind, ...(f.kind === 'sensor' ? { sensorType: 'temperature-humidity' as const } : {}), snmp, ...(known ? { known } : {}) };
     }
-    const heard = propose(s.found, this.o.estate.devices.values(), this.o.estate.inventory).proposals.devices.find((d) => d.source === 'neighbour' && d.address === address);
+    const heard = proposals.devices.find((d) => d.source === 'neighbour' && d.address === address);
     return heard ? { address, name: heard.name, kind: heard.kind } : undefined;
+  }
+
+  /** A device the sweep proposes, by the id it suggested (a neighbour heard of without an address is accepted this way). */
+  proposedDevice(id: string, proposed: string): ProposedDevice | undefined {
+    const s = this.sweeps.get(id);
+    if (!s) return undefined;
+    return propose(s.found, this.o.estate.devices.values(), this.o.estate.inventory).proposals.devices.find((d) => d.id === proposed);
+  }
+
+  /**
+   * Where a LAN link between `a` and `b` (either way round) stands for this sweep: `in-inventory` when the
+   * inventory has the cable already, the proposal when the sweep proposes it (its ends say whether each
+   * device is in the inventory yet), `unknown` otherwise; undefined for an unknown sweep.
+   */
+  linkProposal(id: string, a: { device: string; interface: string }, b: { device: string; interface: string }): ProposedLink | 'in-inventory' | 'unknown' | undefined {
+    const s = this.sweeps.get(id);
+    if (!s) return undefined;
+    if (inventoryHasLink(this.o.estate.inventory.links, a, b)) return 'in-inventory';
+    const same = (x: { device: string; interface: string }, y: { device: string; interface: string }): boolean => x.device === y.device && x.interface === y.interface;
+    const links = propose(s.found, this.o.estate.devices.values(), this.o.estate.inventory).proposals.links;
+    return links.find((l) => (same(l.a, a) && same(l.b, b)) || (same(l.a, b) && same(l.b, a))) ?? 'unknown';
   }
 
   /** Cancels every sweep and waits for them (at stop). */
@@ -256,7 +343,7 @@ export class NetworkDiscovery {
     return attempts;
   }
 
-  private async run(s: Sweep, attempts: Attempt[], ports: number[], timeoutMs: number): Promise<void> {
+  private async run(s: Sweep, targets: Iterator<Target>, timeoutMs: number): Promise<void> {
     const signal = s.abort.signal;
     const cancelled = (): boolean => {
       if (!signal.aborted && this.o.stopping?.()) this.cancel(s.id);
@@ -271,21 +358,20 @@ export class NetworkDiscovery {
       nextAt = at + interval;
       if (at > now) await sleep(at - now);
     };
-    const hosts = (function* () {
-      for (const c of s.cidrs) yield* hostsOf(c);
-    })();
-    const options = { ports, attempts, timeoutMs, retries: this.config.retries, maxNeighbours: this.config.maxNeighbours, profiles: this.profiles, take, cancelled };
+    const common = { timeoutMs, retries: this.config.retries, maxNeighbours: this.config.maxNeighbours, profiles: this.profiles, take, cancelled };
     const worker = async (): Promise<void> => {
       for (;;) {
         if (cancelled()) return;
-        const next = hosts.next();
+        const next = targets.next();
         if (next.done) return;
-        const address = next.value;
+        const t = next.value;
         try {
-          const found = await probeAddress(address, options);
+          const found = await probeAddress(t.address, { ...common, ports: t.ports, attempts: t.attempts });
+          if (found && t.device) found.device = t.device;
           if (found && s.found.length < this.config.maxFound) s.found.push(found);
+          else if (!found && t.device) this.logger.warn({ sweep: s.id, device: t.device, address: t.address }, 'discovery: an inventory device did not answer with its credentials');
         } catch (err) {
-          this.logger.warn({ sweep: s.id, address, err: (err as Error).message }, 'discovery: probe failed');
+          this.logger.warn({ sweep: s.id, address: t.address, err: (err as Error).message }, 'discovery: probe failed');
         }
         if (!signal.aborted) s.probed++;
       }
@@ -300,9 +386,12 @@ export class NetworkDiscovery {
   }
 }
 
+/** IPv4 addresses in numeric order; an inventory device's SNMP host may be a name, and names sort after them. */
 function compareAddresses(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
+  const v4 = (t: string): number[] | undefined => (/^\d+(\.\d+){3}$/.test(t) ? t.split('.').map(Number) : undefined);
+  const x = v4(a);
+  const y = v4(b);
+  if (!x || !y) return x ? -1 : y ? 1 : a.localeCompare(b);
   for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
   return 0;
 }

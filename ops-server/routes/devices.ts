@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { Device, badRequest, conflict, notFound, redactDevice, resolveDeviceSnmp, unknownSnmpProfile, wfError, type Estate } from '../../core/index.ts';
+import { Device, WatchfloorError, badRequest, conflict, notFound, redactDevice, resolveDeviceSnmp, unknownSnmpProfile, wfError, type Estate } from '../../core/index.ts';
+import type { SeriesDeletion } from '../../store/index.ts';
 import { audit } from '../audit.ts';
 import type { OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
@@ -65,7 +66,15 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-export const DeleteDeviceQuery = z.strictObject({ dropSeries: z.enum(['true', 'false']).default('false').describe('true: also delete its series (refused: the store cannot delete series; they age out with retention)') });
+export const DeleteDeviceQuery = z.strictObject({
+  dropSeries: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true: also delete its series and their points in every tier (and InfluxDB\'s copy with store: influxdb); false: they are kept and age out with retention. On a device already removed, true deletes the series it left.'),
+});
+
+/** The answer's account of a deletion: counts as the store gives them. */
+const deletionOf = (d: SeriesDeletion): Record<string, number> => ({ series: d.series, ...(d.points !== undefined ? { points: d.points } : {}), ...(d.rollupRows !== undefined ? { rollupRows: d.rollupRows } : {}) });
 
 /**
  * Devices of the inventory file are its to change (the file is the source of truth, and it wins over
@@ -149,17 +158,42 @@ export function deviceRoutes(ctx: OpsContext): Router {
     requireRole('admin'),
     route(async (req, res) => {
       const id = String(req.params.id);
-      const { dropSeries } = parseInput(DeleteDeviceQuery, req.query, 'query');
+      const drop = parseInput(DeleteDeviceQuery, req.query, 'query').dropSeries === 'true';
+      const store = ctx.timeseries;
+      // Refused before anything is removed when the store cannot delete: never half done.
+      if (drop && !store?.deleteSeries) throw badRequest('dropSeries', 'dropSeries: this deployment\'s time-series store cannot delete series; remove the device without it, and its series age out with the store\'s retention');
+      const deleteSeries = async (): Promise<SeriesDeletion> => {
+        if (!store?.deleteSeries) throw wfError('UNAVAILABLE', 'the time-series store cannot delete series');
+        return store.deleteSeries({ device: id });
+      };
+      if (drop && !ctx.estate.devices.has(id) && (store?.series({ device: id }).length ?? 0) > 0) {
+        // A device removed before, or whose series deletion failed after its removal: its series can still go.
+        const deleted = await deleteSeries();
+        audit(req, { action: 'device.series.delete', target: id, detail: deletionOf(deleted) });
+        res.json({ id, removed: false, seriesKept: false, seriesDeleted: deletionOf(deleted) });
+        return;
+      }
       apiDevice(ctx, id);
-      // The store has no delete (store/types.ts TimeSeriesStore): refused before anything is removed, never half done.
-      if (dropSeries === 'true')
-        throw badRequest('dropSeries', 'dropSeries: the time-series store cannot delete a device\'s series; remove the device without it, and its series age out with the store\'s retention');
       const children = [...ctx.estate.devices.values()].filter((d) => d.parents.includes(id)).map((d) => d.id);
       if (children.length > 0) throw conflict(`device "${id}" is the parent of ${children.join(', ')}: change or remove those first`);
       if (!ctx.removeDevice) throw wfError('UNAVAILABLE', 'devices cannot be removed in this deployment');
+      // Removed first, so ingest refuses its points (an unknown device) and none arrives after the delete.
       await ctx.removeDevice(id);
-      audit(req, { action: 'device.remove', target: id, detail: { seriesKept: true } });
-      res.json({ id, removed: true, seriesKept: true });
+      if (!drop) {
+        audit(req, { action: 'device.remove', target: id, detail: { seriesKept: true } });
+        res.json({ id, removed: true, seriesKept: true });
+        return;
+      }
+      let deleted: SeriesDeletion;
+      try {
+        deleted = await deleteSeries();
+      } catch (err) {
+        audit(req, { action: 'device.remove', target: id, detail: { seriesKept: true, seriesError: (err as Error).message } });
+        const e = err instanceof WatchfloorError ? err : wfError('STORE_WRITE', (err as Error).message);
+        throw new WatchfloorError(e.code, `device "${id}" was removed, but its series were not deleted: ${e.message}. DELETE /api/v1/devices/${id}?dropSeries=true again deletes them.`, e.status);
+      }
+      audit(req, { action: 'device.remove', target: id, detail: { seriesKept: false, ...deletionOf(deleted) } });
+      res.json({ id, removed: true, seriesKept: false, seriesDeleted: deletionOf(deleted) });
     }),
   );
 

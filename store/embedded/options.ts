@@ -1,7 +1,7 @@
 /** The embedded store's options, their defaults, and what its writer, reader and maintenance share. */
 import { wfError, type Clock, type Logger, type Point, type WatchfloorError } from '../../core/index.ts';
 import type { TierName, TierOptions } from '../tiers.ts';
-import type { CommitLog, SeriesLimitEvent, TimeSeriesStore } from '../types.ts';
+import type { CommitLog, SeriesDeletion, SeriesLimitEvent, TimeSeriesStore } from '../types.ts';
 
 /** The database file inside the data directory. */
 export const DATABASE_FILE = 'timeseries.duckdb';
@@ -52,6 +52,7 @@ export interface EmbeddedTimeSeriesStore extends TimeSeriesStore {
   maintain(): Promise<MaintenanceReport>;
   attachLog(log: CommitLog): Promise<number>;
   replay(seq: number, points: readonly Point[]): void;
+  deleteSeries(selector: { device: string }): Promise<SeriesDeletion>;
 }
 
 /** The options with every default filled in. */

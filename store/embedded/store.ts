@@ -40,7 +40,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createLogger, systemClock, wfError, type Logger, type Point } from '../../core/index.ts';
 import { SeriesBook } from '../series.ts';
 import { defaultTiers, TIER_SCHEMA } from '../tiers.ts';
-import type { CommitLog, GroupRangeQuery, LatestValue, PointColumns, PointsQuery, RangeBucket, RangeQuery, SeriesInfo, SeriesSelector, StoreStats } from '../types.ts';
+import type { CommitLog, GroupRangeQuery, LatestValue, PointColumns, PointsQuery, RangeBucket, RangeQuery, SeriesDeletion, SeriesInfo, SeriesSelector, StoreStats } from '../types.ts';
+import { deleteDeviceSeries } from './delete.ts';
 import { loadWatermarks, TierMaintenance } from './maintenance.ts';
 import { DATABASE_FILE, defaults, type EmbeddedStoreOptions, type EmbeddedTimeSeriesStore, type Lifecycle, type MaintenanceReport, type Options } from './options.ts';
 import { PointReader } from './reader.ts';
@@ -171,6 +172,9 @@ class EmbeddedStore implements EmbeddedTimeSeriesStore {
   }
   maintain(): Promise<MaintenanceReport> {
     return this.maintenance.maintain();
+  }
+  deleteSeries(selector: { device: string }): Promise<SeriesDeletion> {
+    return deleteDeviceSeries(this.writer, this.writes, this.book, this.life, selector.device);
   }
 
   stats(): StoreStats {

@@ -84,6 +84,13 @@ export class DiskBuffer {
     return undefined;
   }
 
+  /** The newest segment's id, if any. */
+  newest(): number | undefined {
+    let last: number | undefined;
+    for (const id of this.segments.keys()) if (last === undefined || id > last) last = id;
+    return last;
+  }
+
   async read(id: number): Promise<string[]> {
     const text = await readFile(this.file(id), 'utf8');
     return text.split('\n').filter((l) => l !== '');

@@ -162,6 +162,23 @@ export class InfluxWriter {
     return this.buffer.persist();
   }
 
+  /**
+   * Resolves true once every point written before the call has reached InfluxDB (a delete must come
+   * after them, or they would bring the series back), false when that takes longer than `timeoutMs`.
+   */
+  async sentAll(timeoutMs: number): Promise<boolean> {
+    await this.buffer.persist();
+    const last = this.buffer.newest();
+    const until = Date.now() + timeoutMs;
+    this.wake?.();
+    for (;;) {
+      const oldest = this.buffer.oldest();
+      if (last === undefined || oldest === undefined || oldest > last) return true;
+      if (Date.now() >= until || this.stopping) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   stats(): InfluxWriterStats {
     return { sent: this.sent, bufferedBytes: this.buffer.bytes, segments: this.buffer.segmentCount, dropped: this.buffer.dropped, failures: this.failures, rejected: this.rejected };
   }
