@@ -4,13 +4,14 @@ import type { MqttAccounts } from '../broker/index.ts';
 import { NetworkDiscovery, parseDiscoveryConfig } from '../collectors/index.ts';
 import type { Clock, Config, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
 import { aedesCommandBus, SessionBook, type OpsContext, type UserBook } from '../ops-server/index.ts';
-import type { AlertDesk, RuleEngine, ServiceBook } from '../rules/index.ts';
+import type { AlertDesk, NotifyDoor, RuleEngine, ServiceBook } from '../rules/index.ts';
 import type { LogStore, TimeSeriesStore } from '../store/index.ts';
 import type { RunningCollectors } from './collectors.ts';
 import type { EventLog } from './event-log.ts';
 import type { MqttLink } from './mqtt-link.ts';
 import type { PresenceBook } from './presence.ts';
 import type { RegisteredDevices } from './registered-devices.ts';
+import type { RegisteredLinks } from './registered-links.ts';
 
 /** The parts of the running product the ops server reads and acts on. */
 export interface ProductParts {
@@ -19,6 +20,8 @@ export interface ProductParts {
   logger: Logger;
   estate: Estate;
   registered: RegisteredDevices;
+  /** Links added over the API (accepted discovery proposals): DATA_DIR/links.json. */
+  links?: RegisteredLinks;
   users: UserBook;
   accounts: MqttAccounts;
   store: TimeSeriesStore;
@@ -37,6 +40,8 @@ export interface ProductParts {
   services?: ServiceBook;
   /** The log store (cli/soc-logs.ts): /api/v1/logs and the SOC's investigation routes. */
   logs?: LogStore;
+  /** The notifier: the Telegram and Slack button callbacks. */
+  notify?: NotifyDoor;
 }
 
 /**
@@ -68,6 +73,7 @@ export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
     logger: p.logger,
     estate: p.estate,
     users: p.users,
+    ...(config.auth.ldap ? { ldap: config.auth.ldap } : {}),
     sessions,
     latest: (sel) => store.latest(sel),
     range: (q) => store.range(q),
@@ -99,7 +105,15 @@ export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
       p.estate.remove(deviceId);
       p.collectors.snmp.poller.remove(deviceId);
       if (p.accounts.get(deviceId)?.role === 'device') p.accounts.remove(deviceId);
-      p.logger.info({ device: deviceId }, 'device removed');
+      // Its links go with it (only links added over the API can name a device added over the API), or the export would not load.
+      const links = p.estate.removeLinksOf(deviceId).map((l) => l.id);
+      p.links?.removeDevice(deviceId);
+      p.logger.info({ device: deviceId, ...(links.length > 0 ? { links } : {}) }, 'device removed');
+    },
+    async addLink(link) {
+      p.links?.add(link);
+      p.estate.addLink(link);
+      p.logger.info({ link: link.id, a: link.a.device, b: link.b.device }, 'link added');
     },
     metricsText: () => p.metrics.metrics(),
     metricsToken: config.http.metricsToken,
@@ -112,9 +126,10 @@ export function opsContext(p: ProductParts, sessions: SessionBook): OpsContext {
     commandBus: aedesCommandBus(p.mqtt.bus),
     metricsRegistry: p.metrics,
     // Sweeps propose devices and links; accepting one goes through registerDevice above (routes/discovery.ts).
-    discovery: new NetworkDiscovery({ estate: p.estate, config: parseDiscoveryConfig(config.discovery), clock: p.clock, logger: p.logger, stopping: p.stopping }),
+    discovery: new NetworkDiscovery({ estate: p.estate, config: parseDiscoveryConfig(config.discovery), profiles: p.collectors.snmp.profiles, clock: p.clock, logger: p.logger, stopping: p.stopping }),
     ...(lineProtocol ? { lineProtocol } : {}),
     ...(p.services ? { services: p.services } : {}),
     ...(p.logs ? { logs: p.logs } : {}),
+    ...(p.notify ? { notify: p.notify } : {}),
   };
 }

@@ -25,6 +25,8 @@ export const Alert = z.object({
   state: AlertState,
   labels: z.record(z.string(), z.string()),
   summary: z.string(),
+  /** The summary in Vietnamese, from the rule's `summary_vi` (notifications to Vietnamese receivers). */
+  summaryVi: z.string().optional(),
   /** The value that crossed the threshold (absent for no-data and status alerts). */
   value: z.number().nullable(),
   startsAt: z.number(),

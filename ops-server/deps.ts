@@ -1,5 +1,5 @@
-import type { Alert, Clock, Device, DeviceEvent, Estate, Logger, SecurityEvent } from '../core/index.ts';
-import type { AlertDesk, ServiceBook } from '../rules/index.ts';
+import type { Alert, Clock, Device, DeviceEvent, Estate, LdapConfig, Link, Logger, SecurityEvent } from '../core/index.ts';
+import type { AlertDesk, NotifyDoor, ServiceBook } from '../rules/index.ts';
 import type { LatestValue, LogStore, QueryLimits, RangeBucket, RangeQuery, TimeSeriesStore } from '../store/index.ts';
 import type { SessionBook } from './sessions.ts';
 import type { UserBook } from './users.ts';
@@ -67,7 +67,19 @@ export interface DiscoveryDoor {
   list(): object[];
   cancel(id: string): boolean;
   /** What accepting a found (or heard-of) address registers: kind, name and the SNMP block that answered. */
-  candidate(id: string, address: string): { address: string; name: string; kind: Device['kind']; sensorType?: Device['sensorType']; snmp?: { host: string; port: number; version: '1' | '2c' | '3'; community?: string; v3?: NonNullable<DiscoveryRequest['snmp']['v3']>[number] } } | undefined;
+  candidate(id: string, address: string): { address: string; name: string; kind: Device['kind']; sensorType?: Device['sensorType']; snmp?: { host: string; port: number; version: '1' | '2c' | '3'; community?: string; v3?: NonNullable<DiscoveryRequest['snmp']['v3']>[number] }; known?: string } | undefined;
+  /** Reads the LLDP/CDP neighbours of the inventory's SNMP devices (all, or those named) with their own credentials; 400 naming the field. */
+  startInventory(request: { devices?: string[]; timeoutMs?: number }, by: string): { id: string };
+  /** A device the sweep proposes, by the id it suggested. */
+  proposedDevice(id: string, proposed: string): { id: string; name: string; address?: string; kind: Device['kind'] } | undefined;
+  /** A proposed LAN link between two ports (either way round), `in-inventory` when the inventory has it, `unknown` when not proposed; undefined for an unknown sweep. */
+  linkProposal(id: string, a: DiscoveryLinkEnd, b: DiscoveryLinkEnd): { kind: 'lan'; a: DiscoveryLinkEnd & { known: boolean }; b: DiscoveryLinkEnd & { known: boolean }; via: string[] } | 'in-inventory' | 'unknown' | undefined;
+}
+
+/** One end of a proposed link: a device (of the inventory, or the id a proposed device would get) and its port. */
+export interface DiscoveryLinkEnd {
+  device: string;
+  interface: string;
 }
 
 /**
@@ -79,6 +91,8 @@ export interface OpsContext {
   logger: Logger;
   estate: Estate;
   users: UserBook;
+  /** Directory sign-in (config auth.ldap, ops-server/directory) for names that are not local accounts; off when absent. */
+  ldap?: LdapConfig;
   sessions: SessionBook;
   latest(selector: { device?: string; metric?: string }): LatestValue[];
   range(query: RangeQuery): Promise<RangeBucket[]>;
@@ -100,6 +114,8 @@ export interface OpsContext {
   updateDevice?(device: Device): Promise<void>;
   /** Removes a device registered through the API: persisted, polled no more, its MQTT account removed. */
   removeDevice?(deviceId: string): Promise<void>;
+  /** Adds a link to the running inventory (an accepted discovery proposal), persisted beside devices.json and in the inventory export. */
+  addLink?(link: Link): Promise<void>;
   /** Prometheus text exposition of the product's own counters. */
   metricsText(): Promise<string>;
   /** When set, /metrics answers only `Authorization: Bearer <this>` (config http.metricsToken). */
@@ -126,4 +142,6 @@ export interface OpsContext {
   discovery?: DiscoveryDoor;
   /** The product's Prometheus registry: the ops server adds HTTP latency and socket.io figures to it. */
   metricsRegistry?: Registry;
+  /** The notifier: the Telegram and Slack button callbacks (/api/v1/notify/...) are mounted only when it is set. */
+  notify?: NotifyDoor;
 }

@@ -19,6 +19,8 @@ import { logRoutes } from './routes/logs.ts';
 import { socRoutes } from './routes/soc.ts';
 import { serviceRoutes, statusRoutes } from './routes/services.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
+import { onCallRoutes } from './routes/oncall.ts';
+import { notifyCallbackRoutes } from './routes/notify-callbacks.ts';
 import { auditStateChanges, authenticate, corsPolicy, httpMetrics, requireLogin, securityHeaders } from './http-security.ts';
 import { openApiDocument } from './openapi.ts';
 import { defaultParts, type OpsParts } from './own-state.ts';
@@ -69,6 +71,8 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   if (ctx.lineProtocol) app.use(writeRoutes(ctx.lineProtocol, ctx, parts.tokens));
   // The public status page: no login, public services only (routes/services.ts).
   if (ctx.services) app.use(statusRoutes(ctx.services, ctx));
+  // Telegram's and Slack's button clicks: no session; the provider's signature and our signed token instead.
+  if (ctx.notify) app.use(notifyCallbackRoutes(ctx.notify, ctx, parts));
 
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {
@@ -97,6 +101,8 @@ export function createHttpApp(ctx: OpsContext, publicDir: string, parts: OpsPart
   if (ctx.logs) api.use(socRoutes(ctx.logs, ctx));
   if (ctx.services) api.use(serviceRoutes(ctx.services, ctx));
   if (ctx.discovery) api.use(discoveryRoutes(ctx.discovery, ctx));
+  // Mounted without notify.oncall too (no schedules then), so its roles hold wherever it is asked.
+  api.use(onCallRoutes(ctx));
 
   api.use((_req, _res, next) => next(notFound('API route')));
   app.use('/api/v1', api);

@@ -35,6 +35,7 @@ export interface Opening {
   severity: Severity;
   labels: Record<string, string>;
   summary: string;
+  summaryVi?: string;
   description?: string;
   runbook?: string;
   value: number | null;
@@ -122,6 +123,7 @@ export class AlertBook {
       suppressedBy: null,
       silencedBy: [],
       flapping: false,
+      ...(o.summaryVi !== undefined ? { summaryVi: o.summaryVi } : {}),
       ...(o.description !== undefined ? { description: o.description } : {}),
       ...(o.runbook !== undefined ? { runbook: o.runbook } : {}),
       ...(o.related !== undefined ? { related: o.related } : {}),

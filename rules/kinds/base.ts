@@ -58,6 +58,8 @@ export function matchesTags(match: TagMatch | undefined, device: string, tags: D
 /** What every rule may add to its alerts: templated text, a runbook link, fixed labels. */
 const Presentation = {
   summary: z.string().min(1).optional(),
+  /** The summary in Vietnamese, same `{{...}}`: what notifications to Vietnamese receivers say. */
+  summary_vi: z.string().min(1).optional(),
   /** Longer text for the alert's page; `{{...}}` as in the summary. */
   description: z.string().min(1).optional(),
   runbook: z.url().optional(),
@@ -82,6 +84,7 @@ export interface BaseRule {
   readonly kind: AlertKind;
   readonly severity: Severity;
   readonly summary?: string | undefined;
+  readonly summary_vi?: string | undefined;
   readonly description?: string | undefined;
   readonly runbook?: string | undefined;
   readonly labels?: Record<string, string> | undefined;
@@ -103,6 +106,7 @@ export function openingOf(def: BaseRule, labels: Record<string, string>, vars: R
   return {
     rule: def.id, name: def.name, kind: def.kind, severity: def.severity, labels, value, startsAt,
     summary: renderSummary(template, vars),
+    ...(def.summary_vi ? { summaryVi: renderSummary(def.summary_vi, vars) } : {}),
     ...(def.description ? { description: renderSummary(def.description, vars) } : {}),
     ...(def.runbook ? { runbook: def.runbook } : {}),
   };

@@ -61,6 +61,7 @@ class CorrelationTracker implements Tracker {
       c.alert = this.port.raise({
         rule: rule.id, name: rule.name, kind: rule.kind, severity: rule.severity, labels, value: null, startsAt: now,
         summary: renderSummary(rule.summary ?? `${rule.name}: {{evidence}}`, vars),
+        ...(rule.summary_vi ? { summaryVi: renderSummary(rule.summary_vi, vars) } : {}),
         description: renderSummary(rule.description ?? `Within {{within}} on ${rule.by} {{${rule.by}}}: {{evidence}}. Devices: {{devices}}.`, vars),
         ...(rule.runbook ? { runbook: rule.runbook } : {}),
         related: evidence.map((a) => a.id),

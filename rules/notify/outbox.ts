@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Clock, Logger } from '../../core/index.ts';
 import type { Notification } from './grouping.ts';
-import type { Transport } from './transports.ts';
+import type { Transport } from './transports/index.ts';
 
 interface Item {
   n: Notification;

@@ -6,6 +6,7 @@ import { AlertBoard } from './alerts.ts';
 import { AlertPane } from './alertpane.ts';
 import { beep, onSoundChange, soundState, toggleSound } from './cue.ts';
 import { createFloorView } from './floorview.ts';
+import { refreshOnCall, showOnCall } from './oncall.ts';
 import { currentLang, named, onLangChange, setLang, t, translatePage } from './i18n.ts';
 import { RackPanel } from './rackpanel.ts';
 import { Readings } from './readings.ts';
@@ -18,6 +19,7 @@ import { EndUserView } from './enduser-view.ts';
 import { SocView } from './soc-view.ts';
 import { ServicesView } from './services-view.ts';
 import { DiscoveryView } from './discovery-view.ts';
+import { AdminView } from './admin-view.ts';
 import type { Alert, Device, InventoryAnswer, Page, RuleDef, TelemetryUpdate, ViewProps } from './page.ts';
 import type { FunctionComponent } from 'preact';
 
@@ -79,6 +81,7 @@ onLangChange(() => {
   setLive(document.body.dataset.live ?? 'connecting', $('live').title || undefined);
   renderNav();
   showWho();
+  showOnCall($('oncall'));
   // The plan's SVG is built once per room with its words (aisles, scale, labels): built again in the new language,
   // then painted from the readings as after any room change.
   if (state.user) view.selectRoom(state.roomId);
@@ -122,6 +125,8 @@ const VIEWS: MainView[] = [
   { id: 'soc', roles: ['admin', 'soc'], component: SocView },
   { id: 'dashboards', roles: ['admin', 'noc', 'soc', 'viewer'], component: DashboardsView },
   { id: 'discovery', roles: ['admin'], component: DiscoveryView },
+  // Users, tokens, MQTT accounts, the audit log and security events (admin-view.ts); the API refuses the others too.
+  { id: 'admin', roles: ['admin'], component: AdminView },
 ];
 const allowedViews = () => VIEWS.filter((v) => state.user && v.roles.includes(state.user.role));
 
@@ -300,6 +305,7 @@ async function enter(): Promise<void> {
   showView('app-view');
   document.body.dataset.role = me.user.role;
   showWho();
+  void refreshOnCall($('oncall'), me.user.role);
   clearBanner();
   view.renderTabs();
   view.selectRoom(view.roomFromHash() ?? state.rooms[0]?.id ?? null);
@@ -457,6 +463,8 @@ let ticks = 0;
 function tick() {
   if (state.view === 'floor') view.paintAll();
   state.store.changed('clock');
+  // Who is on call changes at hand-overs: asked again every minute.
+  if (ticks % 60 === 59 && state.user) void refreshOnCall($('oncall'), state.user.role);
   // A wall screen runs for days: follow the server clock (staleness is judged by it) and notice an ended session.
   if (++ticks % CLOCK_CHECK_EVERY_S === 0) {
     api.me().then(
