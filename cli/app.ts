@@ -4,7 +4,7 @@ import { MqttAccounts, type Broker, type ExternalBroker } from '../broker/index.
 import { ChecksCollector, registerCheckMetrics, startMqttIngest, type Collector, type MqttIngest, type SnmpCollectors } from '../collectors/index.ts';
 import { systemClock, type Clock, type Config, type DeviceEvent, type Estate, type Inventory, type Logger, type SecurityEvent } from '../core/index.ts';
 import { startOpsServer, UserBook, type OpsServer } from '../ops-server/index.ts';
-import { builtinRulesPath, loadRulesFile, openRules, type RuleDef, type RuleEngine } from '../rules/index.ts';
+import { builtinRulesPath, loadRulesFile, openRules, withSiteDefaults, type RuleDef, type RuleEngine } from '../rules/index.ts';
 import type { Fleet, ServiceEstate, SnmpEstate } from '../simulators/index.ts';
 import { openStore, openWriteAheadLog, type TimeSeriesStore } from '../store/index.ts';
 import { startCollectors } from './collectors.ts';
@@ -16,11 +16,14 @@ import { MqttAuditRelay, startMqttLink } from './mqtt-link.ts';
 import { openSessions, opsContext } from './ops-context.ts';
 import { PresenceBook } from './presence.ts';
 import { loadEstate, RegisteredDevices } from './registered-devices.ts';
+import { loadLinks, RegisteredLinks } from './registered-links.ts';
 import { startRuleTicker } from './rule-ticker.ts';
 import { ProductServices } from './services.ts';
 import { Simulation, syslogTarget, type SimulationOptions } from './simulation.ts';
 import { openSocLogs, type SocLogs } from './soc-logs.ts';
 import { Shutdown } from './stop.ts';
+import { openDataDir } from './data-dir.ts';
+import { packageVersion } from './version.ts';
 
 export { simulatorPassword } from './simulation.ts';
 export { rulesFor } from './rules-source.ts';
@@ -83,11 +86,16 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const clock = options.clock ?? systemClock;
   const dir = (...parts: string[]): string => join(config.dataDir, ...parts);
   mkdirSync(config.dataDir, { recursive: true });
+  // Before any part reads a file: refuse a newer data format, migrate an older one (cli/data-dir.ts).
+  openDataDir(config.dataDir, { version: packageVersion, now: clock.now(), logger });
   const shutdown = new Shutdown();
 
   // Who and what: the inventory plus devices registered through the API, users, MQTT accounts.
   const registered = new RegisteredDevices(dir('devices.json'), options.inventory.snmpProfiles);
   const estate = loadEstate(options.inventory, registered, logger);
+  // Links accepted from discovery proposals (DATA_DIR/links.json), beside the inventory file's.
+  const links = new RegisteredLinks(dir('links.json'));
+  loadLinks(estate, links, logger);
   const users = new UserBook(dir('users.json'));
   const admin = await users.ensureAdmin(options.adminPassword, clock.now());
   const accounts = new MqttAccounts(dir('mqtt-accounts.json'));
@@ -104,7 +112,7 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const fanout = new Fanout();
   const alertRules = openRules({
     rules: options.rules ?? loadRulesFile(builtinRulesPath), source: options.rulesSource ?? (options.rules ? undefined : () => loadRulesFile(builtinRulesPath)),
-    dataDir: config.dataDir, estate, clock, logger, notify: config.notify, publish: fanout.alerts,
+    dataDir: config.dataDir, estate, clock, logger, notify: withSiteDefaults(config.notify, config.http, options.inventory.sites), publish: fanout.alerts,
   });
   const rules: RuleEngine = alertRules.engine;
   const events = new EventLog<DeviceEvent>(10_000, dir('events', 'device-events.jsonl'), logger);
@@ -145,8 +153,9 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   const sessions = openSessions(config.dataDir, users, clock, logger);
   const ops = await startOpsServer(
     opsContext({
-      config, clock, logger, estate, registered, users, accounts, store, rules, alertDesk: alertRules.desk, events, securityEvents, presence,
+      config, clock, logger, estate, registered, links, users, accounts, store, rules, alertDesk: alertRules.desk, events, securityEvents, presence,
       mqtt, collectors, metrics, onSecurityEvent: paths.securityEvent, stopping: shutdown.stopping, services: services.book, logs: logs.store,
+      ...(alertRules.notifier ? { notify: alertRules.notifier } : {}),
     }, sessions),
     { host: config.http.host, port: config.http.port, tls: config.http.tls, corsOrigins: config.http.corsOrigins, publicUrl: config.http.publicUrl },
   );

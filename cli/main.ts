@@ -10,6 +10,8 @@ import { runDevicesCommand } from './devices-command.ts';
 import { runInventoryCommand } from './inventory-command.ts';
 import { runAuditCommand, runUsersCommand } from '../ops-server/index.ts';
 import { serveBroker } from '../broker/index.ts';
+import { runConfigCommand } from './config-check.ts';
+import { packageVersion } from './version.ts';
 
 const HELP = `watchfloor: an operations center for a data center and its networks (NOC + SOC)
 
@@ -25,6 +27,8 @@ Usage:
   watchfloor dashboards export DIR | import FILE   Grafana JSON out (built-in dashboards) and in
   watchfloor users add|passwd|disable|enable|list|unlock|locks  local users of the ops server (see users --help)
   watchfloor audit verify                         check the audit log's hash chain
+  watchfloor config check FILE                    validate a config as start would, without starting
+  watchfloor --version                            print the version
   watchfloor COMMAND --help                       help on one command
 
 Environment: WATCHFLOOR_ADMIN_PASSWORD, WATCHFLOOR_HTTP_PORT (8080), WATCHFLOOR_MQTT_PORT (1883),
@@ -131,6 +135,13 @@ async function main(argv: string[]): Promise<number> {
       return runUsersCommand(rest);
     case 'audit':
       return runAuditCommand(rest);
+    case 'config':
+      return runConfigCommand(rest);
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`${packageVersion}\n`);
+      return 0;
     case undefined:
     case '--help':
     case '-h':

@@ -35,6 +35,8 @@ const catalogue = {
   STORE_CLOSED: { status: 503, message: (what: string) => `the ${what} is closed` },
   STORE_QUERY: { status: 502, message: (text: string) => text },
   STORE_UNAVAILABLE: { status: 503, message: (text: string) => text },
+  /** The data directory's format marker (cli/data-dir.ts): written by a newer version, or unreadable. */
+  DATA_DIR: { status: 500, message: (text: string) => text },
   /** The ingest write-ahead log could not be written: the publish is refused, not acknowledged, and the publisher sends it again. */
   WAL_WRITE: { status: 503, message: (reason: string) => `ingest write-ahead log: ${reason}` },
   // Network discovery (collectors/discovery): a range too large without force, or outside discovery.allowedCidrs

@@ -1,0 +1,85 @@
+/**
+ * The data directory's format marker and its migrations, run once at open before any part reads a file.
+ *
+ * `DATA_DIR/watchfloor-data.json` says which data format the directory holds (store schema, alert
+ * state, sessions, accounts: every file the product keeps there) and which version last opened it.
+ * A directory from an older format is brought forward one step at a time by MIGRATIONS; one from a
+ * newer format is refused with a message saying which version wrote it, never opened and half-read.
+ *
+ * Format 1 is the first with a marker. Release 0.1.0 wrote none: a directory with a store (tsdb/)
+ * but no marker is format 0, whose files format 1 reads as they are (the DuckDB tables are created with
+ * IF NOT EXISTS, alerts/state.json and sessions.json are validated on load), so step 1 only stamps.
+ * The next change to a file's shape is a step here that rewrites it, and DATA_FORMAT + 1.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { wfError, type Logger } from '../core/index.ts';
+
+/** The data format this version writes and reads. */
+export const DATA_FORMAT = 1;
+export const DATA_MARKER_FILE = 'watchfloor-data.json';
+
+const Marker = z.object({
+  format: z.number().int().nonnegative(),
+  /** The version that last opened the directory. */
+  writtenBy: z.string(),
+  createdBy: z.string().optional(),
+  migrations: z.array(z.object({ from: z.number(), to: z.number(), by: z.string(), at: z.number() })).default([]),
+});
+export type DataDirMarker = z.infer<typeof Marker>;
+
+interface Migration {
+  /** The format it produces (from `to - 1`). */
+  to: number;
+  what: string;
+  run(dir: string): void;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  { to: 1, what: 'the data directory gets its format marker (0.1.0 wrote none; its files are read as they are)', run: () => undefined },
+];
+
+/** Reads the marker of `dir`, undefined when there is none; an unreadable marker is an error (never taken for format 0). */
+export function readDataMarker(dir: string): DataDirMarker | undefined {
+  const file = join(dir, DATA_MARKER_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return Marker.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    throw wfError('DATA_DIR', `${file} is unreadable (${(err as Error).message.split('\n')[0]}): restore it from a backup; it says which data format the directory holds`);
+  }
+}
+
+/**
+ * Creates or opens the data directory for `version`: a new one is stamped, an older format is migrated
+ * step by step (each step recorded in the marker), a newer format is refused. Returns the marker now on disk.
+ */
+export function openDataDir(dir: string, o: { version: string; now: number; logger: Logger }): DataDirMarker {
+  mkdirSync(dir, { recursive: true });
+  const found = readDataMarker(dir);
+  if (found && found.format > DATA_FORMAT) {
+    throw wfError('DATA_DIR', `the data directory ${dir} holds data format ${found.format}, written by Watchfloor ${found.writtenBy}; this is Watchfloor ${o.version}, which reads data format ${DATA_FORMAT} and older. Run ${found.writtenBy} or newer on it, or restore a backup this version made (docs/production.md, "Backups").`);
+  }
+  // No marker: a directory 0.1.0 ran in has its store (tsdb/); without one it is new, perhaps with files
+  // the offline commands wrote before the first start (`users add`, `devices passwd`), which every format reads.
+  const fresh = !found && !existsSync(join(dir, 'tsdb'));
+  let marker: DataDirMarker = found ?? { format: fresh ? DATA_FORMAT : 0, writtenBy: fresh ? o.version : '0.1.0', createdBy: fresh ? o.version : undefined, migrations: [] };
+  for (const step of MIGRATIONS) {
+    if (step.to <= marker.format) continue;
+    o.logger.info({ dir, from: marker.format, to: step.to }, `data directory: migrating: ${step.what}`);
+    step.run(dir);
+    marker = { ...marker, format: step.to, migrations: [...marker.migrations, { from: marker.format, to: step.to, by: o.version, at: o.now }] };
+    // Each step is written down as it ends, so a crash between steps resumes at the next one.
+    writeMarker(dir, marker);
+  }
+  if (!found || found.writtenBy !== o.version) writeMarker(dir, { ...marker, writtenBy: o.version });
+  return readDataMarker(dir) as DataDirMarker;
+}
+
+/** Writes the marker whole or not at all (a temp file renamed over it). */
+function writeMarker(dir: string, marker: DataDirMarker): void {
+  const file = join(dir, DATA_MARKER_FILE);
+  writeFileSync(`${file}.tmp`, JSON.stringify(marker, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
