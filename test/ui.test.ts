@@ -303,6 +303,11 @@ describe('the watch floor in the browser', () => {
     await r.locator('.triage-close').click();
     await soc.locator(`#soc-table tr[data-alert-id="${id}"][data-triage="closed"][data-disposition="true_positive"]`).waitFor(WAIT);
     await soc.screenshot({ path: join(artifactsDir, 'soc.png') });
+    // The link a notification carries (`/?alert=<id>`) opens the page with that alert marked in the list, first.
+    await soc.goto(`${floor.base}/?alert=${encodeURIComponent(id)}`);
+    await soc.locator(`#alert-list li[data-alert-id="${id}"][data-linked="true"]`).waitFor(WAIT);
+    expect(await soc.locator('#alert-list li[data-linked="true"]').count()).toBe(1);
+    expect(await soc.locator('#alert-list li').first().getAttribute('data-alert-id')).toBe(id);
   }, 60_000);
 
   it('has no serious accessibility violations (axe-core) on the floor plan, in kiosk mode too', async () => {

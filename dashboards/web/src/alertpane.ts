@@ -1,6 +1,6 @@
 // The NOC's live alert list: filters, and the actions the viewer's role may take on each alert.
 // An action whose route the server lacks (404/405) is hidden from then on, never faked.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { VNode } from 'preact';
 import { ApiError, http, missingRoute } from './api.ts';
 import { SEVERITIES } from './alerts.ts';
@@ -109,12 +109,24 @@ function Actions({ page, a }: { page: Page; a: Alert }) {
   </div>`;
 }
 
+/** `?alert=<id>`: the alert a notification links to (rules/notify/transports/site.ts), marked and scrolled to once. */
+const linkedAlert = new URLSearchParams(location.search).get('alert');
+
 /** The list beside every view: the summary counts, filters, and one card per alert. */
 export function AlertPane({ page }: ViewProps) {
   useStore(page.store, 'alerts', 'clock', 'lang');
   const [f, setF] = useState({ severity: '', state: '', kind: '', text: '' });
+  const [scrolled, setScrolled] = useState(false);
   const now = page.now();
   const all = page.alerts.sorted();
+  // The linked alert comes first whatever its rank, so the list's cut (MAX_SHOWN) never hides it.
+  const linkedIndex = linkedAlert ? all.findIndex((a) => a.id === linkedAlert) : -1;
+  if (linkedIndex > 0) all.unshift(...all.splice(linkedIndex, 1));
+  useEffect(() => {
+    if (scrolled || linkedIndex < 0) return;
+    document.querySelector('#alert-list [data-linked="true"]')?.scrollIntoView({ block: 'center' });
+    setScrolled(true);
+  }, [linkedIndex, scrolled]);
   const firing = all.filter((a) => a.state === 'firing');
   const counts = SEVERITIES.map((s): [string, number] => [s, firing.filter((a) => a.severity === s).length]).filter(([, n]) => n > 0);
   const needle = f.text.trim().toLowerCase();
@@ -153,7 +165,8 @@ export function AlertPane({ page }: ViewProps) {
         const target = labels.rack ?? labels.device;
         const locatable = labels.room && target && page.roomNames.has(labels.room);
         return html`<li key=${a.id} class="alert sev-${a.severity} state-${a.state}${a.acknowledged ? ' acked' : ''}" data-alert-id=${a.id} data-severity=${a.severity}
-            data-state=${a.state} data-kind=${a.kind} data-label-rack=${labels.rack} data-label-device=${labels.device} data-acked=${String(!!a.acknowledged)}>
+            data-state=${a.state} data-kind=${a.kind} data-label-rack=${labels.rack} data-label-device=${labels.device} data-acked=${String(!!a.acknowledged)}
+            data-linked=${a.id === linkedAlert ? 'true' : undefined}>
           <span class="sev-badge">${a.state === 'firing' ? named('sev', a.severity).toUpperCase() : `${named('sev', a.severity).toUpperCase()} · ${t('badge.resolved')}`}</span>
           <span class="alert-name">${a.name}</span>
           <span class="alert-summary">${a.summary}</span>
