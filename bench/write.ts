@@ -3,10 +3,15 @@
 // (lines, InfluxDB's unit) and values (fields, Watchfloor's unit) per second *stored*: from the first
 // request until the store has every value on disk, 0 lost checked. The same batches then go to
 // Debian's influxd 1.x (/write, answered once in its WAL) and victoria-metrics (/api/v2/write, counted
-// once queryable), each in its own process on this machine, one after another.
+// once queryable), each in its own process on this machine, one after another. On a shared machine
+// the wall-clock figures move with the load; the product's CPU time per 100,000 lines (process.cpuUsage
+// from the end of the warm-up until the last value is on disk: HTTP, parse, broker, ingest, log, store,
+// rules) does much less. BENCH_PROFILE=dir writes a CPU profile of the product's timed part there
+// (node:inspector, from the end of the warm-up until the last value is on disk): write.cpuprofile.
 // Run: node bin/run-ts.js bench/write.ts [--batches N]  (or npm run bench -- write)
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -93,10 +98,22 @@ if (process.argv.includes('--product')) {
   const inventory = Inventory.parse({ sites: [{ id: 'dc1', name: 'Bench' }], rooms: [], racks: [], devices: [] });
   const app = await startWatchfloor({ config, inventory, rules: [], logger: silentLogger, adminPassword: 'bench-admin-password' });
   const { token } = app.ops.parts.tokens.create('bench', 'writer', 'bench', Date.now());
-  process.on('message', (msg: { cmd: string }) => {
+  const profiler = new Session();
+  process.on('message', (msg: { cmd: string; dir?: string }) => {
+    if (msg.cmd === 'profile') {
+      profiler.connect();
+      void profiler.post('Profiler.enable').then(() => profiler.post('Profiler.start')).then(() => process.send?.({ type: 'profiling' }));
+    }
+    if (msg.cmd === 'profiled') {
+      void profiler.post('Profiler.stop').then(({ profile }) => {
+        writeFileSync(join(msg.dir as string, 'write.cpuprofile'), JSON.stringify(profile));
+        process.send?.({ type: 'profiled' });
+      });
+    }
     if (msg.cmd === 'stats') {
       const s = app.store.stats();
-      process.send?.({ type: 'stats', written: s.written, pending: s.pending, dropped: s.dropped, ingestDropped: [...app.ingest.stats.dropped.values()].reduce((a, b) => a + b, 0), rssMb: Math.round(process.memoryUsage().rss / 2 ** 20) });
+      const cpu = process.cpuUsage();
+      process.send?.({ type: 'stats', written: s.written, pending: s.pending, dropped: s.dropped, ingestDropped: [...app.ingest.stats.dropped.values()].reduce((a, b) => a + b, 0), rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), cpuMs: (cpu.user + cpu.system) / 1000 });
     }
     if (msg.cmd === 'stop') void app.stop().then(() => rmSync(dataDir, { recursive: true, force: true })).then(() => process.exit(0));
   });
@@ -106,9 +123,14 @@ if (process.argv.includes('--product')) {
 }
 
 async function watchfloor(batches: string[], warmup: string): Promise<Figures> {
-  const child = fork(new URL('../bin/run-ts.js', import.meta.url).pathname, [new URL(import.meta.url).pathname, '--product'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [] });
+  const child = fork(new URL('../bin/run-ts.js', import.meta.url).pathname, [new URL(import.meta.url).pathname, '--product'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profileDir = process.env.BENCH_PROFILE;
+  const command = (cmd: string) => new Promise<void>((resolve) => {
+    child.once('message', () => resolve());
+    child.send({ cmd, dir: profileDir });
+  });
   const ready = await new Promise<{ httpPort: number; token: string }>((resolve) => child.once('message', (m) => resolve(m as { httpPort: number; token: string })));
-  type Stats = { written: number; pending: number; dropped: number; ingestDropped: number; rssMb: number };
+  type Stats = { written: number; pending: number; dropped: number; ingestDropped: number; rssMb: number; cpuMs: number };
   const stats = () => new Promise<Stats>((resolve) => {
     child.once('message', (m) => resolve(m as Stats));
     child.send({ cmd: 'stats' });
@@ -123,6 +145,8 @@ async function watchfloor(batches: string[], warmup: string): Promise<Figures> {
     return base.pending === 0 && base.written >= BATCH * (VALUES_PER_HOST / LINES_PER_HOST);
   }, 60_000);
   const warmValues = base.written;
+  if (profileDir) await command('profile');
+  base = await stats();
   const expected = batches.length * BATCH * (VALUES_PER_HOST / LINES_PER_HOST);
   const t0 = performance.now();
   const sent = await send(batches, url, headers);
@@ -133,11 +157,13 @@ async function watchfloor(batches: string[], warmup: string): Promise<Figures> {
   }, 300_000);
   const seconds = (performance.now() - t0) / 1000;
   const lost = expected - (last.written - warmValues);
+  const cpuPer100k = ((last.cpuMs - base.cpuMs) * 100_000) / (batches.length * BATCH);
+  if (profileDir) await command('profiled');
   child.send({ cmd: 'stop' });
   await new Promise((r) => child.once('exit', r));
   return {
     name: 'watchfloor /api/v2/write -> broker -> store', lines: batches.length * BATCH, values: expected, seconds,
-    note: `answered in ${sent.seconds.toFixed(1)} s, on disk at ${seconds.toFixed(1)} s; ${lost} lost, store dropped ${last.dropped}, ingest dropped ${last.ingestDropped}, 429 retries ${sent.retries}, product RSS ${last.rssMb} MB`,
+    note: `answered in ${sent.seconds.toFixed(1)} s, on disk at ${seconds.toFixed(1)} s; ${lost} lost, store dropped ${last.dropped}, ingest dropped ${last.ingestDropped}, 429 retries ${sent.retries}, product RSS ${last.rssMb} MB, product CPU ${Math.round(cpuPer100k)} ms per 100k lines`,
   };
 }
 

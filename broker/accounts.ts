@@ -21,6 +21,8 @@ export const MqttAccount = z.strictObject({
   services: z.boolean().optional(),
   /** Collector accounts: may publish log lines as `logs/{its own username}` (the syslog collector). */
   logs: z.boolean().optional(),
+  /** Collector accounts: may publish telemetry batches of any inventory device as `telemetry/{its own username}` (the line protocol collector). */
+  telemetryBatches: z.boolean().optional(),
 });
 export type MqttAccount = z.infer<typeof MqttAccount>;
 export type MqttRole = MqttAccount['role'];
@@ -80,6 +82,11 @@ export class MqttAccounts {
   /** Sets (or rotates) the syslog collector's account: it publishes log lines on `logs/{username}` only, for no device. */
   async setLogPublisher(username: string, password: string): Promise<void> {
     this.put({ username, hash: await hashSecret(password), role: 'collector', devices: [], logs: true });
+  }
+
+  /** Sets (or rotates) the line protocol collector's account: telemetry batches on `telemetry/{username}` only (ingest takes inventory devices only). */
+  async setTelemetryBatchPublisher(username: string, password: string): Promise<void> {
+    this.put({ username, hash: await hashSecret(password), role: 'collector', devices: [], telemetryBatches: true });
   }
 
   /** Sets (or rotates) an admin account: `$SYS` and read access to every device topic. */

@@ -6,6 +6,8 @@ const DEVICE_PUBLISH = /^devices\/([^/]+)\/(?:telemetry|events|status|commands\/
 const SERVICE_CHECK_PUBLISH = /^services\/[^/+#]+\/checks\/[^/+#]+$/;
 /** Log lines of a syslog collector (collectors/syslog): `logs/{collector account}`, one level. */
 const LOGS_PUBLISH = /^logs\/([^/+#]+)$/;
+/** Telemetry batches of many devices (collectors/line-protocol batch.ts): `telemetry/{collector account}`, one level. */
+const TELEMETRY_BATCH_PUBLISH = /^telemetry\/([^/+#]+)$/;
 /** A device listens to its own commands only: `devices/{id}/commands/#`, or one level with `+`, or one command. */
 const COMMANDS_SUBSCRIBE = /^devices\/([^/+#]+)\/commands\/(?:#|\+|[^/+#]+)$/;
 
@@ -25,6 +27,8 @@ export function mayPublishFor(account: MqttAccount, deviceId: string, kindOf: Ki
 export function mayPublish(account: MqttAccount, topic: string, kindOf?: KindOf): boolean {
   // Only a collector account marked `logs`, and only under its own name: no device, admin or other collector speaks for it.
   if (topic.startsWith('logs/')) return account.role === 'collector' && account.logs === true && LOGS_PUBLISH.exec(topic)?.[1] === account.username;
+  // Only a collector account marked `telemetryBatches` (it speaks for any inventory device), only under its own name.
+  if (topic.startsWith('telemetry/')) return account.role === 'collector' && account.telemetryBatches === true && TELEMETRY_BATCH_PUBLISH.exec(topic)?.[1] === account.username;
   if (topic.startsWith('services/')) return account.role === 'collector' && account.services === true && SERVICE_CHECK_PUBLISH.test(topic);
   const match = DEVICE_PUBLISH.exec(topic);
   return match !== null && mayPublishFor(account, match[1] ?? '', kindOf);

@@ -39,6 +39,8 @@ export interface CollectorAccounts {
   setServiceChecker?(username: string, password: string): Promise<void>;
   /** The syslog collector's account: log lines on `logs/{username}` only (broker/acl.ts). */
   setLogPublisher?(username: string, password: string): Promise<void>;
+  /** The line protocol collector's account: telemetry batches on `telemetry/{username}` only (broker/acl.ts). */
+  setTelemetryBatchPublisher?(username: string, password: string): Promise<void>;
 }
 
 /** A service's checks as the checks collector schedules them: each parsed (collectors/checks `parseCheck`) with its key. */

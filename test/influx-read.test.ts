@@ -88,6 +88,8 @@ describe('store: influxdb reads from InfluxDB 1.x', () => {
     }, 20_000, 100);
     const points = await rangeOf('s-a01-ft', T0, T0 + 10 * MIN - 1);
     expect(points).toEqual(Array.from({ length: 10 }, (_, m) => [T0 + m * MIN, 20 + 2 * m + 0.5]));
+    // influxd answers the query as soon as it took the batch; the writer drops its sent segment a moment later.
+    await eventually(() => (app.store.stats().influxdb?.segments === 0 ? true : undefined), 5_000, 50);
     expect(app.store.stats().influxdb).toMatchObject({ sent: 20, segments: 0 });
     // The writer's figures on /metrics, for the Prometheus that watches Watchfloor itself.
     const m = await api(base, undefined, '/metrics');

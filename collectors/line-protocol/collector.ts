@@ -1,17 +1,21 @@
 /*
  * The `line_protocol` collector: bodies of InfluxDB line protocol handed over by the ops server's
- * /write and /api/v2/write, published onto the broker as `devices/{id}/telemetry` like every
- * collector (one message per device and timestamp), at QoS 1: a write is answered once the broker
- * (and ingest's write-ahead log, with durable acks) has every message.
- * Path: parse -> bound (retention) -> identify (device tag, auto-registration) -> type-check -> map -> publish.
+ * /write and /api/v2/write, published onto the broker as telemetry batches (`telemetry/{account}`,
+ * batch.ts: every device and timestamp of a body in one message, or a few under the broker's payload
+ * limit), at QoS 1: a write is answered once the broker (and ingest's write-ahead log, with durable
+ * acks) has every message of it.
+ * Path: parse -> bound (retention) -> identify (device tag, auto-registration) -> type-check -> map -> batch -> publish.
+ * One pass over the body (parse.ts readLineProtocol), no object per line: a series key's device and
+ * metric names are worked out once and kept (`series`), values go straight into the body's readings.
  */
 import type { MqttClient } from 'mqtt';
 import { ConfigError, Device, issueLines, type Clock, type Estate, type Logger } from '../../core/index.ts';
 import { connectPublisher, publisherClientId, publisherLogin } from '../publisher.ts';
 import type { Collector, CollectorContext, CollectorPublishTarget } from '../registry.ts';
 import { DEFAULT_INSTANCE_TAGS, hostMatcher, LineProtocolConfig, type AutoRegisterRule, type LineProtocolConfigInput } from './config.ts';
-import { deviceOf, FieldTypeBook, metricOf, numberOf, type Refusal } from './mapping.ts';
-import { parseLineProtocol, type LineError, type Precision } from './parse.ts';
+import { TelemetryBatchEncoder, telemetryBatchTopic } from './batch.ts';
+import { FieldTypeBook, metricOf, type Refusal } from './mapping.ts';
+import { readLineProtocol, type FieldValue, type LineError, type LineFields, type Precision, type ReadPosition, type SeriesKey } from './parse.ts';
 
 export const LINE_PROTOCOL_COLLECTOR_ACCOUNT = 'line-protocol-collector';
 
@@ -60,17 +64,35 @@ export interface LineProtocolCollectorOptions {
   clock: Clock;
   /** The store's longest retention in days (config store.retention.hourDays): the default for `pastDays`. */
   storeRetentionDays?: number;
+  /** The broker's largest payload (mqtt.maxPayloadBytes): each batch message stays under it. */
+  maxPayloadBytes?: number;
 }
 
-/** QoS 1 messages in flight at once. */
-const MAX_INFLIGHT = 16_000;
-
-/** A device's connection: FNV-1a of its id, so its messages keep their order. */
-function connectionOf(device: string, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < device.length; i++) h = Math.imul(h ^ device.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % n;
+/** What a field of a series means here: its metric, and the type the type book last agreed to. */
+interface FieldInfo {
+  key: string;
+  /** The metric name; null when refused (bad_metric_name); undefined until first needed. */
+  metric: string | null | undefined;
+  /** The type the book took for this field at `generation`; while the book forgets nothing, the same type needs no new check. */
+  type: FieldValue['type'] | undefined;
+  generation: number;
 }
+
+/** What a series key (measurement and tags) means here, worked out once per distinct text. */
+interface SeriesInfo extends SeriesKey {
+  /** The first of `deviceTags` present. */
+  device: string | undefined;
+  instance: readonly string[] | undefined;
+  fields: Map<string, FieldInfo>;
+  /** The fields of its last line, in order: the next line of the series usually has the same (no lookup then). */
+  last: FieldInfo[];
+}
+
+/** Series keys remembered; past it the memory starts again (a writer of ever new tag values costs a parse a line, not memory). */
+const MAX_SERIES = 100_000;
+
+/** QoS 1 messages in flight at once (a batch message is up to maxPayloadBytes). */
+const MAX_INFLIGHT = 1_000;
 
 /** The line protocol door of the product: InfluxDB writers' points onto the broker. */
 export class LineProtocolCollector implements Collector {
@@ -85,6 +107,10 @@ export class LineProtocolCollector implements Collector {
   private registrar: ((device: Device) => Promise<void>) | undefined;
   private readonly counts: LineProtocolStats;
   private readonly instanceTags: Record<string, string[]>;
+  private readonly series = new Map<string, SeriesInfo>();
+  private topic = '';
+  /** The next write's connection: a write's messages all take one, in order; writes take turns. */
+  private turn = 0;
 
   constructor(private readonly o: LineProtocolCollectorOptions) {
     const parsed = LineProtocolConfig.safeParse(o.config ?? {});
@@ -99,7 +125,7 @@ export class LineProtocolCollector implements Collector {
   /** Reads its settings from the config's `lineProtocol` section (collectors/line-protocol/README.md). */
   static fromContext(c: CollectorContext): LineProtocolCollector {
     const section = (c.config as { lineProtocol?: unknown }).lineProtocol;
-    return new LineProtocolCollector({ config: section as LineProtocolConfigInput | undefined, estate: c.estate, publishTo: c.publishTo, logger: c.logger, clock: c.clock, storeRetentionDays: c.config.store.retention.hourDays });
+    return new LineProtocolCollector({ config: section as LineProtocolConfigInput | undefined, estate: c.estate, publishTo: c.publishTo, logger: c.logger, clock: c.clock, storeRetentionDays: c.config.store.retention.hourDays, maxPayloadBytes: c.config.mqtt.maxPayloadBytes });
   }
 
   /** How an auto-registered device is kept: the composition root hands the persisted registration (as POST /api/v1/devices); else the estate alone. */
@@ -118,10 +144,15 @@ export class LineProtocolCollector implements Collector {
 
   async start(): Promise<void> {
     if (this.clients.length > 0) return;
-    const login = await publisherLogin(this.o.publishTo, LINE_PROTOCOL_COLLECTOR_ACCOUNT, (accounts, username, password) => accounts.setCollector(username, password, '*'));
+    const login = await publisherLogin(this.o.publishTo, LINE_PROTOCOL_COLLECTOR_ACCOUNT, (accounts, username, password) => {
+      if (!accounts.setTelemetryBatchPublisher) throw new Error('line protocol: the broker accounts cannot make a telemetry batch publisher account');
+      return accounts.setTelemetryBatchPublisher(username, password);
+    });
+    // On an external broker, its ACL must let the collector account write `telemetry/{that account}`.
+    this.topic = telemetryBatchTopic(login.username ?? LINE_PROTOCOL_COLLECTOR_ACCOUNT);
     // Several connections: a broker handles one client's QoS 1 publishes in order, each acknowledged after
-    // ingest's log has it, so one connection's throughput is one log commit at a time. A device's
-    // messages always take the same connection (its order kept).
+    // ingest's log has it, so one connection's throughput is one log commit at a time. A write's messages
+    // take one connection (in order), so a writer that waits for each answer keeps its order.
     try {
       for (let i = 0; i < this.config.connections; i++) {
         this.clients.push(await connectPublisher(login, publisherClientId(LINE_PROTOCOL_COLLECTOR_ACCOUNT, `-${i}`), this.o.logger, 'line protocol'));
@@ -150,10 +181,7 @@ export class LineProtocolCollector implements Collector {
       return { ...outcome, busy: true };
     }
     const now = this.o.clock.now();
-    const { points, errors } = parseLineProtocol(w.body, w.precision, now);
-    outcome.errors = errors;
     this.counts.writes++;
-    this.counts.badLines += errors.length;
     const refuse = (why: Refusal, n = 1): void => {
       outcome.refused[why] = (outcome.refused[why] ?? 0) + n;
       this.counts.refused[why] += n;
@@ -165,66 +193,111 @@ export class LineProtocolCollector implements Collector {
     };
     const oldest = now - (this.config.pastDays ?? this.o.storeRetentionDays ?? 1825) * 86_400_000;
     const newest = now + this.config.futureMinutes * 60_000;
-    const known = new Map<string, boolean>();
-    // device -> ts -> metrics: one telemetry message per device and timestamp.
-    const byDevice = new Map<string, Map<number, Record<string, number>>>();
-    for (const p of points) {
-      if (p.ts < oldest || p.ts > newest) {
+    /** device -> may write (true), or why not. */
+    const known = new Map<string, true | Refusal>();
+    // device -> ts -> metric -> value: one reading per device and timestamp.
+    const byDevice = new Map<string, Map<number, Map<string, number>>>();
+    let admitting = '';
+    // The reading of the last line: a host's lines of one time usually come together.
+    let lastDevice = '';
+    let lastTs = NaN;
+    let lastMetrics = new Map<string, number>();
+    const infos: FieldInfo[] = [];
+    const line = (s: SeriesInfo, f: LineFields): boolean => {
+      const ts = f.ts;
+      if (ts < oldest || ts > newest) {
         drop('beyond_retention', 'points beyond retention policy');
-        continue;
+        return true;
       }
-      const device = deviceOf(p, this.config.deviceTags);
+      const device = s.device;
       if (device === undefined) {
-        drop('no_device_tag', `no device tag (${this.config.deviceTags.join(', ')}) on measurement "${p.measurement}"`);
-        continue;
+        drop('no_device_tag', `no device tag (${this.config.deviceTags.join(', ')}) on measurement "${s.measurement}"`);
+        return true;
       }
       let ok = known.get(device);
       if (ok === undefined) {
-        ok = await this.admit(device, w.writer);
-        known.set(device, ok);
+        if (!this.o.estate.devices.has(device)) {
+          // Auto-registration awaits: the read stops before this line and starts again from it.
+          admitting = device;
+          return false;
+        }
+        known.set(device, (ok = true));
       }
-      if (!ok) {
-        drop(Device.shape.id.safeParse(device).success ? 'unknown_device' : 'bad_device_id', `unknown device "${device.slice(0, 128)}": not in the inventory and no auto-registration rule allows it for writer "${w.writer}"`);
-        continue;
+      if (ok !== true) {
+        drop(ok, `unknown device "${device.slice(0, 128)}": not in the inventory and no auto-registration rule allows it for writer "${w.writer}"`);
+        return true;
       }
-      let conflict: string | undefined;
-      for (const [field, v] of Object.entries(p.fields)) {
-        conflict ??= this.types.check(p.measurement, field, v.type);
+      const generation = this.types.generation;
+      for (let i = 0; i < f.count; i++) {
+        const key = f.keys[i] as string;
+        const type = f.types[i] as FieldValue['type'];
+        let info = s.last[i];
+        if (info?.key !== key) {
+          info = s.fields.get(key);
+          if (!info) s.fields.set(key, (info = { key, metric: undefined, type: undefined, generation: -1 }));
+          s.last[i] = info;
+        }
+        infos[i] = info;
+        if (info.type === type && info.generation === generation) continue;
+        const conflict = this.types.check(s.measurement, key, type);
+        if (conflict) {
+          drop('type_conflict', conflict);
+          return true;
+        }
+        info.type = type;
+        info.generation = generation;
       }
-      if (conflict) {
-        drop('type_conflict', conflict);
-        continue;
+      if (s.last.length > f.count) s.last.length = f.count;
+      let metrics = lastMetrics;
+      if (device !== lastDevice || ts !== lastTs) {
+        let perTs = byDevice.get(device);
+        if (!perTs) byDevice.set(device, (perTs = new Map()));
+        const known = perTs.get(ts);
+        if (known) metrics = known;
+        else perTs.set(ts, (metrics = new Map()));
+        lastDevice = device;
+        lastTs = ts;
+        lastMetrics = metrics;
       }
-      let perTs = byDevice.get(device);
-      if (!perTs) byDevice.set(device, (perTs = new Map()));
-      let metrics = perTs.get(p.ts);
-      if (!metrics) perTs.set(p.ts, (metrics = {}));
-      const instance = this.instanceTags[p.measurement];
-      for (const [field, v] of Object.entries(p.fields)) {
-        const value = numberOf(v);
-        if (value === undefined) {
+      for (let i = 0; i < f.count; i++) {
+        if (f.types[i] === 'string') {
           refuse('string_field');
           continue;
         }
-        const metric = metricOf(p.measurement, field, p.tags, instance);
-        if (metric === undefined) {
+        const info = infos[i] as FieldInfo;
+        let metric = info.metric;
+        if (metric === undefined) info.metric = metric = metricOf(s.measurement, info.key, s.tags, s.instance) ?? null;
+        if (metric === null) {
           refuse('bad_metric_name');
           continue;
         }
-        metrics[metric] = value;
+        metrics.set(metric, f.numbers[i] as number);
         outcome.values++;
       }
       outcome.accepted++;
+      return true;
+    };
+    const visitor = {
+      known: (text: string): SeriesInfo | undefined => this.series.get(text),
+      series: (text: string, key: SeriesKey): SeriesInfo => this.seriesOf(text, key),
+      line,
+      error: (e: LineError) => outcome.errors.push(e),
+    };
+    let at: ReadPosition | undefined = { offset: 0, line: 0 };
+    while ((at = readLineProtocol(w.body, w.precision, now, visitor, at))) {
+      const ok = await this.admit(admitting, w.writer);
+      known.set(admitting, ok ? true : Device.shape.id.safeParse(admitting).success ? 'unknown_device' : 'bad_device_id');
     }
-    const sends: Promise<void>[] = [];
-    this.queued += outcome.values;
+    this.counts.badLines += outcome.errors.length;
+    const encoder = new TelemetryBatchEncoder(Math.max(4096, (this.o.maxPayloadBytes ?? 256 * 1024) - 1024));
     for (const [device, perTs] of byDevice) {
-      for (const [ts, metrics] of perTs) {
-        if (Object.keys(metrics).length > 0) sends.push(this.send(device, JSON.stringify({ ts, metrics })));
-      }
+      for (const [ts, metrics] of perTs) if (metrics.size > 0) encoder.add(device, ts, metrics);
     }
+    const payloads = encoder.finish();
+    const client = this.clients[this.turn++ % this.clients.length];
+    this.queued += outcome.values;
     try {
-      await Promise.all(sends);
+      await Promise.all(payloads.map((payload) => this.send(client, payload)));
     } finally {
       this.queued -= outcome.values;
     }
@@ -233,14 +306,26 @@ export class LineProtocolCollector implements Collector {
     return outcome;
   }
 
+  /** What a series key means here, kept: its device and instance now, its metric names as its fields come. */
+  private seriesOf(text: string, key: SeriesKey): SeriesInfo {
+    let device: string | undefined;
+    for (const t of this.config.deviceTags) {
+      device = key.tags[t];
+      if (device !== undefined) break;
+    }
+    const s: SeriesInfo = { ...key, device, instance: this.instanceTags[key.measurement], fields: new Map(), last: [] };
+    if (this.series.size >= MAX_SERIES) this.series.clear();
+    this.series.set(text, s);
+    return s;
+  }
+
   /** Publishes at QoS 1 with at most MAX_INFLIGHT messages unacknowledged: MQTT packet ids are 16-bit [MQTT-2.3.1], and the broker's window is finite. */
-  private async send(device: string, body: string): Promise<void> {
+  private async send(client: MqttClient | undefined, body: string): Promise<void> {
     while (this.inflight >= MAX_INFLIGHT) await new Promise<void>((r) => this.waiting.push(r));
-    const client = this.clients[connectionOf(device, this.clients.length)];
     if (!client) throw new Error('the line protocol collector is stopped');
     this.inflight++;
     try {
-      await new Promise<void>((resolve, reject) => client.publish(`devices/${device}/telemetry`, body, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => client.publish(this.topic, body, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
     } finally {
       this.inflight--;
       this.waiting.shift()?.();

@@ -13,20 +13,47 @@ const TYPE_NAME: Record<FieldValue['type'], string> = { float: 'float', integer:
 
 /** The first type seen of each measurement's field, as InfluxDB keeps it per shard; bounded, oldest forgotten. */
 export class FieldTypeBook {
-  private readonly types = new Map<string, FieldValue['type']>();
+  /** measurement -> field -> type: no key string made per check, the hot path of a write. */
+  private readonly types = new Map<string, Map<string, FieldValue['type']>>();
+  /** Insertion order, for forgetting the oldest; `head` is the next to go. */
+  private order: [string, string][] = [];
+  private head = 0;
+  private size = 0;
+  private forgotten = 0;
   constructor(private readonly max = 200_000) {}
+
+  /** Changes when the book forgets a field: until then, a field that agreed with a type still does. */
+  get generation(): number {
+    return this.forgotten;
+  }
 
   /** Undefined when `type` agrees (or is the first), else InfluxDB's conflict message. */
   check(measurement: string, field: string, type: FieldValue['type']): string | undefined {
-    const key = `${measurement}\u0000${field}`;
-    const known = this.types.get(key);
+    let fields = this.types.get(measurement);
+    const known = fields?.get(field);
     if (known === undefined) {
-      if (this.types.size >= this.max) this.types.delete(this.types.keys().next().value as string);
-      this.types.set(key, type);
+      if (this.size >= this.max) this.forgetOldest();
+      if (!fields) this.types.set(measurement, (fields = new Map()));
+      fields.set(field, type);
+      this.order.push([measurement, field]);
+      this.size++;
       return undefined;
     }
     if (known === type) return undefined;
     return `field type conflict: input field "${field}" on measurement "${measurement}" is type ${TYPE_NAME[type]}, already exists as type ${TYPE_NAME[known]}`;
+  }
+
+  private forgetOldest(): void {
+    const [measurement, field] = this.order[this.head++] as [string, string];
+    const fields = this.types.get(measurement);
+    fields?.delete(field);
+    if (fields?.size === 0) this.types.delete(measurement);
+    this.size--;
+    this.forgotten++;
+    if (this.head >= 65_536) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 
