@@ -54,6 +54,14 @@ await new Promise<void>((resolve) => {
     }
   }, tickMs);
 });
-// Wait for the sockets to drain before reporting, so "sent" means handed to the kernel.
+// The schedule is over: the offered load stops now (the parent times an overload's end from this).
+const scheduledSeconds = (Date.now() - started) / 1000;
+process.send?.({ type: 'scheduled', sent, seconds: scheduledSeconds });
+// Wait for the sockets to drain before reporting, so "sent" means handed to the kernel. When the
+// product reads slower than the schedule, what it has not read waits here (and in the kernel's
+// socket buffers): `seconds` then runs past the schedule, and sent / seconds is the rate achieved.
 await Promise.all(clients.map((c) => c.endAsync()));
-process.send?.({ type: 'done', sent, seconds: (Date.now() - started) / 1000, acked: ackMs.length, ackMs: ackMs.sort((a, b) => a - b).filter((_, i) => i % 100 === 0) });
+process.send?.({
+  type: 'done', sent, scheduledSeconds, seconds: (Date.now() - started) / 1000,
+  acked: ackMs.length, ackMs: ackMs.sort((a, b) => a - b).filter((_, i) => i % 100 === 0),
+});

@@ -54,7 +54,8 @@ const MAX_TAIL_BATCH = 500;
  */
 export class Realtime {
   readonly io: SocketServer;
-  private pending = new Map<string, TelemetryUpdate>();
+  /** The newest point of each series since the last batch, by device then metric: no key string nor object made per value. */
+  private pending = new Map<string, Map<string, Point>>();
   private readonly timer: NodeJS.Timeout;
   private readonly checker: NodeJS.Timeout;
   /** Sockets tailing the logs, with their compiled filter: logs() costs nothing while it is empty. */
@@ -132,10 +133,20 @@ export class Realtime {
     return false;
   }
 
-  /** Queues values for the next batch; the newest value of a series wins. */
+  /**
+   * Queues values for the next batch; the newest value of a series wins. On the ingest path for every
+   * value (a message's points share their device), so it only keeps a reference; the batch is made at flush.
+   */
   telemetry(points: readonly Point[]): void {
+    let device: string | undefined;
+    let series: Map<string, Point> | undefined;
     for (const p of points) {
-      this.pending.set(`${p.device}\u0000${p.metric}`, { device: p.device, metric: p.metric, ts: p.ts, value: p.value });
+      if (p.device !== device) {
+        device = p.device;
+        series = this.pending.get(device);
+        if (!series) this.pending.set(device, (series = new Map()));
+      }
+      (series as Map<string, Point>).set(p.metric, p);
     }
   }
 
@@ -190,7 +201,8 @@ export class Realtime {
 
   private flush(): void {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    const batch: TelemetryUpdate[] = [];
+    for (const series of this.pending.values()) for (const p of series.values()) batch.push({ device: p.device, metric: p.metric, ts: p.ts, value: p.value });
     this.pending = new Map();
     this.toRoles(ALL_ROLES).emit('telemetry', batch);
   }

@@ -10,8 +10,10 @@ import {
   type Point,
 } from '../../core/index.ts';
 import { BurstLog } from './burst-log.ts';
+import { DeviceTurns } from './turns.ts';
 import { CHECK_REPORT_FILTER } from '../checks/report.ts';
 import { decode, decodeCheckReport, Dropped, identify, tag, validate, validateLogs, type DropReason, type ServiceCheckMessage } from './pipeline.ts';
+import { TELEMETRY_BATCH_FILTER, TELEMETRY_BATCH_PREFIX, telemetryBatchIngest } from './telemetry-batches.ts';
 
 export type { DropReason } from './pipeline.ts';
 
@@ -47,6 +49,8 @@ export interface DurableLog {
 
 export interface MqttIngest {
   readonly stats: IngestStats;
+  /** Device messages waiting for their turn (turns.ts): non-zero only while ingest is behind. */
+  readonly waiting: number;
   /**
    * Runs a QoS 1 publish through ingest now, while the embedded broker holds its PUBACK, and calls `ack`
    * once its points are durable (ack(err): they are not, and the broker refuses the publish). The
@@ -57,6 +61,11 @@ export interface MqttIngest {
 }
 
 const TOPICS = ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] as const;
+/**
+ * Most of a turn of the event loop that device messages may take (turns.ts): under an overload the
+ * rest of the turn reads the other connections, runs the store's flush slices and writes socket.io.
+ */
+const TURN_BUDGET_MS = 5;
 /** A syslog collector's batches (collectors/syslog): `logs/{collector}`. */
 const LOGS_FILTER = 'logs/+';
 const LOGS_PREFIX = 'logs/';
@@ -131,6 +140,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   const source = options.source ?? options.aedes;
   if (!source) throw new Error('startMqttIngest: no message source');
   const burst = new BurstLog(options.logger);
+  const turns = new DeviceTurns(TURN_BUDGET_MS, (err) => options.logger.error({ err: (err as Error).message }, 'ingest: message handling failed'));
   const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map(), logLines: 0, logLinesInvalid: 0 };
 
   const drop = (device: string, reason: DropReason, detail: string): undefined => {
@@ -202,14 +212,23 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     log.append(points, answer);
   };
 
+  // `telemetry/{collector}`: many devices' readings a message (the line protocol collector's; telemetry-batches.ts).
+  const batches = telemetryBatchIngest({
+    estate, sink, stats, log, partition, partitionOf, drop,
+    fault: (who, topic, err) => options.logger.error({ device: who, topic, err: err.message }, 'ingest: message handling failed'),
+  });
+
   const holdAck = (packet: Message, ack: (err?: Error) => void): void => {
+    if (packet.topic.startsWith(TELEMETRY_BATCH_PREFIX)) return batches.holdAck(packet, ack);
     const at = routeOf(packet.topic);
     // Only telemetry this worker owns, arriving as a Buffer it can recognise again; the rest goes the usual way.
     if (!log || !at || at.kind !== 'telemetry' || !Buffer.isBuffer(packet.payload) || (partition && partitionOf(at.device, partition.count) !== partition.index)) return ack();
     ingested.add(packet.payload);
-    stats.messages++;
-    // The rules see the points now; only the acknowledgment waits for the disk.
-    durable(telemetryOf(at.device, packet), ack);
+    // The rules see the points in the device's turn (at once unless ingest is behind); only the acknowledgment waits for the disk.
+    turns.run(at.device, () => {
+      stats.messages++;
+      durable(telemetryOf(at.device, packet), ack);
+    });
   };
 
   const deliver = (packet: Message, done: () => void): void => {
@@ -218,15 +237,26 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     if (!route) return done();
     const { device, kind } = route;
     if (partition && partitionOf(device, partition.count) !== partition.index) return done();
+    // In the device's turn (turns.ts): at once, unless ingest is behind.
+    // QoS 2: aedes sends PUBREC once every subscriber called back, so this one answers once the log has it.
+    if (kind === 'telemetry' && packet.qos === 2) {
+      return turns.run(device, () => {
+        stats.messages++;
+        durable(telemetryOf(device, packet), (err) => {
+          if (err) options.logger.error({ device, err: err.message }, 'ingest: a QoS 2 message could not be made durable');
+          done();
+        });
+      });
+    }
+    turns.run(device, () => onDeviceMessage(device, kind, packet), done);
+  };
+
+  /** A device's telemetry, event or status message, in its turn. */
+  const onDeviceMessage = (device: string, kind: string, packet: Message): void => {
     stats.messages++;
     if (kind === 'telemetry') {
-      const points = telemetryOf(device, packet);
-      // QoS 2: aedes sends PUBREC once every subscriber called back, so this one waits for the log.
-      if (packet.qos === 2) return durable(points, (err) => {
-        if (err) options.logger.error({ device, err: err.message }, 'ingest: a QoS 2 message could not be made durable');
-        done();
-      });
-      return done();
+      telemetryOf(device, packet);
+      return;
     }
     try {
       if (kind === 'events') onEvent(device, packet.payload);
@@ -235,7 +265,6 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
       // A fault downstream must not stop the stream for every other device.
       options.logger.error({ device, topic: packet.topic, err: (err as Error).message }, 'ingest: message handling failed');
     }
-    done();
   };
 
   /** decodeCheckReport -> the sink; a malformed one is counted under `service:{id}` with its reason. */
@@ -280,12 +309,20 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   };
 
   const topics: { filter: string; deliver: (packet: Message, done: () => void) => void }[] = TOPICS.map((filter) => ({ filter, deliver }));
+  topics.push({ filter: TELEMETRY_BATCH_FILTER, deliver: batches.deliver });
   if (sink.serviceCheck) topics.push({ filter: CHECK_REPORT_FILTER, deliver: onServiceCheck });
   if (sink.logs) topics.push({ filter: LOGS_FILTER, deliver: onLogs });
   const subs = topics.map((t) => ({ ...t, filter: options.shareGroup ? `$share/${options.shareGroup}/${t.filter}` : t.filter }));
   return Promise.all(subs.map((t) => new Promise<void>((resolve, reject) => source.subscribe(t.filter, t.deliver, (err) => (err ? reject(err) : resolve()))))).then(() => ({
     stats,
     holdAck,
-    stop: () => Promise.all(subs.map((t) => new Promise<void>((resolve) => source.unsubscribe(t.filter, t.deliver, resolve)))).then(() => undefined),
+    get waiting() {
+      return turns.waiting;
+    },
+    stop: () =>
+      Promise.all(subs.map((t) => new Promise<void>((resolve) => source.unsubscribe(t.filter, t.deliver, resolve)))).then(() => {
+        // What waits is handled now: its broker callbacks and acknowledgments are not left hanging.
+        turns.drainAll();
+      }),
   }));
 }
