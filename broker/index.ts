@@ -3,6 +3,7 @@ export type { BrokerOptions } from './options.ts';
 export { MAX_CLIENT_ID_BYTES } from './hooks/index.ts';
 export { REFUSAL_REASONS, type RefusalReason } from './refusals.ts';
 export type { ClientEvent } from './presence.ts';
+export { statusReceipts, type ReceiptOrder, type StatusReceipt } from './connections.ts';
 export { MqttAccounts, type MqttAccount, type MqttAccountView, type MqttRole } from './accounts.ts';
 export { mayPublish, mayPublishFor, maySubscribe, type KindOf } from './acl.ts';
 export { FrontDoor, type FrontDoorLimits } from './front-door.ts';

@@ -81,9 +81,15 @@ export function trackPresence(o: PresenceOptions): PresenceTracker {
       }
     });
 
+  /** Connections counted in `sessions`: ready, and not disconnected since. */
+  const counted = new WeakSet<Client>();
   aedes.on('clientReady', (client) => {
     const account = accountOf.get(client);
     if (!account) return;
+    // aedes says ready only once the CONNACK's queue is sent; a connection dropped before that has had its
+    // clientDisconnect already. Counted now, it would be a session that never ends (the device's next drop says nothing).
+    if (client.closed) return;
+    counted.add(client);
     const n = (sessions.get(account.username) ?? 0) + 1;
     sessions.set(account.username, n);
     if (n === 1 || account.role !== 'device') o.onClient?.({ username: account.username, role: account.role, clientId: client.id, status: 'online' });
@@ -95,6 +101,8 @@ export function trackPresence(o: PresenceOptions): PresenceTracker {
   aedes.on('clientDisconnect', (client) => {
     const account = accountOf.get(client);
     if (!account) return;
+    // Not ready yet: no session began, so none ends (its last will still says what it says).
+    if (!counted.delete(client)) return;
     const n = (sessions.get(account.username) ?? 1) - 1;
     if (n > 0) sessions.set(account.username, n);
     else sessions.delete(account.username);

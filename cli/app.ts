@@ -136,7 +136,8 @@ export async function startWatchfloor(options: WatchfloorOptions): Promise<Watch
   });
   fanout.attachBus(mqtt.bus);
   const ingest = await startMqttIngest({
-    source: mqtt.bus, estate, sink: paths.sink, clock, logger, log: wal, shareGroup: config.mqtt.external?.shareGroup, partition: config.mqtt.ingestPartition,
+    // Presence watches the status messages on their way in, to judge each by when the broker took it (cli/presence.ts).
+    source: presence.watch(mqtt.bus), estate, sink: paths.sink, clock, logger, log: wal, shareGroup: config.mqtt.external?.shareGroup, partition: config.mqtt.ingestPartition,
   });
   mqtt.holdAcksFor(ingest);
   const collectors = await startCollectors({

@@ -2,7 +2,7 @@ import type { Aedes, AedesOptions, Client, PublishPacket } from 'aedes';
 import type { MqttConfig } from '../../core/index.ts';
 import type { MqttAccount } from '../accounts.ts';
 import { mayPublish, type KindOf } from '../acl.ts';
-import { sourceOf, type Connections } from '../connections.ts';
+import { sourceOf, statusReceipts, type Connections } from '../connections.ts';
 import type { FrontDoor } from '../front-door.ts';
 import { refusal, type Refusals, type RefusalReason } from '../refusals.ts';
 
@@ -73,6 +73,11 @@ export function publishPath(d: PublishDeps): PublishPath {
     if (packet === (client as unknown as { will?: unknown }).will && book.takenOver.has(client) && STATUS_TOPIC.test(packet.topic)) {
       return done(refusal('last will of a taken-over connection'));
     }
+    // Likewise a last will of a connection that was already closing when the device connected again (so not
+    // taken over): the broker's presence says nothing then (the device has a connection), and neither may it.
+    if (packet === (client as unknown as { will?: unknown }).will && STATUS_TOPIC.test(packet.topic) && account.role === 'device' && connectedElsewhere(client, account)) {
+      return done(refusal('last will of a connection the device has replaced'));
+    }
     // [MQTT-1.5.3-1] ill-formed UTF-8 closes the connection; the decoder turned it into U+FFFD, which
     // no device topic holds (device ids are ASCII).
     if (packet.topic.includes('\uFFFD')) return done(new Error('topic is not valid UTF-8'));
@@ -89,8 +94,18 @@ export function publishPath(d: PublishDeps): PublishPath {
       pending.set(packet, client);
     }
     messages.in++;
+    // Taken here, in the order the socket was read: before the drop that may follow (connections.ts ReceiptOrder).
+    if (STATUS_TOPIC.test(packet.topic)) statusReceipts.take(packet.payload, 'client');
     if (packet.qos === 1 && holdAck) return holdAck(packet, (err) => done(err ?? null));
     done(null);
+  }
+
+  /** Another open connection of the same device account (a will is rare: the scan is once per dropped connection). */
+  function connectedElsewhere(client: Client, account: MqttAccount): boolean {
+    for (const other of Object.values(book.clientsById())) {
+      if (other && other !== client && !other.closed && book.accountOf.get(other)?.username === account.username) return true;
+    }
+    return false;
   }
 
   function authorizeForward(_client: Client, packet: Parameters<AuthorizeForward>[1]): ReturnType<AuthorizeForward> {
@@ -102,6 +117,8 @@ export function publishPath(d: PublishDeps): PublishPath {
     type Publish = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
     const publish = aedes.publish.bind(aedes) as unknown as Publish;
     (aedes as unknown as { publish: Publish }).publish = (packet, client, done) => {
+      // The broker's own status messages (its presence) are received when it publishes them.
+      if ((!client || typeof client === 'function') && STATUS_TOPIC.test(packet.topic)) statusReceipts.take(packet.payload, 'broker');
       if (typeof client === 'function') return publish(packet, null, client);
       if (dropped.has(packet)) return done?.();
       const from = pending.get(packet);
