@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MqttAccounts } from '../broker/index.ts';
 import { loadConfig, randomSecret } from '../core/index.ts';
+import { checkDataDir } from './data-dir.ts';
 import { RegisteredDevices } from './registered-devices.ts';
+import { packageVersion } from './version.ts';
 
 const HELP = `Usage: watchfloor devices COMMAND [--config FILE] ...
 
@@ -43,6 +45,8 @@ export async function runDevicesCommand(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const loaded = loadConfig(values.config);
+  // A data directory of a newer format is refused before its accounts file is read or written.
+  checkDataDir(loaded.config.dataDir, packageVersion);
   const accounts = new MqttAccounts(join(loaded.config.dataDir, 'mqtt-accounts.json'));
   const fail = (message: string): number => {
     process.stderr.write(`watchfloor devices: ${message}\n`);

@@ -5,8 +5,10 @@ import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, systemClock, type Config, type Estate } from '../core/index.ts';
 import { openStore } from '../store/index.ts';
 import { CSV_COLUMNS, exportInventoryYaml, parseImport, planImport, type ImportDiff, type ImportError } from '../ops-server/index.ts';
+import { checkDataDir } from './data-dir.ts';
 import { loadEstate, RegisteredDevices } from './registered-devices.ts';
 import { loadLinks, RegisteredLinks } from './registered-links.ts';
+import { packageVersion } from './version.ts';
 
 const HELP = `Usage: watchfloor inventory COMMAND [--config FILE] ...
 
@@ -57,6 +59,8 @@ export function formatDiff(diff: ImportDiff): string {
 
 function openEstate(configFile: string | undefined): { estate: Estate; registered: RegisteredDevices; links: RegisteredLinks; config: Config } {
   const loaded = loadConfig(configFile);
+  // A data directory of a newer format is refused before devices.json or links.json is read.
+  checkDataDir(loaded.config.dataDir, packageVersion);
   const registered = new RegisteredDevices(join(loaded.config.dataDir, 'devices.json'), loaded.inventory.snmpProfiles);
   const logger = createLogger('watchfloor', 'error');
   const estate = loadEstate(loaded.inventory, registered, logger);

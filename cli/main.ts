@@ -12,6 +12,7 @@ import { runAuditCommand, runUsersCommand } from '../ops-server/index.ts';
 import { serveBroker } from '../broker/index.ts';
 import { runConfigCommand } from './config-check.ts';
 import { packageVersion } from './version.ts';
+import { checkDataDir } from './data-dir.ts';
 
 const HELP = `watchfloor: an operations center for a data center and its networks (NOC + SOC)
 
@@ -101,6 +102,9 @@ async function start(args: string[]): Promise<number> {
 async function startBrokerRole(configFile: string | undefined): Promise<number> {
   const logger = createLogger();
   const loaded = loadConfig(configFile);
+  // A broker node may run beside the product on the same directory: it refuses a newer format, and
+  // leaves migrating and stamping to `watchfloor start` (cli/data-dir.ts).
+  checkDataDir(loaded.config.dataDir, packageVersion);
   const broker = await serveBroker({ config: loaded.config, inventory: loaded.inventory, logger });
   const { host, persistence } = loaded.config.mqtt;
   const tls = broker.tlsPort !== undefined ? `   mqtts://${host}:${broker.tlsPort}` : '';
@@ -132,9 +136,9 @@ async function main(argv: string[]): Promise<number> {
     case 'dashboards':
       return runDashboardsCommand(rest);
     case 'users':
-      return runUsersCommand(rest);
+      return runUsersCommand(rest, { checkDataDir: (dir) => checkDataDir(dir, packageVersion) });
     case 'audit':
-      return runAuditCommand(rest);
+      return runAuditCommand(rest, { checkDataDir: (dir) => checkDataDir(dir, packageVersion) });
     case 'config':
       return runConfigCommand(rest);
     case '--version':

@@ -186,6 +186,20 @@ function resolveSnmpFolders(config: Config, file: string | undefined, baseDir: s
   }
 }
 
+/**
+ * `notify.oncall.calendars[].files` resolved against the config file's folder, like the other paths.
+ * `notify` is validated later by rules/notify (core does not import it), which reads the files, so the
+ * paths are rewritten in the raw section; anything not shaped as expected is left for that validation.
+ */
+function resolveHolidayFiles(notify: unknown, baseDir: string): void {
+  const oncall = (notify as { oncall?: unknown } | null | undefined)?.oncall as { calendars?: unknown } | null | undefined;
+  if (!Array.isArray(oncall?.calendars)) return;
+  for (const calendar of oncall.calendars as unknown[]) {
+    const c = calendar as { files?: unknown } | null;
+    if (c && Array.isArray(c.files)) c.files = c.files.map((f: unknown) => (typeof f === 'string' && f !== '' ? resolve(baseDir, f) : f));
+  }
+}
+
 export interface LoadedConfig {
   config: Config;
   inventory: Inventory;
@@ -241,6 +255,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const ldap = config.auth.ldap;
   if (ldap?.caFile) ldap.caFile = resolve(baseDir, ldap.caFile);
   if (ldap?.search?.bindPasswordFile) ldap.search.bindPasswordFile = resolve(baseDir, ldap.search.bindPasswordFile);
+  resolveHolidayFiles(config.notify, baseDir);
   const inventory =
     typeof config.inventory === 'string' ? readDataFile(resolve(baseDir, config.inventory), Inventory) : config.inventory;
   return { config, inventory, baseDir };

@@ -18,7 +18,8 @@ import { EntityQuery, IncidentsQuery } from './routes/soc.ts';
 import { AvailabilityQuery, ReportQuery } from './routes/services.ts';
 import { EventsQuery, LatestQuery, RangeQuery, SecurityEventsQuery } from './routes/telemetry.ts';
 import { NewToken } from './routes/tokens.ts';
-import { NewUser } from './routes/users.ts';
+import { SetAccount } from './routes/mqtt-credentials.ts';
+import { NewUser, UserChange } from './routes/users.ts';
 
 export interface RouteInfo {
   method: string;
@@ -67,6 +68,8 @@ const BODIES: Record<string, z.ZodType> = {
   // An RFC 7396 merge patch over the stored device: any of its fields, null removes one.
   'PATCH /api/v1/devices/:id': RegisterDevice.partial(),
   'POST /api/v1/users': NewUser,
+  'PATCH /api/v1/users/:username': UserChange,
+  'PUT /api/v1/mqtt/accounts/:username': SetAccount,
   'POST /api/v1/tokens': NewToken,
   'POST /api/v1/devices/:id/commands': z.union([commandSchemas.crac, commandSchemas.pdu, commandSchemas.ups]),
   'POST /api/v1/services': ServiceSpec,

@@ -9,7 +9,10 @@ import { Role, UserBook, Username } from './users.ts';
 
 const USERS_HELP = `Usage: watchfloor users COMMAND [--config FILE] ...
 
-  users list                                        every local user (never a hash)
+  users list                                        every user (never a hash), one a line, tab-separated:
+                                                    name, role, source (local, or directory for
+                                                    LDAP sign-ins), enabled|disabled, last sign-in
+                                                    (ISO time; "-" when not recorded: local users)
   users add NAME --role admin|noc|soc|viewer [--password-stdin]
   users passwd NAME [--password-stdin]              set a new password and end the user's sessions
   users disable NAME                                refuse the user's logins and end their sessions
@@ -50,8 +53,16 @@ const cliActor = (): string => {
   }
 };
 
+/**
+ * What the CLI gives the commands: the data directory's format check (cli/data-dir.ts), which throws
+ * for a directory this version cannot read; the CLI owns the format, so ops-server does not import it.
+ */
+export interface DataDirGuard {
+  checkDataDir(dir: string): void;
+}
+
 /** Runs `watchfloor users ...`; returns the exit code. */
-export async function runUsersCommand(args: string[]): Promise<number> {
+export async function runUsersCommand(args: string[], guard: DataDirGuard): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -73,13 +84,18 @@ export async function runUsersCommand(args: string[]): Promise<number> {
     return code;
   };
   const { dataDir } = loadConfig(values.config).config;
+  guard.checkDataDir(dataDir);
   const users = new UserBook(join(dataDir, 'users.json'));
   const auditLog = new AuditLog(systemClock, join(dataDir, 'audit.jsonl'));
   const record = (action: string, target: string, detail?: Record<string, unknown>): void => {
     auditLog.append({ action, target, detail, actor: cliActor(), source: 'cli' });
   };
   if (command === 'list') {
-    for (const u of users.list()) process.stdout.write(`${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
+    // Fixed columns, so `cut -f` and awk read them; a directory user's role is the one their groups gave at the last sign-in.
+    for (const u of users.list()) {
+      const lastLogin = u.lastLoginAt !== undefined ? new Date(u.lastLoginAt).toISOString() : '-';
+      process.stdout.write(`${u.username}\t${u.role}\t${u.source}\t${u.disabled ? 'disabled' : 'enabled'}\t${lastLogin}\n`);
+    }
     return 0;
   }
   // The HTTP doors' locks and the broker's: one model (core/login-guard.ts), two files, so a name
@@ -144,13 +160,15 @@ export async function runUsersCommand(args: string[]): Promise<number> {
 }
 
 /** Runs `watchfloor audit verify`; returns the exit code. */
-export function runAuditCommand(args: string[]): number {
+export function runAuditCommand(args: string[], guard: DataDirGuard): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help || positionals[0] !== 'verify') {
     process.stdout.write(AUDIT_HELP);
     return values.help ? 0 : 2;
   }
-  const file = join(loadConfig(values.config).config.dataDir, 'audit.jsonl');
+  const { dataDir } = loadConfig(values.config).config;
+  guard.checkDataDir(dataDir);
+  const file = join(dataDir, 'audit.jsonl');
   const verdict = verifyAuditFile(file);
   if (!verdict.ok) {
     process.stderr.write(`watchfloor audit: ${file} line ${verdict.error?.line}: ${verdict.error?.reason}; the ${verdict.entries} entries before it verify\n`);

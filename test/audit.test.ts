@@ -1,5 +1,7 @@
 import { runCli } from './support/cli.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { UserBook } from '../ops-server/users.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, login, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
@@ -103,7 +105,7 @@ describe('audit log: who did what, when, from where; tamper-evident', () => {
     expect((await cli(product.dataDir, ['users', 'disable', 'nightshift'])).code).toBe(0);
     expect((await api(product.base, night, '/api/v1/auth/me')).status).toBe(401);
     await expect(login(product.base, 'nightshift', generated)).rejects.toThrow(/401/);
-    expect((await cli(product.dataDir, ['users', 'list'])).stdout).toMatch(/nightshift\tnoc\tdisabled/);
+    expect((await cli(product.dataDir, ['users', 'list'])).stdout).toMatch(/^nightshift\tnoc\tlocal\tdisabled\t-$/m);
 
     expect((await cli(product.dataDir, ['users', 'add', 'bad/name', '--role', 'noc'])).code).toBe(2);
     expect((await cli(product.dataDir, ['users', 'add', 'x1', '--role', 'root'])).stderr).toMatch(/--role/);
@@ -114,4 +116,16 @@ describe('audit log: who did what, when, from where; tamper-evident', () => {
     const actions = (JSON.parse(`[${readFileSync(file, 'utf8').trimEnd().split('\n').join(',')}]`) as Entry[]).map((e) => `${e.actor.replace(/^cli:.*/, 'cli')} ${e.action} ${e.target}`);
     expect(actions).toEqual(expect.arrayContaining(['cli user.create nightshift', 'cli user.passwd nightshift', 'cli user.disable nightshift', 'admin token.create ' + actions.at(-1)?.split(' ')[2]]));
   }, 180_000);
+});
+
+describe('watchfloor users list', () => {
+  it('shows each user\'s source and a directory user\'s last sign-in', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-users-list-'));
+    const users = new UserBook(join(dataDir, 'users.json'));
+    await users.add('breakglass', 'admin', 'break-glass-pass-1', Date.parse('2026-11-01T00:00:00Z'));
+    users.recordDirectoryUser('alice', 'noc', 'uid=alice,ou=people,dc=example,dc=org', Date.parse('2026-12-01T07:30:00Z'));
+    const r = await cli(dataDir, ['users', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['alice\tnoc\tdirectory\tenabled\t2026-12-01T07:30:00.000Z', 'breakglass\tadmin\tlocal\tenabled\t-']);
+  }, 60_000);
 });

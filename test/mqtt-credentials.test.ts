@@ -58,6 +58,28 @@ describe('MQTT credentials through the API and the CLI, rotated without a restar
     await expect(connectMqtt(product.app.mqttPort, { username: 'ups-poller', password: 'collector-pass' })).rejects.toThrow(/Bad username or password/i);
   });
 
+  it('audits each account change as its own action with the name and role, never the password', async () => {
+    const path = '/api/v1/mqtt/accounts/rack-poller';
+    expect((await api(product.base, admin, path, { method: 'PUT', body: { role: 'collector', password: 'poller-pass-1', devices: ['s-a01-ft'] } })).status).toBe(200);
+    const rotated = await api(product.base, admin, path, { method: 'PUT', body: { role: 'admin' } });
+    expect(rotated.status).toBe(200);
+    const generated = (rotated.body as { password: string }).password;
+    expect((await api(product.base, admin, path, { method: 'DELETE' })).status).toBe(204);
+    // A refused change (bad body) changes nothing and is no account action.
+    expect((await api(product.base, admin, path, { method: 'PUT', body: { role: 'collector', password: 'short' } })).status).toBe(400);
+
+    const text = readFileSync(join(product.dataDir, 'audit.jsonl'), 'utf8');
+    const entries = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { action: string; target?: string; actor: string; detail?: Record<string, unknown> });
+    const mine = entries.filter((e) => e.target === 'rack-poller' || e.target?.endsWith('/rack-poller'));
+    expect(mine.map((e) => [e.action, e.actor, e.detail])).toEqual([
+      ['mqtt.account.create', 'admin', { role: 'collector', generated: false, devices: ['s-a01-ft'] }],
+      ['mqtt.account.rotate', 'admin', { role: 'admin', generated: true, was: 'collector' }],
+      ['mqtt.account.revoke', 'admin', { role: 'admin' }],
+    ]);
+    expect(text).not.toContain('poller-pass-1');
+    expect(text).not.toContain(generated);
+  });
+
   it('needs an admin session', async () => {
     expect((await api(product.base, undefined, '/api/v1/mqtt/accounts')).status).toBe(401);
   });

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -7,8 +7,9 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { startWatchfloor } from '../cli/index.ts';
 import { freeUdpPort } from '../collectors/index.ts';
-import { Config, FakeClock, Inventory, readDataFile, silentLogger, type Alert } from '../core/index.ts';
-import { loadRules, NotifyConfig, RuleEngine, startNotifier, type NotifyReceiver } from '../rules/index.ts';
+import { Config, FakeClock, Inventory, loadConfig, readDataFile, silentLogger, type Alert } from '../core/index.ts';
+import { checkConfig } from '../cli/config-check.ts';
+import { loadRules, NotifyConfig, parseNotifyConfig, RuleEngine, startNotifier, type NotifyReceiver } from '../rules/index.ts';
 import {
   BUILTIN_CALENDARS, CalendarConfig, EscalationBook, EscalationPolicy, escalationStep, HolidayFile, holidayOn, isHoliday, nextHandover, nextInRotation, onCallAt, OnCallConfig, OnCallRoster,
 } from '../rules/notify/oncall/index.ts';
@@ -256,6 +257,24 @@ describe('holiday calendar (Vietnam, as data)', () => {
     expect(issues[0]).toContain('files.0: ');
     expect(issues[0]).toContain(broken);
     expect(issues[0]).toContain('days.0.date: expected a date "YYYY-MM-DD"');
+  });
+
+  it('reads a calendar file named relative to the config file from its folder, not the working directory', () => {
+    const etc = join(mkdtempSync(join(tmpdir(), 'wf-holidays-cfg-')), 'etc');
+    mkdirSync(join(etc, 'holidays'), { recursive: true });
+    writeFileSync(join(etc, 'holidays', 'extra.yaml'), 'name: vn-2027\ndays:\n  - { date: "2027-09-03", name: Quốc khánh (ngày liền kề) }\n');
+    const raw = parseYaml(readFileSync(join(import.meta.dirname, '..', 'config', 'notify-oncall.sample.yaml'), 'utf8')) as { notify: { oncall: { calendars: unknown[] } } };
+    raw.notify.oncall.calendars = [{ name: 'vn', builtin: 'vn', files: ['holidays/extra.yaml'] }];
+    const file = join(etc, 'watchfloor.yaml');
+    writeFileSync(file, JSON.stringify({ inventory: smallInventory, notify: raw.notify }));
+    expect(process.cwd()).not.toBe(etc);
+    const notify = parseNotifyConfig(loadConfig(file, {}).config.notify);
+    const calendar = notify.oncall?.schedules[0]?.holidays?.calendar;
+    expect(calendar && isHoliday(calendar, '2027-09-03')).toBe(true);
+    // A missing one is named by its path in the config's folder.
+    raw.notify.oncall.calendars = [{ name: 'vn', builtin: 'vn', files: ['holidays/missing.yaml'] }];
+    writeFileSync(file, JSON.stringify({ inventory: smallInventory, notify: raw.notify }));
+    expect(checkConfig(file, {}).problems.join('\n')).toContain(join(etc, 'holidays', 'missing.yaml'));
   });
 
   it('on a holiday the shift goes to the holiday people, one day each, from the hand-over that day', () => {

@@ -222,7 +222,22 @@ describe('profiles that name what they read', () => {
     expect(r.problems).toEqual([`${join(dir, 'snmp-profiles', 'x.yaml')}: profiles.0.match.0: unknown MIB name "wfTestMIB": no loaded MIB defines it (its file goes in snmp.mibsDir)`]);
     // With the vendor's MIB beside it, the name resolves; the cut-short file beside it does not matter.
     copyFileSync(join(FIXTURES, 'WATCHFLOOR-TEST-MIB.txt'), join(dir, 'mibs', 'WATCHFLOOR-TEST-MIB.txt'));
-    expect(checkConfig(join(dir, 'config.yaml'), {})).toMatchObject({ ok: true });
+    expect(checkConfig(join(dir, 'config.yaml'), {})).toMatchObject({ ok: true, warnings: [`${join(dir, 'mibs', 'CUT-SHORT-MIB.txt')}: MIB file CUT-SHORT-MIB.txt not loaded: no END at the end of the module: the file is cut short or malformed`] });
+  });
+
+  it('watchfloor config check lists each broken MIB file with its reason as a warning, exit code 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-check-mibs-'));
+    mkdirSync(join(dir, 'mibs'));
+    for (const f of ['CUT-SHORT-MIB.txt', 'MISSING-IMPORT-MIB.txt']) copyFileSync(join(BROKEN, f), join(dir, 'mibs', f));
+    copyFileSync(join(FIXTURES, 'WATCHFLOOR-TEST-MIB.txt'), join(dir, 'mibs', 'WATCHFLOOR-TEST-MIB.txt'));
+    writeFileSync(join(dir, 'config.yaml'), `inventory: ${JSON.stringify(smallInventory)}\n`);
+    const r = await run(process.execPath, ['bin/watchfloor.js', 'config', 'check', join(dir, 'config.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: /);
+    expect(r.stdout).toContain('warning: ' + join(dir, 'mibs', 'CUT-SHORT-MIB.txt') + ': MIB file CUT-SHORT-MIB.txt not loaded: no END');
+    expect(r.stdout).toMatch(/warning: .*MISSING-IMPORT-MIB\.txt: MIB file MISSING-IMPORT-MIB\.txt not loaded: it imports NO-SUCH-VENDOR-SMI/);
+    expect(r.stdout).not.toContain('WATCHFLOOR-TEST-MIB.txt');
+    expect(r.stdout).toMatch(/2 warnings: start runs with them.*exit code stays 0/);
   });
 });
 

@@ -1,8 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATA_FORMAT, DATA_MARKER_FILE, readDataMarker } from '../cli/data-dir.ts';
+import { checkDataDir, DATA_FORMAT, DATA_MARKER_FILE, readDataMarker } from '../cli/data-dir.ts';
 import { FakeClock } from '../core/index.ts';
 import { loadRules, type RuleInput } from '../rules/index.ts';
 import { runCli } from './support/cli.ts';
@@ -143,4 +143,57 @@ describe('a data directory this version cannot read', () => {
     await q.app.stop();
     expect(readDataMarker(prepared)).toMatchObject({ format: DATA_FORMAT, migrations: [] });
   }, 60_000);
+});
+
+/** Every file under `dir` with its size and mtime: what "nothing written" is checked against. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((f) => {
+    const st = statSync(join(dir, f));
+    return `${f} ${st.size} ${st.mtimeMs}`;
+  });
+}
+
+describe('the broker role and the offline commands on the data directory', () => {
+  it('refuse a newer data format in start\'s words, exit 1, and write nothing', async () => {
+    const dataDir = copyOfFixture();
+    writeFileSync(join(dataDir, DATA_MARKER_FILE), JSON.stringify({ format: DATA_FORMAT + 1, writtenBy: '9.1.0', migrations: [] }));
+    const before = snapshot(dataDir);
+    const runs: [string[], string?][] = [
+      [['users', 'list']],
+      [['users', 'add', 'late', '--role', 'noc', '--password-stdin'], 'late-shift-pass-1\n'],
+      [['audit', 'verify']],
+      [['devices', 'passwd', 's-a01-ft', '--password-stdin'], 'sensor-secret-1\n'],
+      [['inventory', 'export']],
+      [['start', '--role', 'broker']],
+    ];
+    Object.assign(process.env, { WATCHFLOOR_MQTT_PORT: '0' });
+    try {
+      for (const [args, input] of runs) {
+        const r = await runCli(dataDir, args, input);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^watchfloor: the data directory .* holds data format ${DATA_FORMAT + 1}, written by Watchfloor 9\\.1\\.0; this is Watchfloor .* which reads data format ${DATA_FORMAT} and older`));
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      delete process.env.WATCHFLOOR_MQTT_PORT;
+    }
+    expect(snapshot(dataDir)).toEqual(before);
+  }, 120_000);
+
+  it('leave a 0.1.0 directory unstamped (start migrates it), and work on it', async () => {
+    const dataDir = copyOfFixture();
+    const list = await runCli(dataDir, ['users', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^admin\tadmin\tlocal\tenabled\t-$/m);
+    expect(readDataMarker(dataDir)).toBeUndefined();
+  }, 60_000);
+
+  it('refuse an older format whose files a pending migration rewrites, until start has migrated it', () => {
+    const dataDir = copyOfFixture(); // format 0: no marker, a store
+    const rewrite = { to: 1, what: 'users.json gets a new shape', rewrites: ['users.json'], run: () => undefined };
+    expect(() => checkDataDir(dataDir, '9.0.0', [rewrite])).toThrow(/holds data format 0; Watchfloor 9\.0\.0 rewrites its users\.json .*run `watchfloor start` once on it/);
+    // A step that leaves the files as they are (the real step to format 1) does not stop them.
+    expect(checkDataDir(dataDir, '9.0.0', [{ ...rewrite, rewrites: [] }])).toBeUndefined();
+    expect(readDataMarker(dataDir)).toBeUndefined();
+  });
 });

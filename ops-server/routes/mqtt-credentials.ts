@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { badRequest, notFound, randomSecret } from '../../core/index.ts';
+import { audit } from '../audit.ts';
 import type { MqttCredentialBook, OpsContext } from '../deps.ts';
 import { requireRole, route } from '../guards.ts';
 import { parseInput } from '../validate.ts';
@@ -8,7 +9,7 @@ import { parseInput } from '../validate.ts';
 /** An MQTT username is also a topic level for devices: no `/`, `+`, `#`, no leading `$`. */
 const MqttUsername = z.string().min(1).max(128).regex(/^[^/+#$\s][^/+#\s]*$/, 'no "/", "+", "#", spaces or leading "$"');
 
-const SetAccount = z.strictObject({
+export const SetAccount = z.strictObject({
   role: z.enum(['device', 'collector', 'admin']),
   /** Omit to have one generated; it is shown once in the answer and never stored in clear. */
   password: z.string().min(8, 'at least 8 characters').max(256).optional(),
@@ -16,7 +17,12 @@ const SetAccount = z.strictObject({
   kinds: z.array(z.string().min(1)).optional(),
 });
 
-/** MQTT credentials (devices, collectors, admins): list, set or rotate, remove; admins only; passwords never echoed back but once. */
+/**
+ * MQTT credentials (devices, collectors, admins): list, set or rotate, remove; admins only; passwords
+ * never echoed back but once. Audited as `mqtt.account.create` (a new account), `mqtt.account.rotate`
+ * (a new password, and grants, for an existing one) and `mqtt.account.revoke`, with the account's name
+ * and role and never its password: whether one was generated is all the entry says of it.
+ */
 export function mqttCredentialRoutes(ctx: OpsContext): Router {
   const r = Router();
   const book = (): MqttCredentialBook => {
@@ -33,6 +39,7 @@ export function mqttCredentialRoutes(ctx: OpsContext): Router {
       const username = parseInput(MqttUsername, req.params.username, 'query');
       const body = parseInput(SetAccount, req.body, 'body');
       const accounts = book();
+      const before = accounts.list().find((a) => a.username === username);
       const generated = body.password === undefined;
       const password = body.password ?? randomSecret();
       if (body.role === 'device') {
@@ -49,13 +56,27 @@ export function mqttCredentialRoutes(ctx: OpsContext): Router {
       }
       ctx.logger.info({ username, role: body.role, by: req.session?.username }, 'mqtt: credentials set');
       const view = accounts.list().find((a) => a.username === username);
+      audit(req, {
+        action: before ? 'mqtt.account.rotate' : 'mqtt.account.create',
+        target: username,
+        detail: {
+          role: body.role,
+          generated,
+          ...(before && before.role !== body.role ? { was: before.role } : {}),
+          ...(view?.devices !== undefined ? { devices: view.devices } : {}),
+          ...(view?.kinds !== undefined ? { kinds: view.kinds } : {}),
+        },
+      });
       res.json({ account: view, ...(generated ? { password } : {}) });
     }),
   );
   r.delete('/mqtt/accounts/:username', requireRole('admin'), route((req, res) => {
     const username = String(req.params.username);
-    if (!book().remove(username)) throw notFound(`MQTT account "${username}"`);
+    const accounts = book();
+    const before = accounts.list().find((a) => a.username === username);
+    if (!accounts.remove(username)) throw notFound(`MQTT account "${username}"`);
     ctx.logger.info({ username, by: req.session?.username }, 'mqtt: credentials removed');
+    audit(req, { action: 'mqtt.account.revoke', target: username, ...(before ? { detail: { role: before.role } } : {}) });
     res.status(204).end();
   }));
   return r;

@@ -96,8 +96,8 @@ export function holidayOn(calendar: HolidayCalendar, date: string | CivilDate): 
 export const isHoliday = (calendar: HolidayCalendar, date: string | CivilDate): boolean => holidayOn(calendar, date) !== undefined;
 
 /**
- * `notify.oncall.calendars[]`: a built-in calendar, holiday files (paths absolute or from the working
- * directory) and dates inline, merged; each file is validated when the config is read, and a bad one
+ * `notify.oncall.calendars[]`: a built-in calendar, holiday files (paths absolute or, in a config file,
+ * from its folder: core's loadConfig resolves them before this reads them) and dates inline, merged; each file is validated when the config is read, and a bad one
  * is an error naming the file and its field.
  */
 export const CalendarConfig = z
