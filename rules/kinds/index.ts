@@ -31,7 +31,7 @@ const byType: Record<string, RuleKind<BaseRule>> = KINDS;
 export const kindOf: KindOf = (rule) => byType[rule.type] as RuleKind<BaseRule>;
 
 export type { BaseRule, KindOf, RuleKind, Tracker, AlertPort, Track, Orphans, Waiting, Step, Transition, Presence, ExpectedInterval, TagMatch } from './base.ts';
-export { parseDuration, formatDuration, ruleSchema, openingOf, matchesTags } from './base.ts';
+export { parseDuration, formatDuration, ruleSchema, openingOf, matchesTags, Duration } from './base.ts';
 export { breaches, clears, crossing, evaluateThreshold, elapseThreshold, type Condition, type ThresholdState } from './condition.ts';
 export { trackSeries, type SeriesKind, type SeriesRuleDef } from './series.ts';
 export { ThresholdRule } from './threshold.ts';

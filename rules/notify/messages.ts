@@ -73,15 +73,8 @@ const CATALOGUE: Record<Language, Catalogue> = {
 /** The words of a language. */
 export const wordsOf = (language: Language): Catalogue => CATALOGUE[language];
 
-/** True when Intl knows the IANA zone name (`Asia/Ho_Chi_Minh`). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** True when Intl knows the IANA zone name (`Asia/Ho_Chi_Minh`): one check, the on-call clock's. */
+export { isTimeZone } from './oncall/local-time.ts';
 
 /**
  * A moment as the recipient reads it, in the site's zone: `00:30 02/12/2026 (GMT+7)` in Vietnamese

@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { AlertKind, Severity } from '../../core/index.ts';
-import { parseDuration } from '../kinds/index.ts';
+import { Duration } from '../kinds/index.ts';
 import { Matcher } from '../silences.ts';
 import { isTimeZone, LANGUAGES } from './messages.ts';
 import { OnCallConfig, onCallIssues, ONCALL_RECEIVER } from './oncall/index.ts';
-
-const Duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like "30s"' });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const Language = z.enum(LANGUAGES);
 const TimeZone = z.string().refine(isTimeZone, 'expected an IANA time zone like "Asia/Ho_Chi_Minh"');

@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { AlertKind, Severity } from '../../../core/index.ts';
-import { parseDuration } from '../../kinds/index.ts';
+import { Duration } from '../../kinds/index.ts';
 import { Matcher } from '../../silences.ts';
 import { CalendarConfig, IsoDay, type HolidayCalendar } from './holidays.ts';
 import { dayNumber, isTimeZone, weekdayOf } from './local-time.ts';
-
-const Duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like "15m"' });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const TimeZone = z.string().refine(isTimeZone, 'not an IANA time zone like "Asia/Ho_Chi_Minh"');
 
