@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWatchfloor, type Watchfloor } from '../cli/index.ts';
 import { freeUdpPort } from '../collectors/index.ts';
 import { Config, FakeClock, Inventory, silentLogger, systemClock, type Alert } from '../core/index.ts';
 import { builtinRulesPath, loadRules, loadRulesFile, NotifyConfig, RuleEngine, startNotifier, type Notifier } from '../rules/index.ts';
 import { slackSignature } from '../ops-server/routes/notify-callbacks.ts';
+import { captureSmtp } from './support/smtp.ts';
 import { eventually } from './support/net.ts';
 import { ADMIN_PASSWORD, api, login, smallInventory, type LoggedIn } from './support/start-product.ts';
 
@@ -202,19 +202,8 @@ describe('each transport against a local server speaking its provider API', () =
   });
 
   it('e-mail in Vietnamese and the site zone reaches a real local SMTP server', async () => {
-    const mails: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-      onData(stream, _session, done) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString()));
-        stream.on('end', () => {
-          mails.push(raw);
-          done();
-        });
-      },
-    });
-    const port = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as AddressInfo).port)));
+    const smtp = await captureSmtp();
+    const { port, mails } = smtp;
     const { engine, notifier } = notifierWith({ language: 'vi', email: { host: '127.0.0.1', port, from: 'watchfloor@example.vn', to: ['noc@example.vn'] } });
     try {
       engine.onPoint({ device: 's1', metric: 'temperature', value: 35, ts: AT });
@@ -227,7 +216,7 @@ describe('each transport against a local server speaking its provider API', () =
       expect(parsed.text).toContain('Hướng dẫn xử lý: https://wiki.example.vn/hot');
     } finally {
       notifier.stop();
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
     }
   });
 

@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger, systemClock, type Alert } from '../core/index.ts';
 import { Grouper, loadRules, NotifyConfig, RuleEngine, signature, startNotifier } from '../rules/index.ts';
+import { captureSmtp } from './support/smtp.ts';
 import { eventually } from './support/net.ts';
 
 const hotRule = loadRules([{ id: 'hot', type: 'threshold', name: 'Hot', kind: 'environment', severity: 'critical', match: { metric: 'temperature' }, when: { above: 30 } }], 't');
@@ -88,21 +88,8 @@ describe('receivers', () => {
   });
 
   it('email over SMTP reaches a real local SMTP server; an unacknowledged critical escalates', async () => {
-    const mails: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, done) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString()));
-        stream.on('end', () => {
-          mails.push(raw);
-          done();
-        });
-      },
-    });
-    const port = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as AddressInfo).port)));
+    const smtp = await captureSmtp();
+    const { port, mails } = smtp;
     const clock = new FakeClock(Date.now());
     const engine = new RuleEngine({ rules: hotRule, clock });
     const email = { host: '127.0.0.1', port, from: 'watchfloor@example.test', to: ['noc@example.test'] };
@@ -124,7 +111,7 @@ describe('receivers', () => {
       expect(mails[1]).toContain('duty@example.test');
     } finally {
       notifier.stop();
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
     }
   });
 });
