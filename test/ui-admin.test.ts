@@ -113,11 +113,13 @@ describe('the Administration view', () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const client = await connectMqtt(product.app.mqttPort, { username: 'nagios-bridge', password });
     await client.endAsync();
-    await auditRow('http.put', '/api/v1/mqtt/accounts/nagios-bridge').waitFor(WAIT);
+    await auditRow('mqtt.account.create', 'nagios-bridge').waitFor(WAIT);
     await page.click('#admin-mqtt-table tr[data-account="nagios-bridge"] button.mqtt-remove');
     await page.click('#admin-mqtt-table tr[data-account="nagios-bridge"] button.mqtt-remove[data-armed="true"]');
     await page.locator('#admin-mqtt-table tr[data-account="nagios-bridge"]').waitFor({ state: 'detached', ...WAIT });
     await expect(connectMqtt(product.app.mqttPort, { username: 'nagios-bridge', password })).rejects.toThrow(/Bad username or password|Not authorized/i);
+    await page.click('#admin-refresh');
+    await auditRow('mqtt.account.revoke', 'nagios-bridge').waitFor(WAIT);
   });
 
   it('shows failed logins among the security events, and refused requests from the audit log', async () => {

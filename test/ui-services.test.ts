@@ -101,6 +101,8 @@ describe('the Services view in the browser', () => {
     try {
       await page.locator('html[lang="vi"]').waitFor(WAIT);
       expect(await page.textContent('#nav-services')).toBe('Dịch vụ');
+      // The nav is written in the language switch's own handler; the table is a preact view that renders on its next turn.
+      await page.locator('#services-table tr[data-service="portal-fast"] .svc-state', { hasText: 'hoạt động' }).waitFor(WAIT);
       expect((await page.locator('#services-table tr[data-service="portal-fast"] .svc-state').textContent())?.trim()).toBe('hoạt động');
       expect(await page.locator('#svc-detail h3').first().textContent()).toBe('Các phép kiểm tra');
     } finally {
