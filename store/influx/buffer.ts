@@ -57,8 +57,17 @@ export class DiskBuffer {
     }
   }
 
+  /** The persist in progress: a later call waits for it, or it would answer "on disk" while that write is still going on. */
+  private persisting: Promise<void> = Promise.resolve();
+
   /** Writes the lines taken so far into a new segment file (written aside, then renamed, so a crash leaves no half segment). */
-  async persist(): Promise<void> {
+  persist(): Promise<void> {
+    const run = this.persisting.then(() => this.persistNow());
+    this.persisting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async persistNow(): Promise<void> {
     if (this.pending.length === 0) return;
     const lines = this.pending;
     const bytes = this.pendingBytes;
