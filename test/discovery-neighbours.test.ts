@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freeUdpPort } from '../collectors/index.ts';
 import { Inventory, type InventoryInput } from '../core/index.ts';
-import { readSnmprec, RecordStore, startAgent, type SimulatedAgent } from '../simulators/snmp/index.ts';
+import type { SimulatedAgent } from '../simulators/snmp/index.ts';
 import { runCli } from './support/cli.ts';
+import { startRecordedAgents } from './support/snmp-agents.ts';
 import { eventually } from './support/net.ts';
 import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
@@ -25,21 +25,6 @@ const AGENTS = [
   { address: '127.0.0.4', file: 'linux-full-walk.snmprec', community: 'not-given-to-anyone-1', v3: V3 },
   { address: '127.0.0.5', file: 'apc-ap8641.snmprec', community: 'the-pdu-real-one-77' },
 ];
-
-async function startAgents(): Promise<{ port: number; agents: SimulatedAgent[] }> {
-  const stores = AGENTS.map((a) => new RecordStore(readSnmprec(`${REF}/${a.file}`).records));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freeUdpPort('127.0.0.2');
-    const agents: SimulatedAgent[] = [];
-    try {
-      for (const [i, a] of AGENTS.entries()) agents.push(await startAgent(stores[i] as RecordStore, { address: a.address, port, community: a.community, v3: a.v3 }));
-      return { port, agents };
-    } catch (err) {
-      await Promise.all(agents.map((x) => x.close()));
-      if (attempt >= 4) throw err;
-    }
-  }
-}
 
 function inventoryFor(port: number): InventoryInput {
   const hourly = 3600;
@@ -80,7 +65,7 @@ describe('neighbours of the polled inventory, and accepting proposed links', () 
   let sweep = '';
 
   beforeAll(async () => {
-    ({ port, agents } = await startAgents());
+    ({ port, agents } = await startRecordedAgents(REF, AGENTS));
     inventory = inventoryFor(port);
     product = await startProduct({ inventory });
     admin = await login(product.base);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeUdpPort, NetworkDiscovery, parseCidr, parseDiscoveryConfig, propose, refusal, hostCount, type Cidr } from '../collectors/index.ts';
 import { Estate, Inventory, isWfError } from '../core/index.ts';
 import { readSnmprec, RecordStore, startAgent, type SimulatedAgent } from '../simulators/snmp/index.ts';
+import { startRecordedAgents } from './support/snmp-agents.ts';
 import { eventually } from './support/net.ts';
 import { api, login, smallInventory, startProduct, type LoggedIn, type StartedProduct } from './support/start-product.ts';
 
@@ -17,22 +18,6 @@ const AGENTS = [
   { address: '127.0.0.4', file: 'linux-full-walk.snmprec', community: 'not-the-sweeps-community', v3: V3 },
   { address: '127.0.0.5', file: 'apc-ap8641.snmprec', community: 'public' },
 ];
-
-/** The same UDP port on every address (a sweep asks one port); another is tried if one address has it taken. */
-async function startAgents(): Promise<{ port: number; agents: SimulatedAgent[] }> {
-  const stores = AGENTS.map((a) => new RecordStore(readSnmprec(`${REF}/${a.file}`).records));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freeUdpPort('127.0.0.2');
-    const agents: SimulatedAgent[] = [];
-    try {
-      for (const [i, a] of AGENTS.entries()) agents.push(await startAgent(stores[i] as RecordStore, { address: a.address, port, community: a.community, v3: a.v3 }));
-      return { port, agents };
-    } catch (err) {
-      await Promise.all(agents.map((x) => x.close()));
-      if (attempt >= 4) throw err;
-    }
-  }
-}
 
 const inventory = {
   ...smallInventory,
@@ -151,7 +136,7 @@ describe('network discovery: a sweep of simulated agents on loopback', () => {
   let agents: SimulatedAgent[] = [];
 
   beforeAll(async () => {
-    ({ port, agents } = await startAgents());
+    ({ port, agents } = await startRecordedAgents(REF, AGENTS));
     product = await startProduct({ inventory });
     admin = await login(product.base);
   }, 60_000);
