@@ -359,7 +359,8 @@ async function overloadPhase(product: Product, prober: Prober, devices: string[]
   const { runs, at: drainedAt } = await drained;
   const after = await settle(product.child);
   const storedPerSecond = await sampler.stop(after.written);
-  const sentValues = runs.reduce((a, r) => a + r.sent, 0) * METRICS_PER_MESSAGE;
+  // The probes' own values (one each) are stored too.
+  const sentValues = runs.reduce((a, r) => a + r.sent, 0) * METRICS_PER_MESSAGE + probes.length;
   const stored = after.written - before.written;
   const during = latencies(probes.filter((p) => p.sentAt < endedAt));
   const afterProbes = probes.filter((p) => p.sentAt >= endedAt);
@@ -371,7 +372,7 @@ async function overloadPhase(product: Product, prober: Prober, devices: string[]
   const a = achieved(runs);
   console.log(
     `  overload: offered ${fmt(rate)} msg/s (${fmt(rate * METRICS_PER_MESSAGE)} values/s) for ${OVERLOAD_SECONDS} s, achieved ${fmt(a)} msg/s (the publishers' sockets drained ${((drainedAt - endedAt) / 1000).toFixed(1)} s after the schedule's end); ` +
-      `stored ${fmt(stored)} of ${fmt(sentValues)} values, lost ${fmt(sentValues - stored)}, ${fmt(storedPerSecond)} values/s while it ran; ${product_(after)}; load ${load1()}`,
+      `stored ${fmt(stored)} of ${fmt(sentValues)} values (${fmt(probes.length)} of them the probes'), lost ${fmt(sentValues - stored)}, ${fmt(storedPerSecond)} values/s while it ran; ${product_(after)}; load ${load1()}`,
   );
   console.log(`    during it: ${describe(during)}`);
   console.log(`    during and after it, ${inProduct(after)}`);

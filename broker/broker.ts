@@ -70,6 +70,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     connectTimeout: cfg.connectTimeoutSeconds * 1000,
     maxInflightInbound: cfg.maxInflightPerClient,
     ...(state.persistence ? { persistence: state.persistence } : {}),
+    // Every publish goes straight to its subscribers (0: no limit in aedes' emitter). Its default, 100
+    // in flight and one first-in-first-out line for the rest, put a device's one message behind every
+    // bulk connection's socket read while ingest was behind (issue 19); ingest serves connections in
+    // turn instead (collectors/mqtt/turns.ts). What is in the product stays bounded all the same: aedes
+    // reads a connection again only once every message of its last read is done.
+    concurrency: 0,
     ...(state.mq ? { mq: state.mq } : {}),
     ...hooks,
   });

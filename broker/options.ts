@@ -37,8 +37,9 @@ export interface BrokerOptions {
   /**
    * A QoS 1 publish that passed every check: aedes writes its PUBACK when `ack` is called [MQTT-4.3.2],
    * so the ingest holds it until the points are durable (collectors/mqtt holdAck); ack(err) refuses it.
+   * `publisher`: the client id of the connection it came over (ingest serves connections in turn).
    */
-  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void) => void;
+  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void, publisher: string) => void;
 }
 
 /** The options with every default applied: `startBroker` reads these, never the raw options' gaps. */

@@ -57,7 +57,7 @@ export async function startMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
     },
     onClient: o.onClient,
     // Not on Redis: a clustered node's subscription gets the packet back from Redis, not the one held here.
-    holdAck: config.mqtt.persistence === 'redis' || o.durableAcks === false ? undefined : (packet, ack) => (ingestNow ? ingestNow(packet, ack) : ack()),
+    holdAck: config.mqtt.persistence === 'redis' || o.durableAcks === false ? undefined : (packet, ack, publisher) => (ingestNow ? ingestNow(packet, ack, publisher) : ack()),
   });
   // Collectors publish onto the broker like any device would: the embedded one with an account made for
   // them, an external one as the account configured for collectors (else the link's own).

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { FakeClock, type Alert, type InventoryInput } from '../core/index.ts';
-import { connectMqtt, eventually } from './support/net.ts';
+import { connectMqtt, eventually, qos0Publish } from './support/net.ts';
 import { api, login, startProduct, type StartedProduct } from './support/start-product.ts';
 
 /**
@@ -19,19 +19,6 @@ const inventory: InventoryInput = {
   devices: [HOST, ...BULK].map((id) => ({ id, kind: 'server', location: { site: 'dc1' } })),
 };
 const DROPS = 20;
-
-/** A QoS 0 PUBLISH as MQTT 3.1.1 encodes it [MQTT-3.3]: 0x30, the remaining length (varint), the topic (length-prefixed), the payload. */
-function qos0Publish(topic: string, payload: string): Buffer {
-  const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), Buffer.from(topic), Buffer.from(payload)]);
-  const length: number[] = [];
-  for (let n = body.length; ; ) {
-    const digit = n % 128;
-    n = Math.floor(n / 128);
-    length.push(n > 0 ? digit | 0x80 : digit);
-    if (n === 0) break;
-  }
-  return Buffer.concat([Buffer.from([0x30, ...length]), body]);
-}
 
 describe('presence: a status still in ingest does not override the connection drop that followed it', () => {
   // A fake clock that does not move: no device goes silent on its own, only connections speak.

@@ -20,7 +20,7 @@ export interface PublishDeps {
   report: Refusals;
   book: Connections;
   /** A QoS 1 publish that passed every check is held until `ack` (BrokerOptions.holdAck). */
-  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void) => void;
+  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void, publisher: string) => void;
 }
 
 /** The publish path's hooks, its message counts, and the stop for publishes it acknowledged and dropped. */
@@ -96,7 +96,7 @@ export function publishPath(d: PublishDeps): PublishPath {
     messages.in++;
     // Taken here, in the order the socket was read: before the drop that may follow (connections.ts ReceiptOrder).
     if (STATUS_TOPIC.test(packet.topic)) statusReceipts.take(packet.payload, 'client');
-    if (packet.qos === 1 && holdAck) return holdAck(packet, (err) => done(err ?? null));
+    if (packet.qos === 1 && holdAck) return holdAck(packet, (err) => done(err ?? null), client.id);
     done(null);
   }
 

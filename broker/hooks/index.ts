@@ -27,7 +27,7 @@ export { reportClientErrors } from './client-errors.ts';
 
 /** What the connect hooks need, and the publish path's QoS 1 hold. */
 export interface HookDeps extends ConnectDeps {
-  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void) => void;
+  holdAck?: (packet: PublishPacket, ack: (err?: Error) => void, publisher: string) => void;
 }
 
 export type BrokerHooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>;

@@ -10,7 +10,7 @@ import {
   type Point,
 } from '../../core/index.ts';
 import { BurstLog } from './burst-log.ts';
-import { DeviceTurns } from './turns.ts';
+import { IngestTurns } from './turns.ts';
 import { CHECK_REPORT_FILTER } from '../checks/report.ts';
 import { decode, decodeCheckReport, Dropped, identify, tag, validate, validateLogs, type DropReason, type ServiceCheckMessage } from './pipeline.ts';
 import { TELEMETRY_BATCH_FILTER, TELEMETRY_BATCH_PREFIX, telemetryBatchIngest } from './telemetry-batches.ts';
@@ -56,7 +56,7 @@ export interface MqttIngest {
    * once its points are durable (ack(err): they are not, and the broker refuses the publish). The
    * broker's later delivery of the same packet to the subscription is skipped.
    */
-  holdAck(packet: Message, ack: (err?: Error) => void): void;
+  holdAck(packet: Message, ack: (err?: Error) => void, publisher?: string): void;
   stop(): Promise<void>;
 }
 
@@ -74,6 +74,8 @@ interface Message {
   topic: string;
   payload: Buffer | string;
   qos?: number;
+  /** The publishing connection's client id: aedes stamps it on what it hands a subscription. */
+  clientId?: string;
 }
 
 /**
@@ -140,7 +142,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
   const source = options.source ?? options.aedes;
   if (!source) throw new Error('startMqttIngest: no message source');
   const burst = new BurstLog(options.logger);
-  const turns = new DeviceTurns(TURN_BUDGET_MS, (err) => options.logger.error({ err: (err as Error).message }, 'ingest: message handling failed'));
+  const turns = new IngestTurns(TURN_BUDGET_MS, (err) => options.logger.error({ err: (err as Error).message }, 'ingest: message handling failed'));
   const stats: IngestStats = { messages: 0, values: 0, dropped: new Map(), droppedByDevice: new Map(), logLines: 0, logLinesInvalid: 0 };
 
   const drop = (device: string, reason: DropReason, detail: string): undefined => {
@@ -218,14 +220,14 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     fault: (who, topic, err) => options.logger.error({ device: who, topic, err: err.message }, 'ingest: message handling failed'),
   });
 
-  const holdAck = (packet: Message, ack: (err?: Error) => void): void => {
+  const holdAck = (packet: Message, ack: (err?: Error) => void, publisher?: string): void => {
     if (packet.topic.startsWith(TELEMETRY_BATCH_PREFIX)) return batches.holdAck(packet, ack);
     const at = routeOf(packet.topic);
     // Only telemetry this worker owns, arriving as a Buffer it can recognise again; the rest goes the usual way.
     if (!log || !at || at.kind !== 'telemetry' || !Buffer.isBuffer(packet.payload) || (partition && partitionOf(at.device, partition.count) !== partition.index)) return ack();
     ingested.add(packet.payload);
     // The rules see the points in the device's turn (at once unless ingest is behind); only the acknowledgment waits for the disk.
-    turns.run(at.device, () => {
+    turns.run(at.device, publisher, () => {
       stats.messages++;
       durable(telemetryOf(at.device, packet), ack);
     });
@@ -237,10 +239,10 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
     if (!route) return done();
     const { device, kind } = route;
     if (partition && partitionOf(device, partition.count) !== partition.index) return done();
-    // In the device's turn (turns.ts): at once, unless ingest is behind.
+    // In its publisher's turn (turns.ts): at once, unless ingest is behind.
     // QoS 2: aedes sends PUBREC once every subscriber called back, so this one answers once the log has it.
     if (kind === 'telemetry' && packet.qos === 2) {
-      return turns.run(device, () => {
+      return turns.run(device, packet.clientId, () => {
         stats.messages++;
         durable(telemetryOf(device, packet), (err) => {
           if (err) options.logger.error({ device, err: err.message }, 'ingest: a QoS 2 message could not be made durable');
@@ -248,7 +250,7 @@ export function startMqttIngest(options: MqttIngestOptions): Promise<MqttIngest>
         });
       });
     }
-    turns.run(device, () => onDeviceMessage(device, kind, packet), done);
+    turns.run(device, packet.clientId, () => onDeviceMessage(device, kind, packet), done);
   };
 
   /** A device's telemetry, event or status message, in its turn. */

@@ -72,3 +72,16 @@ export function tcpReady(port: number, timeoutMs = 10_000): Promise<true> {
     timeoutMs,
   );
 }
+
+/** A QoS 0 PUBLISH as MQTT 3.1.1 encodes it [MQTT-3.3]: 0x30, the remaining length (varint), the topic (length-prefixed), the payload. */
+export function qos0Publish(topic: string, payload: string): Buffer {
+  const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), Buffer.from(topic), Buffer.from(payload)]);
+  const length: number[] = [];
+  for (let n = body.length; ; ) {
+    const digit = n % 128;
+    n = Math.floor(n / 128);
+    length.push(n > 0 ? digit | 0x80 : digit);
+    if (n === 0) break;
+  }
+  return Buffer.concat([Buffer.from([0x30, ...length]), body]);
+}
