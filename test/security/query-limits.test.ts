@@ -122,7 +122,7 @@ describe('/query bounds every request (issue 12, item 4)', () => {
       }
       const started = performance.now();
       const heavy = fetch(BASE + '/query', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q: Q, u: U, p: P }) })
-        .then(async (r) => { const text = await r.text(); receivedAt = performance.now(); const b = JSON.parse(text); return { status: r.status, ms: receivedAt - started, series: b.results[0].series?.length ?? 0, rows: b.results[0].series?.[0]?.values.length ?? 0, error: b.results[0].error }; });
+        .then(async (r) => { const text = await r.text(); receivedAt = performance.now(); return { status: r.status, ms: receivedAt - started, text }; });
       const lat = [];
       while (receivedAt === Infinity) {
         const t = performance.now();
@@ -130,7 +130,12 @@ describe('/query bounds every request (issue 12, item 4)', () => {
         if (t < receivedAt) lat.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, 15));
       }
-      console.log(JSON.stringify({ heavy: await heavy, lat, control }));`;
+      // The 2.8 MB answer is parsed only now: parsed in its callback, it held this process's own loop while
+      // the last /healthz answer waited to be read, and that wait was counted as the product's.
+      const { text, ...answer } = await heavy;
+      const b = JSON.parse(text);
+      const result = { ...answer, series: b.results[0].series?.length ?? 0, rows: b.results[0].series?.[0]?.values.length ?? 0, error: b.results[0].error };
+      console.log(JSON.stringify({ heavy: result, lat, control }));`;
     const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BASE: p.base, Q: q, U: VIEWER.username, P: VIEWER.password }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
