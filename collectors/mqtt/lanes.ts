@@ -2,7 +2,7 @@
 interface Lane<T> {
   name: string;
   items: T[];
-  keys: (string | undefined)[];
+  keys: string[];
   head: number;
 }
 
@@ -33,8 +33,8 @@ export class Lanes<T> {
     return this.count;
   }
 
-  push(lane: string, key: string | undefined, item: T): void {
-    const held = key === undefined ? undefined : this.keys.get(key);
+  push(lane: string, key: string, item: T): void {
+    const held = this.keys.get(key);
     let l = held?.lane;
     if (!l) {
       l = this.lanes.get(lane);
@@ -45,7 +45,7 @@ export class Lanes<T> {
       }
     }
     if (held) held.count++;
-    else if (key !== undefined) this.keys.set(key, { lane: l, count: 1 });
+    else this.keys.set(key, { lane: l, count: 1 });
     l.items.push(item);
     l.keys.push(key);
     this.count++;
@@ -56,18 +56,15 @@ export class Lanes<T> {
     if (this.count === 0) return undefined;
     const l = this.ring[this.ringHead] as Lane<T>;
     const item = l.items[l.head] as T;
-    const key = l.keys[l.head];
+    const key = l.keys[l.head] as string;
     l.items[l.head] = undefined as T;
-    l.keys[l.head] = undefined;
     l.head++;
     this.count--;
     this.ringHead++;
     if (l.head < l.items.length) this.ring.push(l);
     else this.lanes.delete(l.name);
-    if (key !== undefined) {
-      const held = this.keys.get(key) as KeyWaiting<T>;
-      if (--held.count === 0) this.keys.delete(key);
-    }
+    const held = this.keys.get(key) as KeyWaiting<T>;
+    if (--held.count === 0) this.keys.delete(key);
     // Compact the ring, and the lane, once their served part outweighs the rest.
     if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
       this.ring = this.ring.slice(this.ringHead);
